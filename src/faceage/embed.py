@@ -1,0 +1,135 @@
+"""The embedding stage: each image embedded once per model, in batches.
+
+``prepare`` runs once per model before any shard: it checks that the weights
+are present (stopping with a message that names each missing file), runs the
+adapter's one-off preparation and writes ``provenance.json``. ``embed_shard``
+then embeds the images of one shard. An image that cannot be decoded or
+embedded gets a NaN vector and a status saying why; the rest of the shard
+goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from faceage.contracts import FACE_COLUMNS, atomic_path, read_table, write_embeddings
+from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
+from faceage.models import get_adapter
+from faceage.models.base import Face, FaceResult, ModelAdapter
+
+log = logging.getLogger(__name__)
+
+
+def clean_face(row) -> Face | None:
+    """The cleaning detector's face for a manifest row, or None."""
+    if all(c in row for c in FACE_COLUMNS) and not pd.isna(row["face_left"]):
+        return Face(float(row["face_left"]), float(row["face_top"]), float(row["face_right"]),
+                    float(row["face_bottom"]), float(row["face_score"]) if not pd.isna(row["face_score"]) else float("nan"))  # fmt: skip
+    return None
+
+
+def iter_images(rows: pd.DataFrame, max_side: int) -> Iterator[tuple[int, np.ndarray | None, Face | None, str]]:
+    """Yield (row position, image or None, clean face, status) per manifest row."""
+    for pos, (_, row) in enumerate(rows.iterrows()):
+        try:
+            image = load_rgb(row["path"], max_side)
+            yield pos, image, clean_face(row), "ok"
+        except ImageError as exc:
+            yield pos, None, None, f"{exc.reason}: {exc.detail}"
+
+
+def write_provenance(path: str | Path, info: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
+            state_dir: str | Path, provenance_path: str | Path, max_side: int = DEFAULT_MAX_SIDE,
+            fit_images: int = 2000, seed: int = 0) -> dict:  # fmt: skip
+    """Check weights, run the adapter's one-off preparation, write provenance."""
+    adapter = get_adapter(model)
+    weights_dir = Path(weights_dir)
+    adapter.check_weights(settings, weights_dir)
+    info = {"python": sys.version.split()[0], **adapter.provenance(settings, weights_dir)}
+    if type(adapter).prepare is not ModelAdapter.prepare:
+        manifest = read_table(manifest_path)
+        if len(manifest) > fit_images:
+            manifest = manifest.sample(n=fit_images, random_state=seed).sort_values("image_id")
+        images = ((im, face) for _, im, face, status in iter_images(manifest, max_side) if status == "ok")
+        info["prepared"] = adapter.prepare(settings, weights_dir, images, Path(state_dir))
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    write_provenance(provenance_path, info)
+    return info
+
+
+def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
+                shard: int, out_path: str | Path, state_dir: str | Path,
+                max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32) -> dict:  # fmt: skip
+    """Embed every image of ``shard`` in ``manifest_path`` with ``model``; write one npz."""
+    adapter = get_adapter(model)
+    manifest = read_table(manifest_path)
+    rows = manifest[manifest["shard"] == shard].reset_index(drop=True)
+    t0 = time.perf_counter()
+    embedder = adapter.load(settings, Path(weights_dir), Path(state_dir))
+    t_load = time.perf_counter() - t0
+    n = len(rows)
+    dim = embedder.dim
+    vectors: list[np.ndarray | None] = [None] * n
+    status = ["not_run"] * n
+    n_faces = np.full(n, -1, dtype=np.int32)
+    box = np.full((n, 4), np.nan, dtype=np.float32)
+    score = np.full(n, np.nan, dtype=np.float32)
+
+    def flush(batch):
+        if not batch:
+            return
+        positions = [b[0] for b in batch]
+        try:
+            results = embedder.embed_batch([b[1] for b in batch], [b[2] for b in batch])
+        except Exception as exc:  # one bad image must not sink the batch: retry one by one
+            log.warning("batch of %d failed (%s); retrying image by image", len(batch), exc)
+            results = []
+            for b in batch:
+                try:
+                    results.extend(embedder.embed_batch([b[1]], [b[2]]))
+                except Exception as one_exc:  # noqa: BLE001 - recorded per image
+                    results.append(FaceResult(None, f"error: {type(one_exc).__name__}: {one_exc}"))
+        for pos, res in zip(positions, results, strict=True):
+            vectors[pos] = res.vector
+            status[pos] = "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
+            n_faces[pos] = res.n_faces
+            if res.face is not None:
+                box[pos] = res.face.as_box()
+                score[pos] = res.face.score
+        batch.clear()
+
+    batch = []
+    for pos, image, face, st in iter_images(rows, max_side):
+        if image is None:
+            status[pos] = st
+            continue
+        batch.append((pos, image, face))
+        if len(batch) >= batch_size:
+            flush(batch)
+    flush(batch)
+    t_total = time.perf_counter() - t0
+    if dim == 0:
+        dim = next((len(v) for v in vectors if v is not None), 0)
+    mat = np.full((n, dim), np.nan, dtype=np.float32)
+    for i, v in enumerate(vectors):
+        if v is not None:
+            mat[i] = v
+    write_embeddings(out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score)
+    ok = sum(s == "ok" for s in status)
+    summary = {"model": model, "shard": shard, "images": n, "embedded": ok, "load_seconds": round(t_load, 3),
+               "seconds": round(t_total, 3), "images_per_second": round(n / t_total, 3) if t_total else None}  # fmt: skip
+    log.info("embedded %s", summary)
+    return summary

@@ -1,0 +1,176 @@
+"""The model interface every face-recognition adapter implements.
+
+A model adapter is one module in :mod:`faceage.models` that defines a
+module-level ``ADAPTER`` (an instance of a :class:`ModelAdapter` subclass):
+
+* ``env`` - the name of its environment file ``envs/<env>.yaml``.
+* ``required_files(settings, weights_dir)`` - the weight files it needs, as
+  :class:`WeightFile` (path, where to get it). The workflow checks them in
+  the ``prepare_model`` rule, before any embedding, and stops with
+  :class:`MissingWeightsError` naming each missing file, its folder and its
+  source.
+* ``prepare(settings, weights_dir, images, out_dir)`` - optional one-off work
+  on the whole clean manifest before the shards run (the eigenfaces baseline
+  fits its PCA here); returns extra provenance.
+* ``load(settings, weights_dir, state_dir)`` -> an :class:`Embedder`, loaded
+  once per embedding job.
+* ``provenance(settings, weights_dir)`` - everything that changes the
+  embeddings (library versions, weights, detector, sizes, colour order...),
+  written to ``provenance.json`` beside the model's embeddings.
+
+An :class:`Embedder` turns a batch of RGB uint8 images into
+:class:`FaceResult` objects through ``embed_batch``. It receives, for each
+image, the face the cleaning stage found (a :class:`Face` or None); models
+with their own detector may ignore it, models that share the cleaning
+detector (dlib) use it so that each image is detected once.
+
+Adding a model: write ``faceage/models/<name>.py`` with ``ADAPTER``, add one
+line to :data:`faceage.models.MODELS`, add ``envs/<env>.yaml`` (unless an
+existing env fits) and a ``model_settings.<name>`` entry to the config schema.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Face:
+    """A face box in pixel coordinates of the loaded image (left, top, right, bottom)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    score: float = float("nan")
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.right - self.left) * max(0.0, self.bottom - self.top)
+
+    def as_box(self) -> tuple[float, float, float, float]:
+        return (self.left, self.top, self.right, self.bottom)
+
+
+@dataclass
+class FaceResult:
+    """What a model made of one image.
+
+    ``vector`` is None when no embedding could be made; ``status`` then says
+    why (``no_face``, ``several_faces``, ``error: ...``). ``n_faces`` is what
+    the model's detector saw (-1: the model does not detect).
+    """
+
+    vector: np.ndarray | None
+    status: str = "ok"
+    n_faces: int = -1
+    face: Face | None = None
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    path: Path
+    source: str  # where a user gets it (URL or package)
+    note: str = ""
+
+
+class MissingWeightsError(FileNotFoundError):
+    """Weights a model needs are not where they must be."""
+
+    def __init__(self, model: str, missing: list[WeightFile], hint: str = ""):
+        lines = [f"model {model!r}: {len(missing)} weight file(s) missing:"]
+        for wf in missing:
+            lines.append(f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; get it from {wf.source}")
+            if wf.note:
+                lines.append(f"    ({wf.note})")
+        if hint:
+            lines.append(hint)
+        super().__init__("\n".join(lines))
+        self.model = model
+        self.missing = missing
+
+
+class MissingPackageError(ImportError):
+    """A Python package a model needs is not installed in the running environment."""
+
+    def __init__(self, model: str, package: str, env: str, exc: Exception | None = None):
+        msg = (
+            f"model {model!r} needs the Python package {package!r}, which is not importable here"
+            f" ({exc}). It belongs in envs/{env}.yaml: run with --sdm conda, or create the venv with"
+            f" `scripts/make-venv {env}` and set python_envs.{env} in the config"
+        )
+        super().__init__(msg)
+
+
+class Embedder:
+    """A loaded model. Subclasses implement :meth:`embed_batch`."""
+
+    dim: int = 0
+
+    def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+        raise NotImplementedError
+
+
+class ModelAdapter:
+    name: str = ""
+    env: str = "core"
+    uses_clean_faces: bool = False  # does embed_batch use the cleaning detector's faces?
+
+    def required_files(self, settings: dict, weights_dir: Path) -> list[WeightFile]:
+        return []
+
+    def download_hint(self) -> str:
+        return ""
+
+    def check_weights(self, settings: dict, weights_dir: Path) -> None:
+        missing = [wf for wf in self.required_files(settings, weights_dir) if not Path(wf.path).is_file()]
+        if missing:
+            raise MissingWeightsError(self.name, missing, self.download_hint())
+
+    def prepare(self, settings: dict, weights_dir: Path, images, out_dir: Path) -> dict:
+        return {}
+
+    def load(self, settings: dict, weights_dir: Path, state_dir: Path) -> Embedder:
+        raise NotImplementedError
+
+    def provenance(self, settings: dict, weights_dir: Path) -> dict:
+        return {"model": self.name, "env": self.env, "settings": settings}
+
+
+def package_versions(*names: str) -> dict[str, str | None]:
+    """Installed versions of ``names`` (None when not installed)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def largest(faces: list[Face]) -> Face | None:
+    """The face with the largest box (ties: the first)."""
+    best = None
+    for f in faces:
+        if best is None or f.area > best.area:
+            best = f
+    return best
+
+
+@dataclass
+class MultiFacePolicy:
+    """What to do when a detector finds several faces: ``drop`` or ``largest``."""
+
+    mode: str = "largest"
+    counts: dict = field(default_factory=dict)
+
+    def choose(self, faces: list[Face]) -> tuple[Face | None, str]:
+        if not faces:
+            return None, "no_face"
+        if len(faces) > 1 and self.mode == "drop":
+            return None, "several_faces"
+        return largest(faces), "ok"

