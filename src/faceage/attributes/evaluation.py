@@ -1,0 +1,182 @@
+"""How good are an estimator's ages and genders: tables from ``predictions.tsv``.
+
+Conventions: errors are ``age_pred - age`` in years (positive = the
+estimator thinks the face is older than labelled); MAE is the mean absolute
+error; bias the mean signed error; CS@t (cumulative score) the fraction of
+faces with ``|error| <= t`` years. Age groups come from ``age_bins``: left
+edges in years, each group ``[edge, next edge)``, the last one open
+(``[0, 10, 20]`` -> ``0-9``, ``10-19``, ``20+``). Labelled ages below the
+first edge fall in no group. Only rows with a prediction count; the
+``coverage`` columns say how many had none (no face, unreadable).
+
+Optional balancing before the tables, as the source projects did: keep ages
+in ``[age_min, age_max]``, then at most ``cap_per_bin`` images per age
+group (a seeded random sample, so reruns agree).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from faceage.contracts import atomic_path, read_table, write_table
+
+DEFAULT_AGE_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80]
+AGE_TABLE_COLUMNS = ["group", "n", "mae", "median_ae", "bias", "cs5", "rmse"]
+GENDER_TABLE_COLUMNS = ["group", "n", "accuracy", "true_F_pred_F", "true_F_pred_M", "true_M_pred_F",
+                        "true_M_pred_M", "female_recall", "male_recall"]  # fmt: skip
+SUMMARY_KEYS = ["estimator", "images", "predicted", "age_n", "mae", "bias", "cs5", "gender_n",
+                "gender_accuracy", "images_per_second"]  # fmt: skip
+
+
+def group_labels(edges: list[int]) -> list[str]:
+    edges = [int(e) for e in edges]
+    if sorted(edges) != edges or len(set(edges)) != len(edges) or not edges:
+        raise ValueError(f"age_bins must be increasing left edges, got {edges}")
+    labels = [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return labels + [f"{edges[-1]}+"]
+
+
+def age_group(age: pd.Series, edges: list[int]) -> pd.Series:
+    """The age-group label of each age (years); NA below the first edge or when unknown."""
+    labels = group_labels(edges)
+    values = pd.to_numeric(age, errors="coerce").astype("float64")
+    idx = np.searchsorted(np.asarray(edges, dtype=float), values.to_numpy(), side="right") - 1
+    out = pd.Series(pd.NA, index=age.index, dtype="string")
+    ok = values.notna().to_numpy() & (idx >= 0)
+    out[ok] = [labels[i] for i in idx[ok]]
+    return out
+
+
+def balance(df: pd.DataFrame, edges: list[int], age_min=None, age_max=None, cap_per_bin=None,
+            seed: int = 0) -> pd.DataFrame:  # fmt: skip
+    """Rows with ``age_min <= age <= age_max``, at most ``cap_per_bin`` per age group."""
+    out = df.copy()
+    age = pd.to_numeric(out["age"], errors="coerce").astype("float64")
+    keep = pd.Series(True, index=out.index)
+    if age_min is not None:
+        keep &= age >= float(age_min)
+    if age_max is not None:
+        keep &= age <= float(age_max)
+    out = out[keep.fillna(False)]
+    if cap_per_bin:
+        groups = age_group(out["age"], edges).fillna("none")
+        parts = [g.sample(n=min(len(g), int(cap_per_bin)), random_state=seed)
+                 for _, g in out.groupby(groups, sort=True)]  # fmt: skip
+        out = pd.concat(parts) if parts else out.iloc[:0]
+    return out.sort_index()
+
+
+def _age_rows(err: np.ndarray, group: str, cs: float) -> dict:
+    if len(err) == 0:
+        return {"group": group, "n": 0, "mae": np.nan, "median_ae": np.nan, "bias": np.nan,
+                "cs5": np.nan, "rmse": np.nan}  # fmt: skip
+    a = np.abs(err)
+    return {"group": group, "n": len(err), "mae": a.mean(), "median_ae": float(np.median(a)),
+            "bias": err.mean(), "cs5": float((a <= cs).mean()), "rmse": float(np.sqrt((err**2).mean()))}  # fmt: skip
+
+
+def _age_frame(pred: pd.DataFrame) -> pd.DataFrame:
+    age = pd.to_numeric(pred["age"], errors="coerce").astype("float64")
+    age_pred = pd.to_numeric(pred["age_pred"], errors="coerce").astype("float64")
+    ok = age.notna() & age_pred.notna()
+    return pd.DataFrame({"age": age[ok], "err": (age_pred - age)[ok]})
+
+
+def age_table(
+    pred: pd.DataFrame, edges: list[int] = DEFAULT_AGE_BINS, cs: float = 5.0
+) -> pd.DataFrame:
+    """MAE, median AE, bias, CS@cs and RMSE overall (``all``) and per age group (by label)."""
+    f = _age_frame(pred)
+    rows = [_age_rows(f["err"].to_numpy(), "all", cs)]
+    groups = age_group(f["age"], edges)
+    for label in group_labels(edges):
+        rows.append(_age_rows(f["err"][groups == label].to_numpy(), label, cs))
+    return pd.DataFrame(rows, columns=AGE_TABLE_COLUMNS)
+
+
+def _gender_row(t: pd.Series, p: pd.Series, group: str) -> dict:
+    row = {"group": group, "n": len(t)}
+    for a in ("F", "M"):
+        for b in ("F", "M"):
+            row[f"true_{a}_pred_{b}"] = int(((t == a) & (p == b)).sum())
+    row["accuracy"] = float((t == p).mean()) if len(t) else np.nan
+    nf, nm = int((t == "F").sum()), int((t == "M").sum())
+    row["female_recall"] = row["true_F_pred_F"] / nf if nf else np.nan
+    row["male_recall"] = row["true_M_pred_M"] / nm if nm else np.nan
+    return row
+
+
+def _gender_frame(pred: pd.DataFrame) -> pd.DataFrame:
+    ok = pred["gender"].isin(["M", "F"]) & pred["gender_pred"].isin(["M", "F"])
+    return pred.loc[ok, ["age", "gender", "gender_pred"]].astype(
+        {"gender": str, "gender_pred": str}
+    )
+
+
+def gender_table(pred: pd.DataFrame, edges: list[int] = DEFAULT_AGE_BINS) -> pd.DataFrame:
+    """Gender accuracy and the confusion counts overall and per age group (by labelled age)."""
+    f = _gender_frame(pred)
+    rows = [_gender_row(f["gender"], f["gender_pred"], "all")]
+    groups = age_group(f["age"], edges)
+    for label in group_labels(edges):
+        sel = (groups == label).fillna(False)
+        rows.append(_gender_row(f["gender"][sel], f["gender_pred"][sel], label))
+    return pd.DataFrame(rows, columns=GENDER_TABLE_COLUMNS)
+
+
+def gender_confusion(pred: pd.DataFrame) -> pd.DataFrame:
+    """2x2 confusion matrix: rows the labelled gender, columns the predicted one (counts)."""
+    f = _gender_frame(pred)
+    m = pd.crosstab(f["gender"], f["gender_pred"]).reindex(
+        index=["F", "M"], columns=["F", "M"], fill_value=0
+    )
+    m.index.name = "true"
+    return m.reset_index().rename(columns={"F": "pred_F", "M": "pred_M"})
+
+
+def summary(pred: pd.DataFrame, timing: dict | None, estimator: str, cs: float = 5.0) -> dict:
+    """One line per estimator and dataset: coverage, MAE, bias, CS@5, gender accuracy, images/s."""
+    f = _age_frame(pred)
+    g = _gender_frame(pred)
+    a = _age_rows(f["err"].to_numpy(), "all", cs)
+    return {
+        "estimator": estimator,
+        "images": len(pred),
+        "predicted": int(pd.to_numeric(pred["age_pred"], errors="coerce").notna().sum()),
+        "age_n": a["n"],
+        "mae": a["mae"],
+        "bias": a["bias"],
+        "cs5": a["cs5"],
+        "gender_n": len(g),
+        "gender_accuracy": float((g["gender"] == g["gender_pred"]).mean()) if len(g) else np.nan,
+        "images_per_second": (timing or {}).get("images_per_second"),
+    }
+
+
+def run_evaluate(predictions_path, timing_path, estimator: str, out_age, out_gender, out_confusion,
+                 out_summary, age_bins=None, age_min=None, age_max=None, cap_per_bin=None,
+                 seed: int = 0, cs: float = 5.0) -> dict:  # fmt: skip
+    """Read predictions (+ timing), balance if asked, write the three tables and summary.tsv."""
+    edges = list(age_bins or DEFAULT_AGE_BINS)
+    pred = read_table(predictions_path)
+    pred = balance(pred, edges, age_min, age_max, cap_per_bin, seed)
+    timing = json.loads(Path(timing_path).read_text()) if timing_path else None
+    write_table(age_table(pred, edges, cs), out_age, AGE_TABLE_COLUMNS)
+    write_table(gender_table(pred, edges), out_gender, GENDER_TABLE_COLUMNS)
+    write_table(gender_confusion(pred), out_confusion)
+    row = summary(pred, timing, estimator, cs)
+    write_table(pd.DataFrame([row]), out_summary, SUMMARY_KEYS)
+    return row
+
+
+def collect_summaries(paths: list[str | Path], out) -> pd.DataFrame:
+    """Stack per-estimator summary.tsv files into one table."""
+    frames = [read_table(p) for p in paths]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_KEYS)
+    with atomic_path(out) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
+    return df
