@@ -13,6 +13,9 @@ from faceage.models.base import ModelAdapter
 MODELS = {
     "dlib": "faceage.models.dlib_resnet",
     "eigenfaces": "faceage.models.eigenfaces",
+    "insightface": "faceage.models.insightface_pack",
+    "insightface_paddle": "faceage.models.paddle_model",
+    "deepface": "faceage.models.deepface_model",
 }
 
 

@@ -1,0 +1,27 @@
+# Face-Age-Invariant: how well face-recognition models recognise the same
+# person across age. Stages, in order: dataset -> clean -> comparisons ->
+# embeddings -> scores -> analysis. Configuration: config/README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/dataset.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/comparisons.smk"
+include: "workflow/rules/embeddings.smk"
+include: "workflow/rules/scores.smk"
+include: "workflow/rules/analysis.smk"
+
+
+rule all:
+    input:
+        TARGETS,
+    default_target: True

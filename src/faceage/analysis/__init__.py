@@ -1,0 +1,1 @@
+"""Analysis of the scores, split by question (one module each)."""

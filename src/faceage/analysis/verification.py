@@ -1,0 +1,386 @@
+"""Verification metrics: genuine against impostor scores, per age gap and age range.
+
+Input: one scores table (``results/<ds>/scores/<model>.tsv``, see
+:mod:`faceage.contracts`). Output: one row per subset of pairs -
+
+* ``all``: every scored pair;
+* ``gap_bin``: genuine pairs whose age gap falls in the bin, against impostor
+  pairs whose age gap falls in the same bin (``impostors="same_gap_bin"``,
+  the AgeDB convention: both classes span the same time) or against all
+  impostor pairs (``impostors="all"``);
+* ``age_ranges``: pairs whose younger image is in ``range_a`` and older image
+  in ``range_b`` (genuine and impostor alike).
+
+Conventions (also written to ``conventions.json`` beside the table by
+:func:`write_verification`, see :data:`CONVENTIONS`):
+
+* the score is cosine similarity; a pair is accepted as "same person" when
+  its score is >= the threshold; pairs without a score are left out and
+  counted in ``n_unscored``;
+* ROC and AUC are :func:`sklearn.metrics.roc_curve` and
+  :func:`sklearn.metrics.roc_auc_score` on the scored pairs;
+* EER is where FAR = FRR, linearly interpolated between ROC points;
+* TAR at FAR = f is the highest TAR among ROC points with FAR <= f (no
+  interpolation); it is *not estimable* (left empty, with a note) when the
+  subset has fewer than ``10 / f`` impostor pairs;
+* 10-fold accuracy follows insightface's ``verification.py`` exactly
+  (:func:`insightface_accuracy`), with folds that never split a person
+  (:func:`person_folds`);
+* 95 % intervals come from the subject-level bootstrap of
+  :mod:`faceage.analysis.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from faceage.analysis.bootstrap import (
+    eer_from_roc,
+    far_key,
+    subject_bootstrap,
+    subset_rng,
+    tar_from_roc,
+)
+from faceage.contracts import SCORE_COLUMNS, atomic_path, read_table, write_table
+
+FAR_LEVELS = (1e-2, 1e-3, 1e-4)
+MIN_IMPOSTORS_TIMES_FAR = 10  # TAR@FAR needs at least 10 / FAR impostor pairs
+INSIGHTFACE_THRESHOLDS = np.arange(0, 4, 0.01)  # squared L2 distance of unit vectors
+N_FOLDS = 10
+# FAR grid on which ROC curves are stored for plotting (log-spaced plus linear).
+ROC_GRID = np.unique(np.r_[0.0, np.logspace(-5, 0, 151), np.linspace(0, 1, 101)])
+
+CONVENTIONS = {
+    "score": "cosine similarity of the two embeddings (higher = more alike); a pair is accepted "
+    "as the same person when score >= threshold",
+    "unscored_pairs": "pairs with an empty similarity (an image had no embedding) are left out of "
+    "every metric and counted in n_unscored",
+    "roc_auc": "sklearn.metrics.roc_curve / roc_auc_score on the scored pairs of the subset "
+    "(tied scores count one half)",
+    "eer": "equal error rate: FAR = FRR, linear interpolation between neighbouring ROC points",
+    "tar_at_far": "highest TAR among ROC points with FAR <= target, no interpolation; not estimable "
+    "(empty, see notes) when the subset has fewer than 10/FAR impostor pairs",
+    "accuracy": "insightface recognition/arcface_torch/eval/verification.py: distance = 2 - 2 * "
+    "cosine (squared L2 distance of unit embeddings), thresholds numpy.arange(0, 4, 0.01), "
+    "'same' when distance < threshold; for each fold the threshold with the highest accuracy "
+    "on the other folds (the first on ties) is applied to the fold; acc_mean and acc_std are the "
+    "mean and population standard deviation (numpy.std, ddof=0) of the fold accuracies",
+    "folds": "persons are dealt to 10 folds (most genuine pairs first, each to the fold with the "
+    "fewest genuine pairs so far), so no person is in two folds; impostor pairs whose two "
+    "persons sit in different folds are left out of the accuracy; with balance_accuracy the "
+    "larger class of each fold is subsampled (seeded) to the size of the smaller, as the LFW and "
+    "AgeDB protocols are balanced; folds without pairs are skipped (acc_folds says how many "
+    "were used)",
+    "gap_bins": "bin edges [e0, e1, ...] give bins e0..e1-1, ..., last edge and above; the age "
+    "gap is age_b - age_a in years",
+    "impostors_per_gap_bin": "same_gap_bin: impostor pairs whose two images are as far apart in "
+    "age as the bin says (AgeDB convention); all: every impostor pair",
+    "confidence_intervals": "95 % percentile intervals of a subject-level bootstrap: persons are "
+    "resampled with replacement, a genuine pair weighs the draws of its person, an impostor pair "
+    "the product of the draws of its two persons",
+}
+
+
+# --- subsets -----------------------------------------------------------------
+
+
+def gap_bin_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the age-gap bins: [0, 5, 10] -> ["0-4", "5-9", "10+"]."""
+    edges = [int(e) for e in edges]
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        raise ValueError(f"gap bin edges must be strictly increasing integers, got {edges}")
+    labels = [f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:], strict=False)]
+    return labels + [f"{edges[-1]}+"]
+
+
+def assign_gap_bins(age_gap, edges: Sequence[int]) -> pd.Series:
+    """Gap-bin label per pair (missing below the first edge or when the gap is unknown)."""
+    gaps = pd.to_numeric(pd.Series(age_gap), errors="coerce").astype("float64")
+    labels = gap_bin_labels(edges)
+    idx = np.searchsorted(np.asarray(edges, dtype=float), gaps.to_numpy(), side="right") - 1
+    out = np.array([labels[i] if 0 <= i < len(labels) else None for i in idx], dtype=object)
+    out[gaps.isna().to_numpy()] = None
+    return pd.Series(pd.Categorical(out, categories=labels, ordered=True), index=gaps.index)
+
+
+def range_order(scores: pd.DataFrame) -> list[str]:
+    """Age-range labels ordered by the youngest age seen in each."""
+    a = scores[["range_a", "age_a"]].set_axis(["range", "age"], axis=1)
+    b = scores[["range_b", "age_b"]].set_axis(["range", "age"], axis=1)
+    both = pd.concat([a, b]).dropna(subset=["range"])
+    lows = both.groupby("range", observed=True)["age"].min()
+    return [str(r) for r in lows.sort_values(kind="stable").index]
+
+
+# --- metrics on one subset ---------------------------------------------------
+
+
+def roc_table(genuine, similarity) -> pd.DataFrame:
+    """sklearn's ROC (every distinct threshold): fpr, tpr, threshold."""
+    fpr, tpr, thr = roc_curve(np.asarray(genuine, dtype=int), np.asarray(similarity, dtype=float),
+                              drop_intermediate=False)  # fmt: skip
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
+
+
+def roc_on_grid(fpr: np.ndarray, tpr: np.ndarray, grid: np.ndarray = ROC_GRID) -> pd.DataFrame:
+    """TAR (step, no interpolation) at each FAR of ``grid``: a compact curve for plots."""
+    idx = np.searchsorted(fpr, grid * (1 + 1e-12), side="right") - 1
+    return pd.DataFrame({"fpr": grid, "tpr": tpr[np.clip(idx, 0, None)]})
+
+
+def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS) -> dict:
+    """AUC, EER (+ threshold), TAR@FAR (+ thresholds) of scored pairs; notes for what is not estimable."""
+    g = np.asarray(genuine, dtype=int)
+    s = np.asarray(similarity, dtype=float)
+    n_gen, n_imp = int(g.sum()), int((g == 0).sum())
+    out: dict = {"n_genuine": n_gen, "n_impostor": n_imp}
+    notes = []
+    if n_gen == 0 or n_imp == 0:
+        out.update({"auc": np.nan, "eer": np.nan, "eer_threshold": np.nan})
+        for far in far_levels:
+            out[far_key(far)] = np.nan
+            out[far_key(far) + "_threshold"] = np.nan
+        notes.append("no genuine pairs" if n_gen == 0 else "no impostor pairs")
+        out["notes"] = "; ".join(notes)
+        return out
+    fpr, tpr, thr = roc_curve(g, s, drop_intermediate=False)
+    out["auc"] = float(roc_auc_score(g, s))
+    out["eer"], out["eer_threshold"] = eer_from_roc(fpr, tpr, thr)
+    for far in far_levels:
+        key = far_key(far)
+        if n_imp * far < MIN_IMPOSTORS_TIMES_FAR * (1 - 1e-9):
+            out[key] = np.nan
+            out[key + "_threshold"] = np.nan
+            need = int(np.ceil(MIN_IMPOSTORS_TIMES_FAR / far))
+            notes.append(f"{key} not estimable ({n_imp} impostor pairs, needs >= {need})")
+        else:
+            out[key], i = tar_from_roc(fpr, tpr, far)
+            out[key + "_threshold"] = float(thr[i])
+    out["notes"] = "; ".join(notes)
+    return out
+
+
+# --- insightface 10-fold accuracy --------------------------------------------
+
+
+def insightface_accuracy(similarity, genuine, folds, thresholds: np.ndarray = INSIGHTFACE_THRESHOLDS) -> dict:
+    """10-fold accuracy exactly as insightface's ``calculate_roc`` computes it.
+
+    ``folds`` gives each pair's fold label (any hashable; pairs with fold -1
+    or NaN are left out). Distance = 2 - 2 * cosine; a pair is called "same"
+    when distance < threshold. For each fold, the threshold maximising the
+    accuracy on all other folds (``numpy.argmax``: the smallest on ties) is
+    applied to the fold. Folds without pairs are skipped. Vectorised with
+    sorted counts, so it costs O(n log n + folds x thresholds).
+
+    Returns ``acc_mean``, ``acc_std`` (ddof=0), ``acc_folds`` (used),
+    ``fold_accuracy`` and ``fold_threshold`` (as cosine: 1 - t / 2) arrays.
+    """
+    s = np.asarray(similarity, dtype=np.float64)
+    g = np.asarray(genuine).astype(bool)
+    f = pd.Series(np.asarray(folds, dtype=object))
+    keep = f.notna().to_numpy() & (f.astype(str) != "-1").to_numpy() & np.isfinite(s)
+    s, g, f = s[keep], g[keep], f[keep].to_numpy()
+    dist = 2.0 - 2.0 * s
+    fold_ids = pd.unique(f)
+    fold_ids = sorted(fold_ids, key=lambda x: (str(type(x)), x))
+    k = len(fold_ids)
+    nt = len(thresholds)
+    gen_below = np.zeros((k, nt), dtype=np.int64)  # genuine pairs with dist < t (called same: correct)
+    imp_below = np.zeros((k, nt), dtype=np.int64)  # impostor pairs with dist < t (called same: wrong)
+    n_gen = np.zeros(k, dtype=np.int64)
+    n_imp = np.zeros(k, dtype=np.int64)
+    for i, fid in enumerate(fold_ids):
+        m = f == fid
+        dg = np.sort(dist[m & g])
+        di = np.sort(dist[m & ~g])
+        gen_below[i] = np.searchsorted(dg, thresholds, side="left")
+        imp_below[i] = np.searchsorted(di, thresholds, side="left")
+        n_gen[i], n_imp[i] = len(dg), len(di)
+    correct = gen_below + (n_imp[:, None] - imp_below)  # per fold, per threshold
+    n = n_gen + n_imp
+    total_correct = correct.sum(axis=0)
+    accs, thrs = [], []
+    for i in range(k):
+        n_train = n.sum() - n[i]
+        if n[i] == 0 or n_train == 0:
+            continue
+        best = int(np.argmax(total_correct - correct[i]))
+        accs.append(correct[i, best] / n[i])
+        thrs.append(1.0 - thresholds[best] / 2.0)
+    accs_a = np.asarray(accs, dtype=float)
+    return {
+        "acc_mean": float(np.mean(accs_a)) if len(accs_a) else np.nan,
+        "acc_std": float(np.std(accs_a)) if len(accs_a) else np.nan,
+        "acc_folds": int(len(accs_a)),
+        "fold_accuracy": accs_a,
+        "fold_threshold": np.asarray(thrs, dtype=float),
+    }
+
+
+def person_folds(person_a, person_b, genuine, n_folds: int = N_FOLDS) -> np.ndarray:
+    """Fold (0..n_folds-1) per pair such that no person appears in two folds; -1 = left out.
+
+    Persons are dealt greedily: most genuine pairs first (then by name), each
+    to the fold holding the fewest genuine pairs so far (then the lowest
+    fold). A genuine pair takes its person's fold; an impostor pair takes the
+    common fold of its two persons, or -1 when they sit in different folds.
+    Deterministic.
+    """
+    pa = pd.Series(np.asarray(person_a, dtype=object)).astype(str)
+    pb = pd.Series(np.asarray(person_b, dtype=object)).astype(str)
+    g = np.asarray(genuine).astype(bool)
+    gen_counts = pa[g].value_counts()
+    persons = pd.unique(pd.concat([pa, pb], ignore_index=True))
+    count = {p: int(gen_counts.get(p, 0)) for p in persons}
+    order = sorted(persons, key=lambda p: (-count[p], p))
+    load = np.zeros(n_folds, dtype=np.int64)
+    fold_of: dict[str, int] = {}
+    for p in order:
+        k = int(np.argmin(load))  # argmin returns the lowest fold on ties
+        fold_of[p] = k
+        load[k] += count[p]
+    fa = pa.map(fold_of).to_numpy(dtype=np.int64)
+    fb = pb.map(fold_of).to_numpy(dtype=np.int64)
+    return np.where(fa == fb, fa, -1)
+
+
+def balance_folds(folds: np.ndarray, genuine, rng: np.random.Generator) -> np.ndarray:
+    """Subsample the larger class of each fold to the size of the smaller (others -> -1)."""
+    folds = np.asarray(folds).copy()
+    g = np.asarray(genuine).astype(bool)
+    for fid in np.unique(folds[folds >= 0]):
+        gi = np.flatnonzero((folds == fid) & g)
+        ii = np.flatnonzero((folds == fid) & ~g)
+        big, small = (gi, ii) if len(gi) > len(ii) else (ii, gi)
+        if len(big) > len(small):
+            drop = rng.choice(big, size=len(big) - len(small), replace=False)
+            folds[drop] = -1
+    return folds
+
+
+def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = True,
+                    seed: int = 0) -> dict:  # fmt: skip
+    """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs."""
+    folds = person_folds(sub["person_a"], sub["person_b"], sub["genuine"], n_folds)
+    if balance:
+        folds = balance_folds(folds, sub["genuine"], subset_rng(seed, "folds:" + label))
+    res = insightface_accuracy(sub["similarity"], sub["genuine"], folds)
+    return {"acc_mean": res["acc_mean"], "acc_std": res["acc_std"], "acc_folds": res["acc_folds"],
+            "acc_pairs": int((folds >= 0).sum()),
+            "acc_threshold": float(np.mean(res["fold_threshold"])) if res["acc_folds"] else np.nan}  # fmt: skip
+
+
+# --- the whole table -------------------------------------------------------
+
+
+def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str = "same_gap_bin"):
+    """Yield (kind, label, extra columns, rows) for every subset of the analysis."""
+    if impostors not in ("same_gap_bin", "all"):
+        raise ValueError(f"impostors must be 'same_gap_bin' or 'all', got {impostors!r}")
+    yield "all", "all", {}, scores
+    bins = assign_gap_bins(scores["age_gap"], gap_edges)
+    gen = (scores["genuine"] == 1).to_numpy()
+    for lab in bins.cat.categories:
+        in_bin = (bins == lab).to_numpy()
+        mask = in_bin if impostors == "same_gap_bin" else (in_bin & gen) | ~gen
+        yield "gap_bin", lab, {"gap_bin": lab}, scores[mask]
+    ranges = range_order(scores)
+    for i, ra in enumerate(ranges):
+        for rb in ranges[i:]:
+            mask = ((scores["range_a"] == ra) & (scores["range_b"] == rb)).fillna(False).to_numpy()
+            if mask.any():
+                yield "age_ranges", f"{ra}|{rb}", {"range_a": ra, "range_b": rb}, scores[mask]
+
+
+def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
+                         impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
+                         n_folds: int = N_FOLDS, balance_accuracy: bool = True,
+                         confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
+
+    ``metrics`` has one row per subset (see :func:`iter_subsets`) with
+    counts, point estimates, bootstrap intervals (``<metric>_lo``/``_hi``),
+    mean genuine/impostor similarity, 10-fold accuracy and ``notes``.
+    ``roc`` is long: subset, label, fpr, tpr.
+    """
+    far_levels = [float(f) for f in far_levels]
+    rows, curves = [], []
+    for kind, label, extra, sub in iter_subsets(scores, gap_edges, impostors):
+        scored = sub[sub["similarity"].notna()]
+        g = scored["genuine"].to_numpy(dtype=int)
+        s = scored["similarity"].to_numpy(dtype=float)
+        persons = pd.unique(pd.concat([scored["person_a"], scored["person_b"]]).astype(str))
+        row = {"subset": kind, "label": label, "gap_bin": None, "range_a": None, "range_b": None, **extra,
+               "n_persons": len(persons), "n_unscored": int(sub["similarity"].isna().sum())}  # fmt: skip
+        row.update(point_metrics(g, s, far_levels))
+        row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
+        row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
+        estimable = row["n_genuine"] > 0 and row["n_impostor"] > 0
+        if estimable and n_bootstrap > 0:
+            ci = subject_bootstrap(s, g, scored["person_a"].astype(str), scored["person_b"].astype(str),
+                                   far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence)  # fmt: skip
+            for _, c in ci.iterrows():
+                ok = np.isfinite(row.get(c["metric"], np.nan))
+                row[c["metric"] + "_lo"] = c["lo"] if ok else np.nan
+                row[c["metric"] + "_hi"] = c["hi"] if ok else np.nan
+        if estimable:
+            row.update(subset_accuracy(scored, f"{kind}:{label}", n_folds, balance_accuracy, seed))
+            fpr, tpr, _ = roc_curve(g, s)
+            curve = roc_on_grid(fpr, tpr)
+            curve.insert(0, "label", label)
+            curve.insert(0, "subset", kind)
+            curves.append(curve)
+        rows.append(row)
+    metrics = pd.DataFrame(rows)
+    metrics = metrics.reindex(columns=metric_columns(far_levels))
+    roc = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["subset", "label", "fpr", "tpr"])
+    return metrics, roc
+
+
+def metric_columns(far_levels: Sequence[float]) -> list[str]:
+    cols = ["subset", "label", "gap_bin", "range_a", "range_b", "n_persons", "n_genuine", "n_impostor",
+            "n_unscored", "auc", "auc_lo", "auc_hi", "eer", "eer_lo", "eer_hi", "eer_threshold"]  # fmt: skip
+    for far in far_levels:
+        k = far_key(far)
+        cols += [k, k + "_lo", k + "_hi", k + "_threshold"]
+    cols += ["acc_mean", "acc_std", "acc_folds", "acc_pairs", "acc_threshold",
+             "mean_genuine_similarity", "mean_impostor_similarity", "notes"]  # fmt: skip
+    return cols
+
+
+def conventions(settings: dict) -> dict:
+    """The conventions of the output plus the settings that produced it."""
+    return {"conventions": CONVENTIONS, "settings": settings}
+
+
+def write_verification(scores_path: str | os.PathLike, metrics_path: str | os.PathLike,
+                       roc_path: str | os.PathLike, conventions_path: str | os.PathLike,
+                       gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
+                       impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
+                       n_folds: int = N_FOLDS, balance_accuracy: bool = True,
+                       model: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Read one model's scores, compute :func:`verification_metrics`, write the three outputs."""
+    scores = read_table(scores_path, SCORE_COLUMNS)
+    metrics, roc = verification_metrics(scores, gap_edges, far_levels, impostors, n_bootstrap, seed,
+                                        n_folds, balance_accuracy)  # fmt: skip
+    model = model or Path(scores_path).stem
+    metrics.insert(0, "model", model)
+    roc.insert(0, "model", model)
+    write_table(metrics, metrics_path)
+    write_table(roc, roc_path)
+    settings = {"model": model, "scores": str(scores_path), "gap_bin_edges": list(gap_edges),
+                "gap_bins": gap_bin_labels(gap_edges), "far_levels": list(far_levels),
+                "impostors_per_gap_bin": impostors, "bootstrap_iterations": n_bootstrap,
+                "seed": seed, "n_folds": n_folds, "balance_accuracy": balance_accuracy,
+                "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR"}  # fmt: skip
+    with atomic_path(conventions_path) as tmp:
+        tmp.write_text(json.dumps(conventions(settings), indent=2) + "\n")
+    return metrics

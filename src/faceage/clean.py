@@ -1,0 +1,285 @@
+"""The clean stage: remove what would poison the study, and say why.
+
+Two steps. :func:`inspect_images` (one job per shard) decodes every image
+once, hashes its bytes and counts faces with the cleaning detector.
+:func:`clean_manifest` then applies, in this order:
+
+1. manual decisions from ``config/overrides.tsv`` (``drop`` or ``relabel``);
+2. label checks: missing or impossible age, unknown gender code;
+3. undecodable, empty, tiny or absurdly large files;
+4. exact duplicate content (same bytes under two names: the first image id
+   is kept);
+5. no face, or several faces (policy ``drop``, or ``largest``: keep the
+   largest face and flag the image);
+6. persons left with fewer than ``min_images_per_person`` images.
+
+Every removed, relabelled or flagged image gets one row per reason in the
+cleaning report. The user's files are never moved or deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from faceage.contracts import (
+    CLEAN_COLUMNS,
+    FACE_COLUMNS,
+    MANIFEST_COLUMNS,
+    REPORT_COLUMNS,
+    read_table,
+    write_table,
+)
+from faceage.images import ImageError, file_digest, load_rgb
+
+log = logging.getLogger(__name__)
+
+REASONS = {
+    "manual_drop": "dropped by a decision in the overrides file",
+    "manual_relabel": "a label changed by a decision in the overrides file",
+    "override_unknown_image": "an override names an image that is not in the manifest (ignored)",
+    "missing_age": "no age label",
+    "impossible_age": "age label outside the configured plausible range",
+    "bad_gender": "gender label is not M or F",
+    "empty_file": "the file has 0 bytes",
+    "undecodable": "the file cannot be decoded as an image",
+    "unreadable": "the file cannot be read",
+    "too_small": "the image is too small to hold a usable face",
+    "too_large": "the image header claims an absurd pixel count",
+    "duplicate_content": "same bytes as another image (the first image id is kept)",
+    "no_face": "the cleaning detector found no face",
+    "several_faces": "the cleaning detector found more than one face",
+    "too_few_images": "the person has fewer images left than min_images_per_person",
+}
+
+INSPECT_COLUMNS = ["image_id", "status", "width", "height", "sha256"] + FACE_COLUMNS
+OVERRIDE_COLUMNS = ["image_id", "action", "field", "value", "note"]
+RELABEL_FIELDS = ("person", "age", "gender")
+
+
+def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) -> pd.DataFrame:
+    """Decode, hash and (optionally) detect faces in every image of ``manifest``.
+
+    ``detector`` is a callable image -> list of :class:`faceage.models.base.Face`
+    (or None to skip face detection). Returns one row per image
+    (:data:`INSPECT_COLUMNS`): ``status`` is ``ok`` or the reason the image
+    cannot be used; the face columns describe the largest face.
+    """
+    from faceage.models.base import largest
+
+    rows = []
+    for _, rec in manifest.iterrows():
+        row = dict.fromkeys(INSPECT_COLUMNS)
+        row["image_id"] = rec["image_id"]
+        try:
+            row["sha256"] = file_digest(rec["path"])
+            image = load_rgb(rec["path"], max_side)
+        except (ImageError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, ImageError) else "unreadable"
+            detail = exc.detail if isinstance(exc, ImageError) else str(exc)
+            row["status"] = f"{reason}: {detail}"
+            rows.append(row)
+            continue
+        row["status"] = "ok"
+        row["height"], row["width"] = image.shape[:2]
+        if detector is not None:
+            faces = detector(image)
+            row["n_faces"] = len(faces)
+            best = largest(faces)
+            if best is not None:
+                row["face_left"], row["face_top"], row["face_right"], row["face_bottom"] = best.as_box()
+                row["face_score"] = best.score
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=INSPECT_COLUMNS)
+    for col in ("width", "height", "n_faces"):
+        out[col] = pd.array(out[col], dtype="Int64")
+    return out
+
+
+def read_overrides(path: str | os.PathLike | None) -> pd.DataFrame:
+    """Read the overrides file (TSV: image_id, action, field, value, note); empty if absent.
+
+    Lines starting with ``#`` are comments. ``action`` is ``drop`` or
+    ``relabel``; ``relabel`` needs ``field`` (person, age or gender) and
+    ``value``.
+    """
+    if not path or not Path(path).is_file():
+        return pd.DataFrame(columns=OVERRIDE_COLUMNS, dtype="string")
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    missing = [c for c in ("image_id", "action") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {OVERRIDE_COLUMNS}")
+    for col in OVERRIDE_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    df = df[OVERRIDE_COLUMNS].apply(lambda s: s.str.strip())
+    bad = df[~df["action"].isin(["drop", "relabel"])]
+    if len(bad):
+        raise ValueError(f"{path}: action must be drop or relabel, got {sorted(set(bad['action']))}")
+    bad = df[(df["action"] == "relabel") & ~df["field"].isin(RELABEL_FIELDS)]
+    if len(bad):
+        raise ValueError(f"{path}: relabel field must be one of {RELABEL_FIELDS}, got {sorted(set(bad['field']))}")
+    return df
+
+
+class _Report:
+    def __init__(self, manifest: pd.DataFrame):
+        self.rows: list[dict] = []
+        self._info = manifest.set_index("image_id")[["source", "person"]].to_dict("index")
+
+    def add(self, image_id: str, action: str, reason: str, detail: str = "") -> None:
+        info = self._info.get(image_id, {"source": "", "person": ""})
+        self.rows.append({"image_id": image_id, "source": info["source"], "person": info["person"],
+                          "action": action, "reason": reason, "detail": detail})  # fmt: skip
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=REPORT_COLUMNS)
+
+
+def clean_manifest(
+    manifest: pd.DataFrame,
+    inspection: pd.DataFrame,
+    overrides: pd.DataFrame | None = None,
+    *,
+    multi_face: str = "largest",
+    min_images_per_person: int = 8,
+    age_range: tuple[int, int] = (0, 120),
+    require_age: bool = True,
+    detector_used: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the cleaning rules; return (clean manifest, cleaning report)."""
+    if multi_face not in ("drop", "largest"):
+        raise ValueError("multi_face must be 'drop' or 'largest'")
+    df = manifest.copy()
+    report = _Report(df)
+    keep = pd.Series(True, index=df.index)
+    by_id = pd.Series(df.index, index=df["image_id"])
+
+    # 1. manual decisions
+    if overrides is not None:
+        for _, ov in overrides.iterrows():
+            iid = ov["image_id"]
+            if iid not in by_id.index:
+                report.add(iid, "ignored", "override_unknown_image", ov.get("note", ""))
+                continue
+            i = by_id[iid]
+            note = ov.get("note", "")
+            if ov["action"] == "drop":
+                keep[i] = False
+                report.add(iid, "removed", "manual_drop", note)
+            else:
+                field, value = ov["field"], ov["value"]
+                old = df.at[i, field]
+                if field == "age":
+                    df.at[i, field] = int(value) if value != "" else pd.NA
+                else:
+                    df.at[i, field] = value if value != "" else pd.NA
+                if field == "person":
+                    report._info[iid]["person"] = value
+                report.add(iid, "relabelled", "manual_relabel", f"{field}: {old} -> {value}" + (f" ({note})" if note else ""))
+
+    # 2. label checks
+    lo, hi = age_range
+    for i in df.index[keep]:
+        age = df.at[i, "age"]
+        if pd.isna(age):
+            if require_age:
+                keep[i] = False
+                report.add(df.at[i, "image_id"], "removed", "missing_age")
+        elif not lo <= int(age) <= hi:
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", "impossible_age", f"age {age} outside [{lo}, {hi}]")
+        gender = df.at[i, "gender"]
+        if not pd.isna(gender) and gender not in ("M", "F"):
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", "bad_gender", f"gender {gender!r}")
+
+    # 3. decoding
+    insp = inspection.set_index("image_id")
+    missing = set(df["image_id"]) - set(insp.index)
+    if missing:
+        raise ValueError(f"inspection lacks {len(missing)} images, e.g. {sorted(missing)[:3]}")
+    insp = insp.loc[df["image_id"]]
+    insp.index = df.index
+    for i in df.index[keep]:
+        status = insp.at[i, "status"]
+        if status != "ok":
+            reason, _, detail = str(status).partition(": ")
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", reason if reason in REASONS else "undecodable", detail)
+
+    # 4. exact duplicates (first image id kept); only among images still kept
+    digests = insp["sha256"].where(keep)
+    first_of: dict[str, str] = {}
+    for i in df.index[keep]:
+        d = digests[i]
+        if pd.isna(d):
+            continue
+        if d in first_of:
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", "duplicate_content", f"same bytes as {first_of[d]}")
+        else:
+            first_of[d] = df.at[i, "image_id"]
+
+    # 5. faces
+    for col in FACE_COLUMNS:
+        df[col] = insp[col]
+    if detector_used:
+        for i in df.index[keep]:
+            n = insp.at[i, "n_faces"]
+            if pd.isna(n):
+                continue
+            if n == 0:
+                keep[i] = False
+                report.add(df.at[i, "image_id"], "removed", "no_face")
+            elif n > 1:
+                if multi_face == "drop":
+                    keep[i] = False
+                    report.add(df.at[i, "image_id"], "removed", "several_faces", f"{n} faces")
+                else:
+                    report.add(df.at[i, "image_id"], "flagged", "several_faces", f"{n} faces; kept the largest")
+
+    # 6. too few images per person
+    counts = df[keep].groupby("person").size()
+    few = counts[counts < min_images_per_person]
+    for i in df.index[keep]:
+        p = df.at[i, "person"]
+        if p in few.index:
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", "too_few_images",
+                       f"person {p} has {few[p]} < {min_images_per_person} images")  # fmt: skip
+
+    clean = df[keep].reset_index(drop=True)
+    rep = report.frame()
+    if len(rep):
+        rep = rep.sort_values(["image_id", "action", "reason"], kind="stable").reset_index(drop=True)
+    return clean[CLEAN_COLUMNS + [c for c in clean.columns if c not in CLEAN_COLUMNS]], rep
+
+
+def summarise(manifest: pd.DataFrame, clean: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
+    """Counts per reason and action, plus totals: what the cleaning did, at a glance."""
+    rows = [{"what": "images in manifest", "count": len(manifest)},
+            {"what": "persons in manifest", "count": manifest["person"].nunique()},
+            {"what": "images kept", "count": len(clean)},
+            {"what": "persons kept", "count": clean["person"].nunique()}]  # fmt: skip
+    if len(report):
+        for (action, reason), n in report.groupby(["action", "reason"]).size().items():
+            rows.append({"what": f"{action}: {reason}", "count": int(n)})
+    return pd.DataFrame(rows)
+
+
+def run_clean(manifest_path, inspection_paths, overrides_path, out_manifest, out_report, out_summary, **kwargs):
+    """File-level entry point used by the workflow's ``clean`` rule."""
+    manifest = read_table(manifest_path, MANIFEST_COLUMNS)
+    inspection = pd.concat([read_table(p) for p in inspection_paths], ignore_index=True)
+    overrides = read_overrides(overrides_path)
+    clean, report = clean_manifest(manifest, inspection, overrides, **kwargs)
+    write_table(clean, out_manifest, CLEAN_COLUMNS)
+    write_table(report, out_report, REPORT_COLUMNS)
+    write_table(summarise(manifest, clean, report), out_summary)
+    log.info("kept %d of %d images (%d persons)", len(clean), len(manifest), clean["person"].nunique())
+    return clean, report
+

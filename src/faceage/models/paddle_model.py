@@ -1,0 +1,183 @@
+"""insightface-paddle (PaddlePaddle's BlazeFace detector + MobileFace/ArcFace recogniser).
+
+Runs the package's own predictor, ``InsightFace.predict_np_img``, one image at
+a time (the package batches the faces of one image, not images): BlazeFace
+boxes (image resized to ``det_size`` x ``det_size`` without keeping the aspect
+ratio, the package's way), then each box cropped and resized to 112x112 -
+there is no landmark alignment in this package - and normalised to [-1, 1] in
+RGB. The largest face's vector is kept.
+
+Weights: a local model folder per network, ``<weights_dir>/<name>/`` holding
+``inference.pdmodel`` and ``inference.pdiparams`` (the layout the package uses
+under ``~/.insightface/ppmodels/``), so the default location is
+``resources/weights/insightface_paddle/{BlazeFace,MobileFace}/``. ``rec_model``
+and ``det_model`` may also be absolute folder paths.
+
+Settings (``model_settings.insightface_paddle``): ``rec_model`` (MobileFace |
+ArcFace | folder), ``det_model`` (BlazeFace | folder | none: the whole image is
+the face, for pre-cropped datasets), ``det_size`` (640, the package's fixed
+value), ``det_thresh`` (0.8, the package's default), ``use_gpu`` (false),
+``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (largest | drop).
+
+PaddlePaddle 3.x must run with ``FLAGS_enable_pir_api=0`` to use these
+``.pdmodel`` programs; the adapter sets it before importing paddle. Never import
+tensorflow in the same process (it segfaults).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from faceage.models.base import (
+    Embedder,
+    Face,
+    FaceResult,
+    MissingPackageError,
+    ModelAdapter,
+    MultiFacePolicy,
+    WeightFile,
+    package_versions,
+)
+
+DEFAULTS = {
+    "rec_model": "MobileFace",
+    "det_model": "BlazeFace",
+    "det_size": 640,
+    "det_thresh": 0.8,
+    "use_gpu": False,
+    "cpu_threads": 1,
+    "enable_mkldnn": False,
+    "multi_face": "largest",
+}
+TARS = {
+    "ArcFace": "arcface_iresnet50_v1.0_infer",
+    "BlazeFace": "blazeface_fpn_ssh_1000e_v1.0_infer",
+    "MobileFace": "mobileface_v1.0_infer",
+}
+TAR_URL = "https://paddle-model-ecology.bj.bcebos.com/model/insight-face/{}.tar"
+MODEL_FILES = ("inference.pdmodel", "inference.pdiparams")
+
+
+def resolved(settings: dict) -> dict:
+    out = dict(DEFAULTS)
+    out.update({k: v for k, v in (settings or {}).items() if v is not None})
+    return out
+
+
+def uses_detector(s: dict) -> bool:
+    return str(s["det_model"]).lower() not in ("none", "", "skip")
+
+
+def model_dir(name: str, weights_dir: Path) -> Path:
+    """Folder of one network: ``name`` itself when it is a path, else ``<weights_dir>/<name>``."""
+    p = Path(str(name)).expanduser()
+    if p.is_absolute() or os.sep in str(name):
+        return p
+    return Path(weights_dir) / str(name)
+
+
+def source(name: str) -> str:
+    if name in TARS:
+        return TAR_URL.format(TARS[name]) + " (untar; keep inference.pdmodel and inference.pdiparams)"
+    return "your own PaddlePaddle inference model (saved with FLAGS_enable_pir_api=0)"
+
+
+def set_environment() -> None:
+    os.environ["FLAGS_enable_pir_api"] = "0"
+
+
+class PaddleEmbedder(Embedder):
+    def __init__(self, settings: dict, weights_dir: Path, state_dir: Path):
+        set_environment()
+        self.settings = s = resolved(settings)
+        try:
+            from insightface_paddle import InsightFace, parser
+        except ImportError as exc:
+            raise MissingPackageError("insightface_paddle", "insightface-paddle and paddlepaddle", "paddle", exc) from exc
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        common = ["--use_gpu", str(bool(s["use_gpu"])), "--cpu_threads", str(int(s["cpu_threads"])),
+                  "--enable_mkldnn", str(bool(s["enable_mkldnn"])), "--max_batch_size", "64"]  # fmt: skip
+        rec_dir = str(model_dir(s["rec_model"], weights_dir))
+        # The package wants an index for recognition; embedding needs none. Its
+        # "build index" mode loads the recogniser without one (the index is never built).
+        rec_args = parser().parse_args(
+            common + ["--rec_model", rec_dir, "--build_index", str(state_dir / "unused_index.bin"),
+                      "--img_dir", str(state_dir), "--label", str(state_dir / "unused_labels.txt")]  # fmt: skip
+        )
+        if uses_detector(s):
+            det_dir = str(model_dir(s["det_model"], weights_dir))
+            det_args = parser().parse_args(
+                common + ["--det", "--det_model", det_dir, "--det_thresh", str(float(s["det_thresh"]))]
+            )
+            self.app = InsightFace(det_args, print_info=False)
+            size = int(s["det_size"])
+            self.app.det_predictor.target_size = [size, size]
+            self.app.init_rec(rec_args)
+        else:
+            self.app = InsightFace(rec_args, print_info=False)
+        self.policy = MultiFacePolicy(s["multi_face"])
+
+    def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+        results = []
+        for rgb in images:  # the package's predictor takes RGB, one image at a time
+            boxes, feats = self.app.predict_np_img(rgb)
+            if boxes is None:  # no detector: the whole image is the face
+                h, w = rgb.shape[:2]
+                found = [Face(0, 0, w, h)]
+            else:
+                found = [Face(float(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[1])) for b in boxes]
+            face, status = self.policy.choose(found)
+            res = FaceResult(None, status, len(found) if boxes is not None else -1, face)
+            if face is not None:
+                vecs = np.asarray(feats, dtype=np.float32).reshape(len(found), -1)
+                res.vector = vecs[found.index(face)]
+                self.dim = vecs.shape[1]
+            results.append(res)
+        return results
+
+
+class PaddleAdapter(ModelAdapter):
+    name = "insightface_paddle"
+    env = "paddle"
+    uses_clean_faces = False
+
+    def required_files(self, settings, weights_dir):
+        s = resolved(settings)
+        nets = [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
+        return [WeightFile(model_dir(n, weights_dir) / f, source(str(n))) for n in nets for f in MODEL_FILES]
+
+    def download_hint(self):
+        return (
+            "insightface-paddle reads one folder per network holding inference.pdmodel and "
+            "inference.pdiparams. With internet: `snakemake --cores 1 download_weights` (see docs/models.md)."
+        )
+
+    def load(self, settings, weights_dir, state_dir):
+        return PaddleEmbedder(settings, Path(weights_dir), Path(state_dir))
+
+    def provenance(self, settings, weights_dir):
+        s = resolved(settings)
+        return {
+            "model": self.name,
+            "env": self.env,
+            "embedding": f"insightface-paddle recogniser {s['rec_model']}",
+            "rec_model_dir": str(model_dir(s["rec_model"], weights_dir)),
+            "detector": str(s["det_model"]) if uses_detector(s) else "none (whole image)",
+            "det_size": [int(s["det_size"])] * 2 if uses_detector(s) else None,
+            "det_thresh": s["det_thresh"],
+            "alignment": "none: box crop resized to 112x112 (the package's way)",
+            "colour_order": "RGB, (x/255 - 0.5) / 0.5",
+            "device": "gpu" if s["use_gpu"] else f"cpu, {s['cpu_threads']} thread(s), mkldnn={s['enable_mkldnn']}",
+            "flags": {"FLAGS_enable_pir_api": "0"},
+            "multi_face": s["multi_face"],
+            "settings": s,
+            "packages": package_versions("insightface-paddle", "paddlepaddle", "paddlepaddle-gpu",
+                                         "opencv-python", "numpy"),  # fmt: skip
+        }
+
+
+ADAPTER = PaddleAdapter()

@@ -1,0 +1,188 @@
+"""The comparisons stage: genuine and impostor pairs with their ages.
+
+* Genuine pairs: every pair of two images of the same person (as the
+  original study), ages ordered so that ``age_a <= age_b``.
+* Impostor pairs: two images of different persons, drawn with a fixed seed
+  so that their age-gap distribution matches the genuine pairs' (for every
+  gap in years, ``ratio`` x as many impostor pairs as genuine ones), or all
+  cross-person pairs (``mode="all"``; only for small sets).
+
+Age ranges: ``bins`` are upper edges in years, right-closed; with the default
+``[10, 20, 30, 40, 50, 60, 70]`` the ranges are ``0-10``, ``11-20``, ...,
+``61-70``, ``71+`` (the original's <=10, 10-20, ..., 60-70, 70+).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from faceage.contracts import PAIR_COLUMNS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AGE_BINS = [10, 20, 30, 40, 50, 60, 70]
+
+
+def range_labels(bins: list[int]) -> list[str]:
+    """Labels of the age ranges defined by the upper edges ``bins`` (in order)."""
+    labels, lo = [], 0
+    for edge in bins:
+        labels.append(f"{lo}-{edge}")
+        lo = edge + 1
+    labels.append(f"{lo}+")
+    return labels
+
+
+def age_range(ages, bins: list[int]) -> np.ndarray:
+    """The range label of each age (years)."""
+    ages = np.asarray(ages, dtype=float)
+    idx = np.searchsorted(np.asarray(bins, dtype=float), ages, side="left")
+    return np.asarray(range_labels(bins), dtype=object)[idx]
+
+
+def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bins) -> pd.DataFrame:
+    ages = clean["age"].to_numpy(dtype=float)
+    ids = clean["image_id"].to_numpy(dtype=object)
+    persons = clean["person"].to_numpy(dtype=object)
+    # order each pair so that age_a <= age_b (ties: image id order)
+    swap = (ages[ia] > ages[ib]) | ((ages[ia] == ages[ib]) & (ids[ia] > ids[ib]))
+    a = np.where(swap, ib, ia)
+    b = np.where(swap, ia, ib)
+    df = pd.DataFrame({
+        "image_a": ids[a], "image_b": ids[b], "person_a": persons[a], "person_b": persons[b],
+        "genuine": genuine, "age_a": ages[a].astype(int), "age_b": ages[b].astype(int),
+    })  # fmt: skip
+    df["age_gap"] = df["age_b"] - df["age_a"]
+    df["range_a"] = age_range(df["age_a"], bins)
+    df["range_b"] = age_range(df["age_b"], bins)
+    return df
+
+
+def genuine_pairs(clean: pd.DataFrame, bins: list[int] = DEFAULT_AGE_BINS) -> pd.DataFrame:
+    """Every pair of two images of the same person."""
+    clean = clean.sort_values("image_id", kind="stable").reset_index(drop=True)
+    ia_parts, ib_parts = [], []
+    for _, idx in clean.groupby("person", sort=True).indices.items():
+        idx = np.sort(idx)
+        if len(idx) < 2:
+            continue
+        i, j = np.triu_indices(len(idx), k=1)
+        ia_parts.append(idx[i])
+        ib_parts.append(idx[j])
+    if not ia_parts:
+        return _frame(clean, np.array([], int), np.array([], int), 1, bins)
+    return _frame(clean, np.concatenate(ia_parts), np.concatenate(ib_parts), 1, bins)
+
+
+def _all_cross_pairs(persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(len(persons), k=1)
+    keep = persons[i] != persons[j]
+    return i[keep], j[keep]
+
+
+def _sample_gap(ages, persons, by_age, gap, want, rng, max_rounds=60):
+    """Draw up to ``want`` distinct cross-person pairs (i, j) with age_j - age_i == gap."""
+    starts = np.array([a for a in by_age if (a + gap) in by_age])
+    if len(starts) == 0 or want <= 0:
+        return np.empty((0, 2), dtype=np.int64)
+    # images whose age + gap is present, weighted by the partner pool size:
+    # uniform over all (i, j) with the right gap.
+    cand = np.concatenate([by_age[a] for a in starts])
+    weights = np.concatenate([np.full(len(by_age[a]), len(by_age[a + gap]), dtype=float) for a in starts])
+    total = weights.sum()
+    if total <= 4 * want:  # small pool: enumerate it and sample without replacement
+        pi, pj = [], []
+        for a in starts:
+            ii, jj = np.meshgrid(by_age[a], by_age[a + gap], indexing="ij")
+            pi.append(ii.ravel())
+            pj.append(jj.ravel())
+        pi, pj = np.concatenate(pi), np.concatenate(pj)
+        ok = persons[pi] != persons[pj]
+        if gap == 0:
+            ok &= pi < pj
+        pool = np.stack([pi[ok], pj[ok]], axis=1)
+        take = min(want, len(pool))
+        return pool[np.sort(rng.choice(len(pool), size=take, replace=False))]
+    p = weights / total
+    seen: set[tuple[int, int]] = set()
+    out: list[tuple[int, int]] = []
+    for _ in range(max_rounds):
+        need = want - len(out)
+        if need <= 0:
+            break
+        n = int(need * 1.5) + 16
+        i = rng.choice(cand, size=n, p=p)
+        partners = [by_age[int(ages[k]) + gap] for k in i]
+        j = np.array([pool[rng.integers(len(pool))] for pool in partners])
+        for a, b in zip(i.tolist(), j.tolist(), strict=True):
+            if persons[a] == persons[b] or a == b:
+                continue
+            key = (min(a, b), max(a, b)) if gap == 0 else (a, b)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(key)
+            if len(out) >= want:
+                break
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def impostor_pairs(
+    clean: pd.DataFrame,
+    genuine: pd.DataFrame,
+    *,
+    mode: str = "matched",
+    ratio: float = 1.0,
+    seed: int = 42,
+    bins: list[int] = DEFAULT_AGE_BINS,
+) -> pd.DataFrame:
+    """Pairs of images of different persons.
+
+    ``mode="matched"``: for each age gap g (years) present among the genuine
+    pairs, draw ``round(ratio * n_genuine(g))`` distinct impostor pairs whose
+    gap is exactly g (fewer if the data hold fewer; logged). ``mode="all"``:
+    every cross-person pair. ``mode="none"``: no impostors.
+    """
+    clean = clean.sort_values("image_id", kind="stable").reset_index(drop=True)
+    persons = clean["person"].to_numpy(dtype=object)
+    if mode == "none" or len(clean) == 0:
+        return _frame(clean, np.array([], int), np.array([], int), 0, bins)
+    if mode == "all":
+        i, j = _all_cross_pairs(persons)
+        return _frame(clean, i, j, 0, bins)
+    if mode != "matched":
+        raise ValueError(f"impostor mode must be matched, all or none, got {mode!r}")
+    ages = clean["age"].to_numpy(dtype=int)
+    by_age = {int(a): np.flatnonzero(ages == a) for a in np.unique(ages)}
+    rng = np.random.default_rng(seed)
+    parts, short = [], 0
+    for gap, n_gen in genuine["age_gap"].value_counts().sort_index().items():
+        want = int(round(ratio * n_gen))
+        got = _sample_gap(ages, persons, by_age, int(gap), want, rng)
+        short += want - len(got)
+        parts.append(got)
+    if short:
+        log.warning("impostor sampling: %d pairs short of the matched target (gaps with too few persons)", short)
+    pairs = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    return _frame(clean, pairs[:, 0], pairs[:, 1], 0, bins)
+
+
+def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ratio=1.0, seed=42) -> pd.DataFrame:
+    """Genuine then impostor pairs, each block sorted, with a running ``pair_id``."""
+    gen = genuine_pairs(clean, bins)
+    imp = impostor_pairs(clean, gen, mode=mode, ratio=ratio, seed=seed, bins=bins)
+    gen = gen.sort_values(["image_a", "image_b"], kind="stable")
+    imp = imp.sort_values(["image_a", "image_b"], kind="stable")
+    pairs = pd.concat([gen, imp], ignore_index=True)
+    pairs.insert(0, "pair_id", np.arange(len(pairs), dtype=np.int64))
+    return pairs[PAIR_COLUMNS]
+
+
+def pair_summary(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Counts of genuine/impostor pairs per age gap (to check the matching)."""
+    t = pairs.groupby(["age_gap", "genuine"]).size().unstack(fill_value=0)
+    t = t.rename(columns={0: "impostor", 1: "genuine"}).reindex(columns=["genuine", "impostor"], fill_value=0)
+    return t.reset_index()

@@ -1,0 +1,55 @@
+"""The scores stage: cosine similarity for every pair, vectorised.
+
+Similarity, not distance: ``cos(a, b) = a.b / (|a| |b|)`` in [-1, 1], higher
+means more alike. Each embedding is normalised once; a pair's score is then
+a row-wise dot product, computed in chunks so memory stays bounded however
+many pairs there are. Pairs with an image that has no embedding get NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CHUNK = 1 << 20
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero or NaN rows become NaN)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = v / norms
+    out[~np.isfinite(norms[:, 0]) | (norms[:, 0] == 0)] = np.nan
+    return out
+
+
+def cosine_similarity_pairs(unit: np.ndarray, idx_a: np.ndarray, idx_b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of rows ``idx_a[k]`` and ``idx_b[k]`` of unit vectors ``unit``.
+
+    Indices of -1 mean "no embedding" and give NaN.
+    """
+    n = len(idx_a)
+    out = np.full(n, np.nan, dtype=np.float32)
+    ok = (idx_a >= 0) & (idx_b >= 0)
+    pos = np.flatnonzero(ok)
+    for start in range(0, len(pos), CHUNK):
+        p = pos[start : start + CHUNK]
+        out[p] = np.einsum("ij,ij->i", unit[idx_a[p]], unit[idx_b[p]])
+    return out
+
+
+def score_pairs(pairs: pd.DataFrame, image_id: np.ndarray, vectors: np.ndarray) -> pd.DataFrame:
+    """The pairs table with a ``similarity`` column (NaN where an embedding is missing)."""
+    unit = normalise(vectors)
+    valid = np.isfinite(unit).all(axis=1) if unit.size else np.zeros(len(image_id), bool)
+    index = pd.Series(np.arange(len(image_id)), index=pd.Index(np.asarray(image_id, dtype=str)))
+    index = index[valid[index.to_numpy()]] if len(index) else index
+
+    def lookup(col):
+        return index.reindex(pairs[col].astype(str).to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
+
+    sim = cosine_similarity_pairs(unit, lookup("image_a"), lookup("image_b"))
+    out = pairs.copy()
+    out["similarity"] = sim.astype(np.float64)
+    return out

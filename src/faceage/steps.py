@@ -1,0 +1,117 @@
+"""File-level entry points: one function per workflow step.
+
+Each reads its inputs from paths, calls the pure logic of the package, and
+writes its outputs atomically through :mod:`faceage.contracts`. The
+workflow's scripts call exactly one of these; tests call them too.
+"""
+
+from __future__ import annotations
+
+import logging
+import pandas as pd
+
+from faceage import contracts as c
+
+log = logging.getLogger(__name__)
+
+
+def demo_dataset(out_dir: str, persons: int, images_per_person: int, size: int, seed: int) -> None:
+    from faceage.demo import make_demo
+
+    paths = make_demo(out_dir, persons=persons, images_per_person=images_per_person, size=size, seed=seed)
+    log.info("wrote %d synthetic images to %s", len(paths), out_dir)
+
+
+def manifest(fmt: str, root: str, n_shards: int, out_manifest: str, out_rejects: str) -> None:
+    from faceage.datasets import build_manifest
+
+    adapter = "folders" if fmt == "demo" else fmt
+    man, rejects = build_manifest(adapter, root, n_shards)
+    c.write_manifest(man, out_manifest)
+    c.write_table(rejects, out_rejects, c.REJECT_COLUMNS)
+    log.info("%d images of %d persons; %d files rejected", len(man), man["person"].nunique(), len(rejects))
+    for reason, n in rejects["reason"].str.split(":").str[0].value_counts().items():
+        log.info("  rejected %d: %s", n, reason)
+
+
+def inspect_shard(manifest_path: str, shard: int, detector: str, upsample: int, max_side: int, out: str) -> None:
+    from faceage.clean import INSPECT_COLUMNS, inspect_images
+
+    man = c.read_manifest(manifest_path)
+    rows = man[man["shard"] == shard]
+    det = None
+    if detector != "none":
+        from faceage.models.dlib_resnet import DlibDetector
+
+        det = DlibDetector(detector, upsample)
+    table = inspect_images(rows, det, max_side)
+    c.write_table(table, out, INSPECT_COLUMNS)
+    log.info("shard %d: %d images inspected, %d not decodable", shard, len(table), (table["status"] != "ok").sum())
+
+
+def pairs(clean_manifest: str, bins: list[int], mode: str, ratio: float, seed: int, out_pairs: str, out_summary: str) -> None:
+    from faceage.pairs import make_pairs, pair_summary
+
+    clean = c.read_table(clean_manifest)
+    p = make_pairs(clean, bins=bins, mode=mode, ratio=ratio, seed=seed)
+    c.write_pairs(p, out_pairs)
+    c.write_table(pair_summary(p), out_summary)
+    log.info("%d genuine and %d impostor pairs", (p["genuine"] == 1).sum(), (p["genuine"] == 0).sum())
+
+
+def merge_embeddings(shards: list[str], out: str) -> None:
+    merged = c.merge_embeddings(shards, out)
+    log.info("merged %d images from %d shards", len(merged["image_id"]), len(shards))
+
+
+def export_embeddings(npz: str, out_csv: str, out_faces: str) -> None:
+    emb = c.read_embeddings(npz)
+    c.write_vectors_csv(emb, out_csv)
+    c.write_table(c.embeddings_table(emb), out_faces)
+
+
+def score(pairs_path: str, npz: str, out: str) -> None:
+    from faceage.scores import score_pairs
+
+    p = c.read_pairs(pairs_path)
+    emb = c.read_embeddings(npz)
+    s = score_pairs(p, emb["image_id"], emb["vectors"])
+    c.write_table(s, out, c.SCORE_COLUMNS)
+    log.info("%d pairs scored, %d without a score", s["similarity"].notna().sum(), s["similarity"].isna().sum())
+
+
+def read_scores(paths: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return {model: c.read_table(p, c.SCORE_COLUMNS) for model, p in paths.items()}
+
+
+def similarity_tables(score_paths: dict[str, str], bins: list[int], out_within: str, out_between: str, out_gap: str) -> None:
+    from faceage.analysis.similarity import between_ranges_table, by_gap_table, within_range_table
+    from faceage.pairs import range_labels
+
+    scores = read_scores(score_paths)
+    ranges = range_labels(bins)
+    for table, path in ((within_range_table(scores, ranges), out_within),
+                        (between_ranges_table(scores, ranges), out_between),
+                        (by_gap_table(scores), out_gap)):  # fmt: skip
+        with c.atomic_path(path) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+
+
+def plot_similarity(score_paths: dict[str, str], by_gap_csv: str, min_pairs: int, out_gap: str, out_dist: str) -> None:
+    from faceage import plots
+
+    plots.similarity_by_gap(pd.read_csv(by_gap_csv), out_gap, min_pairs)
+    plots.similarity_distributions(read_scores(score_paths), out_dist)
+
+
+def projections(npz: str, clean_manifest: str, model: str, bins: list[int], settings: dict, out_table: str, out_plot: str) -> None:
+    from faceage import plots
+    from faceage.analysis.projections import projections as compute
+    from faceage.pairs import range_labels
+
+    proj = compute(c.read_embeddings(npz), c.read_table(clean_manifest), bins, seed=settings["seed"],
+                   balanced_per_range=settings["balanced_per_range"], tsne_max_images=settings["tsne_max_images"],
+                   persons=settings["persons_to_plot"], perplexity=settings["tsne_perplexity"])  # fmt: skip
+    c.write_table(proj, out_table)
+    plots.projection_grid(proj, model, range_labels(bins), out_plot)
+

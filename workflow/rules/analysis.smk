@@ -1,0 +1,90 @@
+# Stage 6 - analysis: the original study's tables (per model side by side),
+# similarity against age gap, and maps of the embeddings.
+
+
+rule similarity_tables:
+    input:
+        unpack(score_files),
+    output:
+        within=report(
+            f"{RESULTS}/tables/similarity_within_range.csv",
+            caption="../report/similarity_within_range.rst",
+            category="4. Similarity",
+        ),
+        between=report(
+            f"{RESULTS}/tables/similarity_between_ranges.csv",
+            caption="../report/similarity_between_ranges.rst",
+            category="4. Similarity",
+        ),
+        by_gap=report(
+            f"{RESULTS}/tables/similarity_by_gap.csv",
+            caption="../report/similarity_by_gap_table.rst",
+            category="4. Similarity",
+        ),
+    log:
+        log_path("similarity_tables"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        bins=config["comparisons"]["age_bins"],
+    script:
+        "../scripts/similarity_tables.py"
+
+
+rule plot_similarity:
+    input:
+        unpack(score_files),
+        by_gap=f"{RESULTS}/tables/similarity_by_gap.csv",
+    output:
+        by_gap=report(
+            f"{RESULTS}/plots/similarity_by_gap.png",
+            caption="../report/similarity_by_gap.rst",
+            category="4. Similarity",
+        ),
+        distributions=report(
+            f"{RESULTS}/plots/similarity_distributions.png",
+            caption="../report/similarity_distributions.rst",
+            category="4. Similarity",
+        ),
+    log:
+        log_path("plot_similarity"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        min_pairs=config["analysis"]["min_pairs_per_gap"],
+    script:
+        "../scripts/plot_similarity.py"
+
+
+rule projections:
+    input:
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+        manifest=f"{RESULTS}/clean/manifest.tsv",
+    output:
+        table=f"{RESULTS}/projections/{{model}}.tsv",
+        plot=report(
+            f"{RESULTS}/plots/projections_{{model}}.png",
+            caption="../report/projections.rst",
+            category="5. Embedding maps",
+            labels={"model": "{model}"},
+        ),
+    log:
+        log_path("projections", "{model}"),
+    benchmark:
+        benchmark_path("projections", "{model}")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        bins=config["comparisons"]["age_bins"],
+        analysis=config["analysis"],
+    script:
+        "../scripts/projections.py"
+
+
+TARGETS.extend(
+    [
+        f"{RESULTS}/tables/similarity_within_range.csv",
+        f"{RESULTS}/plots/similarity_by_gap.png",
+    ]
+    + expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
+)

@@ -1,0 +1,51 @@
+# Stage 2 - clean: decode, hash and count faces once per image (one job per
+# shard), then remove or flag what would poison the study, saying why.
+
+
+rule detect_faces:
+    input:
+        f"{RESULTS}/manifest.tsv",
+    output:
+        f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv",
+    log:
+        log_path("detect_faces", "shard{shard}"),
+    benchmark:
+        benchmark_path("detect_faces", "shard{shard}")
+    conda:
+        "../../envs/dlib.yaml"
+    params:
+        detector=config["clean"]["detector"],
+        upsample=config["clean"]["upsample"],
+        max_side=config["clean"]["max_side"],
+    script:
+        "../scripts/detect_faces.py"
+
+
+rule clean:
+    input:
+        manifest=f"{RESULTS}/manifest.tsv",
+        inspect=expand(f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv", shard=SHARDS),
+        overrides=overrides_input,
+    output:
+        manifest=f"{RESULTS}/clean/manifest.tsv",
+        report=report(
+            f"{RESULTS}/clean/cleaning_report.tsv",
+            caption="../report/cleaning_report.rst",
+            category="2. Cleaning",
+        ),
+        summary=report(
+            f"{RESULTS}/clean/cleaning_summary.tsv",
+            caption="../report/cleaning_summary.rst",
+            category="2. Cleaning",
+        ),
+    log:
+        log_path("clean"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        clean=config["clean"],
+    script:
+        "../scripts/clean.py"
+
+
+TARGETS.append(f"{RESULTS}/clean/cleaning_summary.tsv")

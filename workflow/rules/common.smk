@@ -1,0 +1,137 @@
+# Shared by every stage: config validation, paths, and the small functions
+# that rules call by name.
+import json
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# The package lives in src/; make it importable in every job (conda envs,
+# venvs and cluster jobs alike) without installing it.
+_SRC = str(Path(workflow.basedir) / "src")
+if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+    )
+sys.path.insert(0, _SRC)
+
+from faceage.models import MODELS, get_adapter  # noqa: E402
+
+DS = config["dataset"]
+RESULTS = f"results/{DS}"
+SHARDS = list(range(config["shards"]))
+MODEL_NAMES = list(config["models"])
+BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
+TARGETS = []
+
+
+def _check_config():
+    """Checks JSON Schema cannot express; each names the key and what is allowed."""
+    problems = []
+    if config["dataset_format"] != "demo":
+        path = Path(config["dataset_path"])
+        want_file = config["dataset_format"] == "csv"
+        if not (path.is_file() if want_file else path.is_dir()):
+            kind = "CSV file" if want_file else "folder"
+            problems.append(
+                f"dataset_path: {kind} {str(path)!r} does not exist "
+                f"(dataset_format {config['dataset_format']!r} needs a {kind})"
+            )
+    custom = set(config["custom_models"])
+    for m in MODEL_NAMES:
+        if m not in MODELS and m not in custom:
+            problems.append(
+                f"models: unknown model {m!r}; known: {', '.join(sorted(MODELS))} "
+                "(a model made by your own rule must also be listed under custom_models)"
+            )
+    for env, py in config["python_envs"].items():
+        if not Path(py).exists():
+            problems.append(
+                f"python_envs.{env}: interpreter {py!r} does not exist "
+                f"(create it with: scripts/make-venv {env})"
+            )
+    if problems:
+        raise WorkflowError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+_check_config()
+
+
+def using_conda():
+    return DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+def dataset_input(wildcards):
+    if config["dataset_format"] == "demo":
+        return "resources/demo"
+    return config["dataset_path"]
+
+
+def model_env(model):
+    return get_adapter(model).env
+
+
+def model_conda_env(wildcards):
+    return str(Path(workflow.basedir) / "envs" / f"{model_env(wildcards.model)}.yaml")
+
+
+def model_python(wildcards):
+    """The interpreter that runs a model: its conda env's, its venv's, or ours."""
+    if using_conda():
+        return "python"
+    return config["python_envs"].get(model_env(wildcards.model), sys.executable)
+
+
+def model_settings(model):
+    return config["model_settings"].get(model, {})
+
+
+def model_settings_json(wildcards):
+    return json.dumps(model_settings(wildcards.model), sort_keys=True)
+
+
+def model_batch_size(wildcards):
+    return model_settings(wildcards.model).get("batch_size", 32)
+
+
+def model_fit_images(wildcards):
+    return model_settings(wildcards.model).get("fit_images", 2000)
+
+
+def overrides_input(wildcards):
+    path = config["clean"]["overrides"]
+    return [path] if path and Path(path).is_file() else []
+
+
+def score_files(wildcards):
+    return {m: f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
+
+
+def log_path(rule_name, *parts):
+    return "logs/" + rule_name + "/" + "_".join((DS,) + parts) + ".log"
+
+
+def benchmark_path(rule_name, *parts):
+    return "benchmarks/" + rule_name + "/" + "_".join((DS,) + parts) + ".tsv"
+
+
+wildcard_constraints:
+    shard=r"\d+",
+    model=r"[A-Za-z0-9_]+",
+
+
+localrules:
+    all,
+    manifest,
+    clean,
+    pairs,
+    merge_embeddings,
+    export_embeddings,
+    scores,
+    similarity_tables,
+    plot_similarity,

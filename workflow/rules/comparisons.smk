@@ -1,0 +1,22 @@
+# Stage 3 - comparisons: genuine pairs (same person) and impostor pairs
+# (different persons, matched to the genuine pairs' age gaps).
+
+
+rule pairs:
+    input:
+        f"{RESULTS}/clean/manifest.tsv",
+    output:
+        pairs=f"{RESULTS}/pairs.tsv",
+        summary=report(
+            f"{RESULTS}/pairs_by_gap.tsv",
+            caption="../report/pairs_by_gap.rst",
+            category="3. Comparisons",
+        ),
+    log:
+        log_path("pairs"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        comparisons=config["comparisons"],
+    script:
+        "../scripts/pairs.py"

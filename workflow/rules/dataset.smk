@@ -1,0 +1,35 @@
+# Stage 1 - dataset: a folder of face images -> one manifest (+ rejects).
+
+
+rule demo_dataset:
+    output:
+        directory("resources/demo"),
+    log:
+        "logs/demo_dataset/demo.log",
+    conda:
+        "../../envs/core.yaml"
+    params:
+        demo=config["demo"],
+    script:
+        "../scripts/demo_dataset.py"
+
+
+rule manifest:
+    input:
+        dataset_input,
+    output:
+        manifest=f"{RESULTS}/manifest.tsv",
+        rejects=report(
+            f"{RESULTS}/rejects.tsv",
+            caption="../report/rejects.rst",
+            category="1. Dataset",
+        ),
+    log:
+        log_path("manifest"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        fmt=config["dataset_format"],
+        shards=config["shards"],
+    script:
+        "../scripts/manifest.py"

@@ -1,0 +1,15 @@
+# Stage 5 - scores: cosine similarity of every pair, per model.
+
+
+rule scores:
+    input:
+        pairs=f"{RESULTS}/pairs.tsv",
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+    output:
+        f"{RESULTS}/scores/{{model}}.tsv",
+    log:
+        log_path("scores", "{model}"),
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/scores.py"
