@@ -43,10 +43,10 @@ def _draw(idn: dict, age: int, size: int, rng: np.random.Generator) -> Image.Ima
     s = size
     youth = max(0.0, (18 - age) / 18)  # 1 at birth, 0 from 18 on
     old = max(0.0, (age - 40) / 40)  # 0 until 40, 1 at 80
-    img = Image.new("L", (s, s), int(rng.uniform(30, 70)))
+    img = Image.new("L", (s, s), int(rng.uniform(40, 60)))
     d = ImageDraw.Draw(img)
-    cx = s / 2 + rng.normal(0, s * 0.015)
-    cy = s / 2 + rng.normal(0, s * 0.015)
+    cx = s / 2 + rng.normal(0, s * 0.008)
+    cy = s / 2 + rng.normal(0, s * 0.008)
     fw = s * idn["face_w"] * (1 + 0.08 * youth)
     fh = s * idn["face_h"] * (1 - 0.12 * youth + 0.03 * old)
     skin = idn["skin"] - 15 * old
@@ -77,9 +77,9 @@ def _draw(idn: dict, age: int, size: int, rng: np.random.Generator) -> Image.Ima
         for k in range(int(4 * old)):
             y = cy - fh / 2 + fh * (0.18 + 0.05 * k)
             d.line([cx - fw * 0.25, y, cx + fw * 0.25, y], fill=int(skin * 0.8))
-    img = img.rotate(rng.normal(0, 3), resample=Image.Resampling.BILINEAR, fillcolor=40)
+    img = img.rotate(rng.normal(0, 1.5), resample=Image.Resampling.BILINEAR, fillcolor=40)
     img = img.filter(ImageFilter.GaussianBlur(0.6))
-    arr = np.asarray(img, dtype=np.float32) * rng.uniform(0.85, 1.15) + rng.normal(0, 4, (s, s))
+    arr = np.asarray(img, dtype=np.float32) * rng.uniform(0.93, 1.07) + rng.normal(0, 3, (s, s))
     tint = np.array([1.0, 0.9, 0.8]) if idn["skin"] > 160 else np.array([1.0, 0.85, 0.7])
     rgb = np.clip(arr[..., None] * tint, 0, 255).astype(np.uint8)
     return Image.fromarray(rgb, "RGB")

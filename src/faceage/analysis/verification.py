@@ -234,21 +234,20 @@ def person_folds(person_a, person_b, genuine, n_folds: int = N_FOLDS) -> np.ndar
     common fold of its two persons, or -1 when they sit in different folds.
     Deterministic.
     """
-    pa = pd.Series(np.asarray(person_a, dtype=object)).astype(str)
-    pb = pd.Series(np.asarray(person_b, dtype=object)).astype(str)
+    pa = np.asarray(person_a)
+    n = len(pa)
+    codes, names = pd.factorize(np.concatenate([pa, np.asarray(person_b)]), sort=True)
+    ca, cb = codes[:n], codes[n:]
     g = np.asarray(genuine).astype(bool)
-    gen_counts = pa[g].value_counts()
-    persons = pd.unique(pd.concat([pa, pb], ignore_index=True))
-    count = {p: int(gen_counts.get(p, 0)) for p in persons}
-    order = sorted(persons, key=lambda p: (-count[p], p))
+    count = np.bincount(ca[g], minlength=len(names))
+    order = np.lexsort((np.arange(len(names)), -count))  # most genuine pairs, then name
     load = np.zeros(n_folds, dtype=np.int64)
-    fold_of: dict[str, int] = {}
+    fold_of = np.empty(len(names), dtype=np.int64)
     for p in order:
         k = int(np.argmin(load))  # argmin returns the lowest fold on ties
         fold_of[p] = k
         load[k] += count[p]
-    fa = pa.map(fold_of).to_numpy(dtype=np.int64)
-    fb = pb.map(fold_of).to_numpy(dtype=np.int64)
+    fa, fb = fold_of[ca], fold_of[cb]
     return np.where(fa == fb, fa, -1)
 
 
@@ -287,17 +286,20 @@ def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str 
         raise ValueError(f"impostors must be 'same_gap_bin' or 'all', got {impostors!r}")
     yield "all", "all", {}, scores
     bins = assign_gap_bins(scores["age_gap"], gap_edges)
-    gen = (scores["genuine"] == 1).to_numpy()
-    for lab in bins.cat.categories:
-        in_bin = (bins == lab).to_numpy()
+    bin_codes = bins.cat.codes.to_numpy()
+    gen = (scores["genuine"] == 1).to_numpy(dtype=bool, na_value=False)
+    for code, lab in enumerate(bins.cat.categories):
+        in_bin = bin_codes == code
         mask = in_bin if impostors == "same_gap_bin" else (in_bin & gen) | ~gen
         yield "gap_bin", lab, {"gap_bin": lab}, scores[mask]
     ranges = range_order(scores)
+    ra_code = pd.Categorical(scores["range_a"], categories=ranges).codes
+    rb_code = pd.Categorical(scores["range_b"], categories=ranges).codes
     for i, ra in enumerate(ranges):
-        for rb in ranges[i:]:
-            mask = ((scores["range_a"] == ra) & (scores["range_b"] == rb)).fillna(False).to_numpy()
+        for j in range(i, len(ranges)):
+            mask = (ra_code == i) & (rb_code == j)
             if mask.any():
-                yield "age_ranges", f"{ra}|{rb}", {"range_a": ra, "range_b": rb}, scores[mask]
+                yield "age_ranges", f"{ra}|{ranges[j]}", {"range_a": ra, "range_b": ranges[j]}, scores[mask]
 
 
 def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
@@ -313,11 +315,16 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
     """
     far_levels = [float(f) for f in far_levels]
     rows, curves = [], []
+    n = len(scores)
+    codes, _ = pd.factorize(pd.concat([scores["person_a"], scores["person_b"]], ignore_index=True).astype(str),
+                            sort=True)  # fmt: skip
+    scores = scores.assign(_pa=codes[:n], _pb=codes[n:])
     for kind, label, extra, sub in iter_subsets(scores, gap_edges, impostors):
         scored = sub[sub["similarity"].notna()]
         g = scored["genuine"].to_numpy(dtype=int)
         s = scored["similarity"].to_numpy(dtype=float)
-        persons = pd.unique(pd.concat([scored["person_a"], scored["person_b"]]).astype(str))
+        pa, pb = scored["_pa"].to_numpy(), scored["_pb"].to_numpy()
+        persons = np.unique(np.r_[pa, pb])
         row = {"subset": kind, "label": label, "gap_bin": None, "range_a": None, "range_b": None, **extra,
                "n_persons": len(persons), "n_unscored": int(sub["similarity"].isna().sum())}  # fmt: skip
         row.update(point_metrics(g, s, far_levels))
@@ -325,14 +332,14 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
         estimable = row["n_genuine"] > 0 and row["n_impostor"] > 0
         if estimable and n_bootstrap > 0:
-            ci = subject_bootstrap(s, g, scored["person_a"].astype(str), scored["person_b"].astype(str),
-                                   far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence)  # fmt: skip
+            ci = subject_bootstrap(s, g, pa, pb, far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence)  # fmt: skip
             for _, c in ci.iterrows():
                 ok = np.isfinite(row.get(c["metric"], np.nan))
                 row[c["metric"] + "_lo"] = c["lo"] if ok else np.nan
                 row[c["metric"] + "_hi"] = c["hi"] if ok else np.nan
         if estimable:
-            row.update(subset_accuracy(scored, f"{kind}:{label}", n_folds, balance_accuracy, seed))
+            row.update(subset_accuracy(scored.assign(person_a=pa, person_b=pb), f"{kind}:{label}", n_folds,
+                                       balance_accuracy, seed))  # fmt: skip
             fpr, tpr, _ = roc_curve(g, s)
             curve = roc_on_grid(fpr, tpr)
             curve.insert(0, "label", label)

@@ -4,7 +4,8 @@ Each image becomes a ``size`` x ``size`` grey crop (around the cleaning
 stage's face box when there is one, else the centred square of the image),
 standardised per image (zero mean, unit variance: removes overall lighting),
 and is projected on the principal components of the dataset's own crops
-(scikit-learn PCA, whitened). The PCA is fitted once, in ``prepare``, on up to
+(scikit-learn PCA; whitening optional, off by default: with many components it
+amplifies the noise in the weakest ones). The PCA is fitted once, in ``prepare``, on up to
 ``fit_images`` images drawn with ``seed``; it is unsupervised and sees no
 labels, but it is fitted on the evaluated images themselves, which flatters
 it a little: it is a baseline, not a contender.
@@ -62,8 +63,9 @@ class EigenfacesAdapter(ModelAdapter):
 
         size = int(settings.get("size", 64))
         x = np.stack([grey_crop(im, f, size) for im, f in images])
-        n_comp = int(min(settings.get("components", 100), x.shape[0] - 1, x.shape[1]))
-        pca = PCA(n_components=n_comp, whiten=True, svd_solver="full", random_state=0).fit(x)
+        n_comp = int(min(settings.get("components", 50), x.shape[0] - 1, x.shape[1]))
+        whiten = bool(settings.get("whiten", False))
+        pca = PCA(n_components=n_comp, whiten=whiten, svd_solver="full", random_state=0).fit(x)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         from faceage.contracts import atomic_path
@@ -73,7 +75,7 @@ class EigenfacesAdapter(ModelAdapter):
                 fh,
                 mean=pca.mean_.astype(np.float32),
                 components=pca.components_.astype(np.float32),
-                scale=np.sqrt(pca.explained_variance_).astype(np.float32),
+                scale=(np.sqrt(pca.explained_variance_) if whiten else np.ones(n_comp)).astype(np.float32),
             )
         return {"fitted_on_images": int(x.shape[0]), "components": n_comp,
                 "explained_variance": float(pca.explained_variance_ratio_.sum())}  # fmt: skip
@@ -86,7 +88,7 @@ class EigenfacesAdapter(ModelAdapter):
     def provenance(self, settings, weights_dir):
         return {
             "model": self.name,
-            "embedding": "PCA (whitened) of standardised grey crops",
+            "embedding": "PCA of standardised grey crops",
             "colour_order": "grey (from RGB)",
             "settings": settings,
             "packages": package_versions("scikit-learn", "numpy", "pillow"),
