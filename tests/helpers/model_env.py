@@ -1,0 +1,134 @@
+"""Running a model adapter in its own venv from the main venv's pytest.
+
+The three study models (insightface, insightface_paddle, deepface) live in
+their own environments (envs/<env>.yaml -> .venvs/<env>, built with
+`make venv-<env>`). Their tests build a manifest here, run the real embedding
+driver (faceage.embed.prepare + embed_shard) in the env's interpreter through
+``embed_in_env.py``, and check the numbers here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+FGNET = SHARED / "datasets" / "fgnet"
+SHARED_MODELS = SHARED / "models"
+RUNNER = Path(__file__).with_name("embed_in_env.py")
+
+
+def env_python(env: str) -> Path:
+    """The env's interpreter: $FACEAGE_VENVS/<env> or .venvs/<env>; skip the test when absent."""
+    base = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs"))
+    py = base / env / "bin" / "python"
+    if not py.exists():
+        pytest.skip(f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`")
+    return py
+
+
+def need_shared(*parts: str) -> Path:
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(
+            f"{p} absent: these tests need ../shared (real faces/models, research use only)"
+        )
+    return p
+
+
+def fgnet_manifest(path: Path, persons: int, seed: int = 0) -> pd.DataFrame:
+    """A manifest of every FG-NET image of ``persons`` people (chosen by ``seed``), one shard."""
+    from faceage.contracts import write_manifest
+    from faceage.datasets import fgnet
+
+    rows = []
+    for f in sorted(need_shared("datasets", "fgnet").iterdir()):
+        if f.suffix.lower() not in (".jpg", ".jpeg"):
+            continue
+        from pathlib import PurePosixPath
+
+        lab = fgnet.parse_name(PurePosixPath(f.name))
+        rows.append({"image_id": f.stem, "path": str(f), "person": lab.person, "age": lab.age,
+                     "gender": "", "source": f.name, "shard": 0})  # fmt: skip
+    df = pd.DataFrame(rows)
+    people = sorted(df["person"].unique())
+    chosen = set(np.random.default_rng(seed).choice(people, size=persons, replace=False))
+    df = df[df["person"].isin(chosen)].reset_index(drop=True)
+    write_manifest(df, path)
+    return df
+
+
+def plain_manifest(path: Path, images: list[Path], persons: list[str]) -> pd.DataFrame:
+    from faceage.contracts import write_manifest
+
+    df = pd.DataFrame({"image_id": [p.stem for p in images], "path": [str(p) for p in images],
+                       "person": persons, "age": [pd.NA] * len(images), "gender": "",
+                       "source": [p.name for p in images], "shard": 0})  # fmt: skip
+    write_manifest(df, path)
+    return df
+
+
+def run_in_env(env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out_dir: Path,
+               batch_size: int = 16, timeout: int = 900, extra_env: dict | None = None) -> dict:  # fmt: skip
+    """Run prepare + embed_shard for ``model`` in env ``env``; return embeddings + provenance."""
+    py = env_python(env)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [str(py), str(RUNNER), "--model", model, "--settings", json.dumps(settings),
+           "--weights", str(weights_dir), "--manifest", str(manifest), "--out", str(out_dir),
+           "--batch-size", str(batch_size)]  # fmt: skip
+    env_vars = {**os.environ, "OMP_NUM_THREADS": "2", **(extra_env or {})}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env_vars)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    with np.load(out_dir / "shard_0.npz", allow_pickle=False) as z:
+        emb = {k: z[k] for k in z.files}
+    emb["provenance"] = json.loads((out_dir / "provenance.json").read_text())
+    emb["summary"] = json.loads((out_dir / "summary.json").read_text())
+    emb["stderr"] = proc.stderr
+    return emb
+
+
+def cosine_scores(
+    vectors: np.ndarray, ids: np.ndarray, manifest: pd.DataFrame, max_gap: int | None = None
+):
+    """(genuine, impostor) cosine similarities over all pairs of embedded images.
+
+    Genuine pairs: same person, age gap <= ``max_gap`` years (all when None).
+    """
+    ok = ~np.isnan(vectors).any(axis=1)
+    m = manifest.set_index("image_id").loc[ids[ok]]
+    v = vectors[ok].astype(np.float64)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    sim = v @ v.T
+    person = m["person"].to_numpy()
+    age = m["age"].to_numpy(dtype=float)
+    iu = np.triu_indices(len(v), k=1)
+    same = person[iu[0]] == person[iu[1]]
+    gap = np.abs(age[iu[0]] - age[iu[1]])
+    genuine = same if max_gap is None else same & (gap <= max_gap)
+    return sim[iu][genuine], sim[iu][~same]
+
+
+def auc(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """Probability that a genuine pair scores above an impostor pair (ties count half)."""
+    g = np.sort(genuine)
+    i = np.sort(impostor)
+    below = np.searchsorted(i, g, side="left")
+    equal = np.searchsorted(i, g, side="right") - below
+    return float((below + 0.5 * equal).sum() / (len(g) * len(i)))
+
+
+def python_of(env: str) -> str:
+    return str(env_python(env))
+
+
+__all__ = ["ROOT", "SHARED", "SHARED_MODELS", "auc", "cosine_scores", "env_python", "fgnet_manifest",
+           "need_shared", "plain_manifest", "run_in_env", "python_of", "sys"]  # fmt: skip

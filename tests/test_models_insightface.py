@@ -1,0 +1,97 @@
+"""The insightface model: adapter logic here, real runs in .venvs/insightface.
+
+The real runs build a model pack in a temporary folder from ../shared's
+SCRFD-500M and MobileFaceNet (symlinked there, never into the repo) and run
+the workflow's embedding driver in the insightface venv on FG-NET people.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from model_env import SHARED_MODELS, auc, cosine_scores, fgnet_manifest, need_shared, run_in_env  # noqa: E402
+
+from faceage.models import get_adapter  # noqa: E402
+from faceage.models.base import MissingWeightsError  # noqa: E402
+from faceage.models.insightface_pack import det_sizes, resolved  # noqa: E402
+
+
+def test_registry_imports_without_insightface():
+    adapter = get_adapter("insightface")
+    assert adapter.env == "insightface"
+    assert "insightface" not in sys.modules  # the heavy library is imported only when loading
+
+
+def test_det_size_forms():
+    assert det_sizes(320) == [(320, 320)]
+    assert det_sizes([640, 480]) == [(640, 480)]
+    assert det_sizes([[128, 128], [640, 640]]) == [(128, 128), (640, 640)]
+    assert det_sizes([128, 320, 640]) == [(128, 128), (320, 320), (640, 640)]
+    assert resolved({})["det_size"] == 320  # 640 loses ~40 % of FG-NET's faces
+
+
+def test_missing_pack_names_file_folder_and_source(tmp_path):
+    adapter = get_adapter("insightface")
+    with pytest.raises(MissingWeightsError) as err:
+        adapter.check_weights({}, tmp_path / "weights")
+    msg = str(err.value)
+    assert "det_10g.onnx" in msg and "w600k_r50.onnx" in msg
+    assert str(tmp_path / "weights" / "models" / "buffalo_l") in msg
+    assert "buffalo_l.zip" in msg
+
+
+def test_unknown_empty_pack_is_reported(tmp_path):
+    (tmp_path / "models" / "mypack").mkdir(parents=True)
+    with pytest.raises(MissingWeightsError, match="mypack"):
+        get_adapter("insightface").check_weights({"pack": "mypack"}, tmp_path)
+
+
+def test_provenance_records_what_changes_embeddings(tmp_path):
+    prov = get_adapter("insightface").provenance({"det_size": 256, "pad": 0.1}, tmp_path)
+    assert prov["det_size"] == [[256, 256]]
+    assert prov["pad"] == 0.1
+    assert prov["settings"]["pack"] == "buffalo_l"
+    for key in ("alignment", "colour_order", "providers", "packages", "pack_dir"):
+        assert key in prov
+
+
+def small_pack(tmp_path: Path) -> Path:
+    """<tmp>/weights/models/testpack/{scrfd_500m_bnkps,mobilefacenet}.onnx (symlinks)."""
+    need_shared("models")
+    pack = tmp_path / "weights" / "models" / "testpack"
+    pack.mkdir(parents=True)
+    for name in ("scrfd_500m_bnkps.onnx", "mobilefacenet.onnx"):
+        (pack / name).symlink_to(SHARED_MODELS / name)
+    return tmp_path / "weights"
+
+
+@pytest.mark.shared
+def test_fgnet_genuine_pairs_separate_from_impostors(tmp_path):
+    weights = small_pack(tmp_path)
+    manifest = fgnet_manifest(tmp_path / "manifest.tsv", persons=20, seed=1)
+    emb = run_in_env("insightface", "insightface", {"pack": "testpack"}, weights,
+                     tmp_path / "manifest.tsv", tmp_path / "out")  # fmt: skip
+    assert emb["vectors"].shape == (len(manifest), 128)  # MobileFaceNet is 128-d
+    n_ok = int((emb["status"] == "ok").sum())
+    assert n_ok >= len(manifest) - 1, "det_size 320 should find (almost) every FG-NET face"
+    genuine, impostor = cosine_scores(emb["vectors"], emb["image_id"], manifest, max_gap=5)
+    assert len(genuine) > 100 and len(impostor) > 10000
+    assert auc(genuine, impostor) > 0.9
+    prov = emb["provenance"]
+    assert prov["det_size"] == [[320, 320]]
+    assert prov["pack_files"] == ["mobilefacenet.onnx", "scrfd_500m_bnkps.onnx"]
+    assert prov["packages"]["insightface"] == "2.1"
+
+
+@pytest.mark.shared
+def test_det_size_640_loses_tightly_cropped_faces(tmp_path):
+    """Why the default is 320: at 640 SCRFD misses many of FG-NET's tightly cropped faces."""
+    weights = small_pack(tmp_path)
+    manifest = fgnet_manifest(tmp_path / "manifest.tsv", persons=5, seed=2)
+    emb = run_in_env("insightface", "insightface", {"pack": "testpack", "det_size": 640}, weights,
+                     tmp_path / "manifest.tsv", tmp_path / "out")  # fmt: skip
+    missed = int((emb["status"] == "no_face").sum())
+    assert missed >= 0.15 * len(manifest), f"only {missed}/{len(manifest)} missed at 640"
+    assert emb["provenance"]["det_size"] == [[640, 640]]
