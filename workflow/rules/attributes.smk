@@ -1,0 +1,218 @@
+# Age and gender (issue 5): an estimator predicts age and gender for every
+# image of the manifest (after the decisions in the overrides file), each in
+# its own environment; label checks write a review sheet whose verdicts go
+# back through the overrides file; the evaluation tables and plots go to the
+# report. Runs when attributes.enabled is true (see config/README.md).
+from faceage.attributes import ESTIMATORS, get_estimator
+
+ATTR = config["attributes"]
+ESTIMATOR_NAMES = list(ATTR["estimators"]) if ATTR["enabled"] else []
+
+
+def _check_attributes_config():
+    unknown = [e for e in ATTR["estimators"] if e not in ESTIMATORS]
+    if unknown:
+        raise WorkflowError(
+            f"attributes.estimators: unknown estimator(s) {unknown}; "
+            f"known: {', '.join(sorted(ESTIMATORS))}"
+        )
+
+
+_check_attributes_config()
+
+
+def estimator_conda_env(wildcards):
+    env = get_estimator(wildcards.estimator).env
+    return str(Path(workflow.basedir) / "envs" / f"{env}.yaml")
+
+
+def estimator_python(wildcards):
+    """The interpreter that runs an estimator: its conda env's, its venv's, or ours."""
+    if using_conda():
+        return "python"
+    return config["python_envs"].get(get_estimator(wildcards.estimator).env, sys.executable)
+
+
+def estimator_settings_json(wildcards):
+    return json.dumps(ATTR["settings"].get(wildcards.estimator, {}), sort_keys=True)
+
+
+def overrides_arg(wildcards):
+    files = overrides_input(wildcards)
+    return files[0] if files else ""
+
+
+def attribute_summaries(wildcards):
+    return expand(
+        f"{RESULTS}/attributes/{{estimator}}/summary.tsv", estimator=ESTIMATOR_NAMES
+    )
+
+
+wildcard_constraints:
+    estimator="|".join(ESTIMATORS),
+
+
+localrules:
+    attributes_flags,
+    attributes_evaluate,
+    attributes_speed,
+
+
+rule attributes_predict:
+    input:
+        manifest=f"{RESULTS}/manifest.tsv",
+        overrides=overrides_input,
+    output:
+        predictions=f"{RESULTS}/attributes/{{estimator}}/predictions.tsv",
+        timing=f"{RESULTS}/attributes/{{estimator}}/timing.json",
+    log:
+        log_path("attributes_predict", "{estimator}"),
+    benchmark:
+        benchmark_path("attributes_predict", "{estimator}")
+    conda:
+        estimator_conda_env
+    threads: 1
+    params:
+        python=estimator_python,
+        settings=estimator_settings_json,
+        weights=config["weights_dir"],
+        max_side=config["clean"]["max_side"],
+        batch_size=ATTR["batch_size"],
+        overrides=overrides_arg,
+    shell:
+        "OMP_NUM_THREADS={threads} {params.python} -m faceage.attributes.cli predict"
+        " --estimator {wildcards.estimator} --settings '{params.settings}'"
+        " --weights-dir {params.weights} --manifest {input.manifest}"
+        " --overrides '{params.overrides}' --out {output.predictions} --timing {output.timing}"
+        " --max-side {params.max_side} --batch-size {params.batch_size} > {log} 2>&1"
+
+
+rule attributes_flags:
+    input:
+        predictions=f"{RESULTS}/attributes/{{estimator}}/predictions.tsv",
+        manifest=f"{RESULTS}/manifest.tsv",
+        overrides=overrides_input,
+    output:
+        flags=f"{RESULTS}/attributes/{{estimator}}/flags.tsv",
+        review=report(
+            f"{RESULTS}/attributes/{{estimator}}/review.tsv",
+            caption="../report/attributes_review.rst",
+            category="6. Age and gender",
+            subcategory="Label checks",
+            labels={"estimator": "{estimator}", "table": "review sheet"},
+        ),
+    log:
+        log_path("attributes_flags", "{estimator}"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        flags=ATTR["flags"],
+    script:
+        "../scripts/attributes_flags.py"
+
+
+rule attributes_evaluate:
+    input:
+        predictions=f"{RESULTS}/attributes/{{estimator}}/predictions.tsv",
+        timing=f"{RESULTS}/attributes/{{estimator}}/timing.json",
+    output:
+        age=report(
+            f"{RESULTS}/attributes/{{estimator}}/age_table.tsv",
+            caption="../report/attributes_age_table.rst",
+            category="6. Age and gender",
+            subcategory="Tables",
+            labels={"estimator": "{estimator}", "table": "age error by age group"},
+        ),
+        gender=report(
+            f"{RESULTS}/attributes/{{estimator}}/gender_table.tsv",
+            caption="../report/attributes_gender_table.rst",
+            category="6. Age and gender",
+            subcategory="Tables",
+            labels={"estimator": "{estimator}", "table": "gender accuracy by age group"},
+        ),
+        confusion=report(
+            f"{RESULTS}/attributes/{{estimator}}/gender_confusion.tsv",
+            caption="../report/attributes_gender_confusion.rst",
+            category="6. Age and gender",
+            subcategory="Tables",
+            labels={"estimator": "{estimator}", "table": "gender confusion matrix"},
+        ),
+        summary=f"{RESULTS}/attributes/{{estimator}}/summary.tsv",
+    log:
+        log_path("attributes_evaluate", "{estimator}"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        attributes=ATTR,
+    script:
+        "../scripts/attributes_evaluate.py"
+
+
+rule attributes_plots:
+    input:
+        predictions=f"{RESULTS}/attributes/{{estimator}}/predictions.tsv",
+    output:
+        joint=report(
+            f"{RESULTS}/plots/attributes_{{estimator}}_joint.png",
+            caption="../report/attributes_joint.rst",
+            category="6. Age and gender",
+            subcategory="Plots",
+            labels={"estimator": "{estimator}", "plot": "predicted vs labelled age"},
+        ),
+        distributions=report(
+            f"{RESULTS}/plots/attributes_{{estimator}}_age_distributions.png",
+            caption="../report/attributes_distributions.rst",
+            category="6. Age and gender",
+            subcategory="Plots",
+            labels={"estimator": "{estimator}", "plot": "age distributions"},
+        ),
+    log:
+        log_path("attributes_plots", "{estimator}"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        dataset=DS,
+    script:
+        "../scripts/attributes_plots.py"
+
+
+rule attributes_speed:
+    input:
+        attribute_summaries,
+    output:
+        table=report(
+            f"{RESULTS}/attributes/summary.tsv",
+            caption="../report/attributes_summary.rst",
+            category="6. Age and gender",
+            subcategory="Tables",
+            labels={"estimator": "all", "table": "summary per estimator"},
+        ),
+        plot=report(
+            f"{RESULTS}/plots/attributes_speed_vs_mae.png",
+            caption="../report/attributes_speed.rst",
+            category="6. Age and gender",
+            subcategory="Plots",
+            labels={"estimator": "all", "plot": "speed vs age error"},
+        ),
+    log:
+        log_path("attributes_speed"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        dataset=DS,
+    script:
+        "../scripts/attributes_speed.py"
+
+
+if ESTIMATOR_NAMES:
+    TARGETS.extend(
+        expand(
+            [
+                f"{RESULTS}/attributes/{{estimator}}/review.tsv",
+                f"{RESULTS}/attributes/{{estimator}}/age_table.tsv",
+                f"{RESULTS}/plots/attributes_{{estimator}}_joint.png",
+            ],
+            estimator=ESTIMATOR_NAMES,
+        )
+    )
+    TARGETS.append(f"{RESULTS}/plots/attributes_speed_vs_mae.png")
