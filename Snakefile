@@ -19,6 +19,7 @@ include: "workflow/rules/comparisons.smk"
 include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/scores.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/attributes.smk"
 
 
 rule all:

@@ -30,7 +30,9 @@ def estimator_python(wildcards):
     """The interpreter that runs an estimator: its conda env's, its venv's, or ours."""
     if using_conda():
         return "python"
-    return config["python_envs"].get(get_estimator(wildcards.estimator).env, sys.executable)
+    return config["python_envs"].get(
+        get_estimator(wildcards.estimator).env, sys.executable
+    )
 
 
 def estimator_settings_json(wildcards):
@@ -128,7 +130,10 @@ rule attributes_evaluate:
             caption="../report/attributes_gender_table.rst",
             category="6. Age and gender",
             subcategory="Tables",
-            labels={"estimator": "{estimator}", "table": "gender accuracy by age group"},
+            labels={
+                "estimator": "{estimator}",
+                "table": "gender accuracy by age group",
+            },
         ),
         confusion=report(
             f"{RESULTS}/attributes/{{estimator}}/gender_confusion.tsv",
