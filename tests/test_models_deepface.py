@@ -1,0 +1,135 @@
+"""The deepface model: adapter logic here, real runs in .venvs/deepface.
+
+Real runs: deepface's Dlib model with its dlib detector, using dlib's real
+weights from the face-recognition-models package placed (symlinked) under a
+temporary DEEPFACE_HOME, on FG-NET people; and ArcFace with a weight file
+written by deepface's own model builder (random init) to prove the 512-d path.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from model_env import (  # noqa: E402
+    auc,
+    cosine_scores,
+    env_python,
+    fgnet_manifest,
+    need_shared,
+    plain_manifest,
+    run_in_env,
+)
+
+from faceage.contracts import read_manifest, write_manifest  # noqa: E402
+from faceage.models import get_adapter  # noqa: E402
+from faceage.models.base import MissingWeightsError  # noqa: E402
+from faceage.models.deepface_model import is_stand_in, needed_files  # noqa: E402
+
+HELPERS = Path(__file__).parent / "helpers"
+
+
+def test_registry_imports_without_deepface():
+    adapter = get_adapter("deepface")
+    assert adapter.env == "deepface"
+    assert "deepface" not in sys.modules and "tensorflow" not in sys.modules
+
+
+def test_needed_files_follow_model_detector_and_backend():
+    assert [f for f, _ in needed_files({})] == [
+        "arcface_weights.h5"
+    ]  # ArcFace + opencv (cascades ship)
+    assert [f for f, _ in needed_files({"backend": "onnx"})] == ["arcface_weights.onnx"]
+    assert [f for f, _ in needed_files({"model_name": "Dlib", "detector_backend": "dlib"})] == [
+        "dlib_face_recognition_resnet_model_v1.dat",
+        "shape_predictor_5_face_landmarks.dat",
+    ]
+
+
+def test_missing_weights_name_file_folder_and_source(tmp_path):
+    with pytest.raises(MissingWeightsError) as err:
+        get_adapter("deepface").check_weights({}, tmp_path)
+    msg = str(err.value)
+    assert "arcface_weights.h5" in msg
+    assert str(tmp_path / ".deepface" / "weights") in msg
+    assert "deepface_models/releases" in msg
+
+
+def test_stand_in_region_is_not_a_face():
+    stand_in = {"facial_area": {"x": 0, "y": 0, "w": 99, "h": 79, "left_eye": None, "right_eye": None},
+                "face_confidence": 0}  # fmt: skip
+    assert is_stand_in(stand_in, 100, 80)
+    real = {"facial_area": {"x": 0, "y": 0, "w": 99, "h": 79, "left_eye": (30, 30), "right_eye": (60, 30)},
+            "face_confidence": 0.9}  # fmt: skip
+    assert not is_stand_in(real, 100, 80)
+
+
+def test_provenance_records_detector_backend_and_versions(tmp_path):
+    prov = get_adapter("deepface").provenance({"detector_backend": "dlib"}, tmp_path)
+    assert prov["detector"] == "dlib" and prov["backend"] == "tensorflow"
+    assert prov["settings"]["model_name"] == "ArcFace"
+    for key in ("alignment", "normalization", "colour_order", "packages", "weights"):
+        assert key in prov
+
+
+def dlib_weights_home(tmp_path: Path) -> Path:
+    """A DEEPFACE_HOME whose weights are dlib's real files from face-recognition-models."""
+    py = env_python("deepface")
+    out = subprocess.run([str(py), "-c", "import face_recognition_models as f; print(f.face_recognition_model_location())"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    models = Path(out.stdout.strip().splitlines()[-1]).parent
+    home = tmp_path / "deepface_home"
+    weights = home / ".deepface" / "weights"
+    weights.mkdir(parents=True)
+    for name in (
+        "dlib_face_recognition_resnet_model_v1.dat",
+        "shape_predictor_5_face_landmarks.dat",
+    ):
+        (weights / name).symlink_to(models / name)
+    return home
+
+
+@pytest.mark.shared
+def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
+    home = dlib_weights_home(tmp_path)
+    manifest = fgnet_manifest(tmp_path / "manifest.tsv", persons=4, seed=1)
+    grey = tmp_path / "grey.png"  # no face: must come back as no_face, not as an embedding
+    Image.fromarray(np.full((240, 200, 3), 128, np.uint8)).save(grey)
+    m = read_manifest(tmp_path / "manifest.tsv")
+    m.loc[len(m)] = {**m.iloc[0].to_dict(), "image_id": "grey", "path": str(grey), "source": "grey.png",
+                     "person": "999"}  # fmt: skip
+    write_manifest(m, tmp_path / "manifest.tsv")
+    emb = run_in_env("deepface", "deepface", {"model_name": "Dlib", "detector_backend": "dlib"}, home,
+                     tmp_path / "manifest.tsv", tmp_path / "out", batch_size=16)  # fmt: skip
+    status = dict(zip(emb["image_id"], emb["status"], strict=True))
+    assert status["grey"] == "no_face"
+    assert emb["vectors"].shape[1] == 128
+    assert sum(s == "ok" for s in status.values()) >= 0.85 * len(manifest)
+    genuine, impostor = cosine_scores(emb["vectors"], emb["image_id"], m, max_gap=5)
+    assert len(genuine) > 30
+    assert auc(genuine, impostor) > 0.9
+    assert emb["provenance"]["detector"] == "dlib"
+
+
+@pytest.mark.shared
+def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
+    py = env_python("deepface")
+    home = tmp_path / "deepface_home"
+    subprocess.run([str(py), str(HELPERS / "write_deepface_weights.py"), str(home), "ArcFace"], check=True,
+                   capture_output=True, text=True)  # fmt: skip
+    fgnet = need_shared("datasets", "fgnet")
+    images = sorted(fgnet.glob("00[12]A*.JPG"))[:6]
+    plain_manifest(tmp_path / "manifest.tsv", images, [p.name[:3] for p in images])
+    emb = run_in_env("deepface", "deepface", {"detector_backend": "opencv"}, home,
+                     tmp_path / "manifest.tsv", tmp_path / "out", batch_size=4)  # fmt: skip
+    ok = emb["status"] == "ok"
+    assert ok.sum() >= 4
+    v = emb["vectors"][ok]
+    assert v.shape[1] == 512 and np.isfinite(v).all()
+    assert np.linalg.matrix_rank(v) == len(v)  # distinct images give distinct vectors
+    assert emb["provenance"]["settings"]["model_name"] == "ArcFace"
+    assert emb["provenance"]["packages"]["tf-keras"] == "2.21.0"
