@@ -23,6 +23,6 @@ include: "workflow/rules/attributes.smk"
 
 
 rule all:
+    default_target: True
     input:
         TARGETS,
-    default_target: True

@@ -8,6 +8,7 @@ workflow's scripts call exactly one of these; tests call them too.
 from __future__ import annotations
 
 import logging
+
 import pandas as pd
 
 from faceage import contracts as c

@@ -1,7 +1,6 @@
 # Shared by every stage: config validation, paths, and the small functions
 # that rules call by name.
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,14 +12,13 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 # The package lives in src/; make it importable in every job (conda envs,
 # venvs and cluster jobs alike) without installing it.
-_SRC = str(Path(workflow.basedir) / "src")
-if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
-    )
+_SRC = str(Path(workflow.basedir, "src"))
 sys.path.insert(0, _SRC)
 
 from faceage.models import MODELS, get_adapter  # noqa: E402
+from faceage.runtime import export_src_path  # noqa: E402
+
+export_src_path(_SRC)
 
 DS = config["dataset"]
 RESULTS = f"results/{DS}"
@@ -77,7 +75,7 @@ def model_env(model):
 
 
 def model_conda_env(wildcards):
-    return str(Path(workflow.basedir) / "envs" / f"{model_env(wildcards.model)}.yaml")
+    return str(Path(workflow.basedir, "envs", f"{model_env(wildcards.model)}.yaml"))
 
 
 def model_python(wildcards):
@@ -113,11 +111,15 @@ def score_files(wildcards):
 
 
 def log_path(rule_name, *parts):
-    return "logs/" + rule_name + "/" + "_".join((DS,) + parts) + ".log"
+    """logs/<rule>/<dataset>[_<part>...].log"""
+    name = "_".join((DS,) + parts)
+    return f"logs/{rule_name}/{name}.log"
 
 
 def benchmark_path(rule_name, *parts):
-    return "benchmarks/" + rule_name + "/" + "_".join((DS,) + parts) + ".tsv"
+    """benchmarks/<rule>/<dataset>[_<part>...].tsv"""
+    name = "_".join((DS,) + parts)
+    return f"benchmarks/{rule_name}/{name}.tsv"
 
 
 wildcard_constraints:

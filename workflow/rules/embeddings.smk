@@ -66,10 +66,10 @@ rule merge_embeddings:
         f"{RESULTS}/embeddings/{{model}}.npz",
     log:
         log_path("merge_embeddings", "{model}"),
-    conda:
-        "../../envs/core.yaml"
     wildcard_constraints:
         model="|".join(BUILTIN_MODELS) or "^$",
+    conda:
+        "../../envs/core.yaml"
     script:
         "../scripts/merge_embeddings.py"
 
@@ -88,6 +88,4 @@ rule export_embeddings:
         "../scripts/export_embeddings.py"
 
 
-TARGETS.extend(
-    expand(f"{RESULTS}/embeddings/{{model}}_vectors.csv", model=MODEL_NAMES)
-)
+TARGETS.extend(expand(f"{RESULTS}/embeddings/{{model}}_vectors.csv", model=MODEL_NAMES))
