@@ -8,14 +8,15 @@ model (Woman/Man, percentages). A batch of images goes through one
 sinking the batch; the whole-image stand-in deepface returns then is
 reported as ``no_face`` (see :func:`faceage.models.deepface_model.is_stand_in`).
 
-Weights: ``$DEEPFACE_HOME/.deepface/weights/`` with DEEPFACE_HOME set to the
-weights folder, as for the ``deepface`` recognition model:
+Weights: ``$DEEPFACE_HOME/.deepface/weights/``, DEEPFACE_HOME being the
+``weights_dir`` setting or ``<weights_dir>/deepface``, as for the ``deepface``
+recognition model (:func:`faceage.models.deepface_model.deepface_home`):
 ``age_model_weights.h5`` and ``gender_model_weights.h5`` (TensorFlow
 backend; ``.onnx`` for backend onnx) plus the detector's files. deepface
 would try to download missing files at run time; this adapter checks them
 first and stops with :class:`~faceage.models.base.MissingWeightsError`.
 
-Settings: ``detector_backend`` (opencv), ``align`` (true),
+Settings: ``weights_dir`` (null), ``detector_backend`` (opencv), ``align`` (true),
 ``expand_percentage`` (0), ``backend`` (tensorflow | onnx).
 """
 
@@ -35,6 +36,7 @@ from faceage.models.deepface_model import (
 )
 
 DEFAULTS = {
+    "weights_dir": None,
     "detector_backend": "opencv",
     "align": True,
     "expand_percentage": 0,
@@ -65,7 +67,10 @@ class DeepfaceAttributes(Estimator):
     def __init__(self, settings: dict, weights_dir: Path):
         self.settings = resolved(settings)
         # deepface_model.set_environment reads model settings; only backend matters here.
-        set_environment({"backend": self.settings["backend"]}, weights_dir)
+        set_environment(
+            {"backend": self.settings["backend"], "weights_dir": self.settings["weights_dir"]},
+            weights_dir,
+        )
         try:
             from deepface import DeepFace
         except ImportError as exc:
@@ -129,7 +134,7 @@ class DeepfaceAttributesAdapter(EstimatorAdapter):
     reference_note = "a placeholder: not measured here (no deepface age weights on this machine)"
 
     def required_files(self, settings, weights_dir):
-        folder = weights_folder(Path(weights_dir))
+        folder = weights_folder(resolved(settings), Path(weights_dir))
         return [WeightFile(folder / name, src) for name, src in needed_files(settings)]
 
     def download_hint(self):
@@ -141,7 +146,7 @@ class DeepfaceAttributesAdapter(EstimatorAdapter):
 
     def provenance(self, settings, weights_dir):
         s = resolved(settings)
-        folder = weights_folder(Path(weights_dir))
+        folder = weights_folder(resolved(settings), Path(weights_dir))
         return {
             "estimator": self.name,
             "weights": [str(folder / n) for n, _ in needed_files(s)],

@@ -161,8 +161,10 @@ def run_evaluate(predictions_path, timing_path, estimator: str, out_age, out_gen
                  out_summary, age_bins=None, age_min=None, age_max=None, cap_per_bin=None,
                  seed: int = 0, cs: float = 5.0) -> dict:  # fmt: skip
     """Read predictions (+ timing), balance if asked, write the three tables and summary.tsv."""
+    from faceage.attributes.predict import read_predictions
+
     edges = list(age_bins or DEFAULT_AGE_BINS)
-    pred = read_table(predictions_path)
+    pred = read_predictions(predictions_path)
     pred = balance(pred, edges, age_min, age_max, cap_per_bin, seed)
     timing = json.loads(Path(timing_path).read_text()) if timing_path else None
     write_table(age_table(pred, edges, cs), out_age, AGE_TABLE_COLUMNS)

@@ -70,6 +70,9 @@ def flag_labels(pred: pd.DataFrame, *, age_range=(0.0, 80.0), reference_mae: flo
                 gender_min_age: float = 12) -> pd.DataFrame:  # fmt: skip
     """Add ``age_error``, ``age_threshold``, ``flag_gender`` and ``flag_age`` to ``pred``."""
     out = pred.copy()
+    for col in ("age_pred", "gender_conf", "age_conf"):  # read_table leaves them as text
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     err = clipped_error(out, age_range)
     thr = age_threshold(out, age_range, reference_mae, age_k, age_mae)
     out["age_error"] = err
@@ -215,11 +218,12 @@ def run_flags(predictions_path, manifest_path, overrides_path, estimator: str, o
               **settings) -> dict:  # fmt: skip
     """Read predictions, flag, write flags.tsv (every image) and review.tsv (flagged only)."""
     from faceage.attributes import get_estimator
+    from faceage.attributes.predict import read_predictions
     from faceage.clean import read_overrides
     from faceage.contracts import read_table
 
     adapter = get_estimator(estimator)
-    pred = read_table(predictions_path)
+    pred = read_predictions(predictions_path)
     flags = flag_labels(
         pred, age_range=adapter.age_range, reference_mae=adapter.reference_mae, **settings
     )

@@ -10,10 +10,11 @@ through the model's session to read the two gender outputs: their softmax
 (or the values themselves when they already are probabilities) is the
 gender confidence. No age confidence exists (NaN).
 
-Weights: ``<weights_dir>/models/<pack>/`` must hold the pack's detector and
+Weights: ``<weights_dir>/insightface/models/<pack>/`` (or the ``weights_dir``
+setting's ``models/<pack>/``) must hold the pack's detector and
 ``genderage.onnx`` (the same folder the ``insightface`` recognition model
 uses; see :mod:`faceage.models.insightface_pack`). Settings: ``pack``
-(buffalo_l), ``det_size`` (320), ``det_thresh`` (0.5), ``providers``
+(buffalo_l), ``weights_dir``, ``det_size`` (320), ``det_thresh`` (0.5), ``providers``
 (CPU), as for the recognition model, and ``genderage_file``
 (genderage.onnx).
 """
@@ -124,7 +125,7 @@ class InsightfaceGenderAgeAdapter(EstimatorAdapter):
         return files
 
     def download_hint(self):
-        return ("insightface reads <weights_dir>/models/<pack>/*.onnx; the buffalo_l pack (non-commercial "
+        return ("insightface reads <weights_dir>/insightface/models/<pack>/*.onnx; the buffalo_l pack (non-commercial "
                 "research use) holds det_10g.onnx and genderage.onnx.")  # fmt: skip
 
     def load(self, settings, weights_dir):

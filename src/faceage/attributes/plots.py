@@ -136,8 +136,8 @@ def speed_vs_mae(summaries: pd.DataFrame, path, title: str = "") -> None:
 def run_plots(
     predictions_path, out_joint, out_distributions, title: str = "", age_range=None
 ) -> None:
-    from faceage.contracts import read_table
+    from faceage.attributes.predict import read_predictions
 
-    pred = read_table(predictions_path)
+    pred = read_predictions(predictions_path)
     joint_plot(pred, out_joint, title, age_range)
     age_distributions(pred, out_distributions, title)

@@ -33,6 +33,19 @@ PREDICTION_COLUMNS = [
 ]  # fmt: skip
 
 
+NUMERIC_COLUMNS = ["age_pred", "age_conf", "gender_conf", "face_left", "face_top", "face_right",
+                   "face_bottom"]  # fmt: skip
+
+
+def read_predictions(path) -> pd.DataFrame:
+    """Read ``predictions.tsv`` with numbers as numbers (the contract's reader keeps unknown columns as text)."""
+    df = read_table(path, PREDICTION_COLUMNS)
+    for col in NUMERIC_COLUMNS:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    df["n_faces"] = pd.to_numeric(df["n_faces"], errors="coerce").astype("Int64")
+    return df
+
+
 def apply_overrides(manifest: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     """The manifest with the overrides' drops removed and relabels applied.
 
