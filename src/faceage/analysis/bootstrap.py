@@ -12,8 +12,9 @@ every pair enters the resampled ROC with a weight:
 A person drawn twice thus counts twice, a person not drawn drops out with all
 its pairs. The metrics (AUC, EER, TAR at FAR) are then computed from the
 weighted ROC, which equals :func:`sklearn.metrics.roc_curve` with
-``sample_weight``; sorting happens once, each iteration costs a few
-``O(n)`` array passes, so 1000 iterations over 500k pairs take seconds.
+``sample_weight``; sorting happens once, and each iteration costs one
+running sum over the impostor weights plus work on the genuine pairs (see
+:class:`SortedPairs`), so 1000 iterations over 500k pairs take seconds.
 
 Intervals are percentile intervals (2.5 and 97.5 percentiles for 95 %) over
 the iterations in which the metric exists (both classes have weight; an
@@ -45,63 +46,82 @@ def far_key(far: float) -> str:
 
 @dataclass
 class SortedPairs:
-    """Scores sorted once (descending), with the bookkeeping the weighted ROC needs."""
+    """Scores prepared once so that each bootstrap iteration's ROC costs O(n_impostor).
 
-    genuine: np.ndarray  # bool, sorted by descending score
-    person_a: np.ndarray  # int codes, sorted
-    person_b_eff: np.ndarray  # int codes; for genuine pairs the dummy code n_persons (weight 1)
-    group_end: np.ndarray  # index of the last pair of each run of equal scores
+    Only the impostor weights need a running sum over all pairs; genuine
+    pairs are few. Between two neighbouring genuine scores the ROC runs
+    horizontally (impostors only), so the exact ROC is the polygon through,
+    for each distinct genuine score (descending), the point just above it
+    (``A``) and the point including it and every tied impostor (``B``).
+    """
+
+    gen_person: np.ndarray  # person code of each genuine pair, sorted by descending score
+    gen_group_end: np.ndarray  # last index (in gen_person) of each run of tied genuine scores
+    imp_above: np.ndarray  # per genuine score group: impostors with a higher score
+    imp_through: np.ndarray  # per genuine score group: impostors with a higher or equal score
+    imp_pair: np.ndarray  # person-pair code of each impostor, sorted by descending score
+    pair_a: np.ndarray  # person codes of each person pair
+    pair_b: np.ndarray
     n_persons: int
 
     @classmethod
     def build(cls, similarity, genuine, person_a, person_b) -> SortedPairs:
         s = np.asarray(similarity, dtype=np.float64)
         g = np.asarray(genuine).astype(bool)
-        codes, _ = pd.factorize(pd.concat([pd.Series(np.asarray(person_a, dtype=object)),
-                                           pd.Series(np.asarray(person_b, dtype=object))],
-                                          ignore_index=True), sort=True)  # fmt: skip
         n = len(s)
-        pa, pb = codes[:n], codes[n:]
+        both = pd.Series(
+            np.concatenate([np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)])
+        )
+        codes, _ = pd.factorize(both, sort=True)
+        pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
         n_persons = int(codes.max()) + 1 if n else 0
-        order = np.argsort(-s, kind="stable")
-        s_sorted = s[order]
-        if n:
-            group_end = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
+        gs = s[g]
+        gorder = np.argsort(-gs, kind="stable")
+        gs_sorted = gs[gorder]
+        gen_person = pa[g][gorder]
+        if len(gs_sorted):
+            gen_group_end = np.flatnonzero(np.r_[gs_sorted[1:] != gs_sorted[:-1], True])
         else:
-            group_end = np.empty(0, dtype=np.intp)
-        g_sorted = g[order]
-        pb_eff = np.where(g_sorted, n_persons, pb[order])
-        return cls(g_sorted, pa[order], pb_eff, group_end, n_persons)
+            gen_group_end = np.empty(0, dtype=np.intp)
+        group_score = gs_sorted[gen_group_end]
+        is_ = s[~g]
+        iorder = np.argsort(-is_, kind="stable")
+        imp_asc = np.sort(is_)
+        n_imp = len(imp_asc)
+        imp_above = n_imp - np.searchsorted(imp_asc, group_score, side="right")
+        imp_through = n_imp - np.searchsorted(imp_asc, group_score, side="left")
+        lo = np.minimum(pa[~g], pb[~g])[iorder]
+        hi = np.maximum(pa[~g], pb[~g])[iorder]
+        pair_code, pair_keys = pd.factorize(lo * max(n_persons, 1) + hi, sort=True)
+        pair_keys = np.asarray(pair_keys, dtype=np.int64)
+        return cls(gen_person, gen_group_end, imp_above, imp_through, pair_code.astype(np.intp),
+                   pair_keys // max(n_persons, 1), pair_keys % max(n_persons, 1), n_persons)  # fmt: skip
 
-    def weights(self, counts: np.ndarray) -> np.ndarray:
-        """Pair weights for per-person draw ``counts`` (length ``n_persons``)."""
-        ext = np.append(counts, 1)
-        return ext[self.person_a] * ext[self.person_b_eff]
+    def roc(self, counts: np.ndarray):
+        """Exact weighted ROC (fpr, tpr from (0, 0) to (1, 1)) for per-person draw ``counts``.
 
-
-def weighted_roc(genuine_sorted: np.ndarray, weights: np.ndarray, group_end: np.ndarray):
-    """ROC (fpr, tpr), starting at (0, 0), of pairs already sorted by descending score.
-
-    ``group_end`` marks the last index of each run of tied scores, so ties form
-    one ROC step as in scikit-learn. Integer weights stay integer (exact and
-    faster). Returns (None, None) when one class has no weight.
-    """
-    zero = weights.dtype.type(0)
-    cw = np.cumsum(weights)
-    tp = np.cumsum(np.where(genuine_sorted, weights, zero))
-    if len(group_end) != len(weights):
-        cw, tp = cw[group_end], tp[group_end]
-    if len(tp) == 0:
-        return None, None
-    fp = cw - tp
-    if tp[-1] <= 0 or fp[-1] <= 0:
-        return None, None
-    tpr = np.empty(len(tp) + 1)
-    fpr = np.empty(len(fp) + 1)
-    tpr[0] = fpr[0] = 0.0
-    np.divide(tp, tp[-1], out=tpr[1:])
-    np.divide(fp, fp[-1], out=fpr[1:])
-    return fpr, tpr
+        A genuine pair weighs its person's count, an impostor pair the product
+        of its two persons' counts. Returns (None, None) when a class has no weight.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        wi = (counts[self.pair_a] * counts[self.pair_b])[self.imp_pair]
+        icum = np.zeros(len(wi) + 1, dtype=np.int64)
+        np.cumsum(wi, out=icum[1:])
+        gcum = np.zeros(len(self.gen_person) + 1, dtype=np.int64)
+        np.cumsum(counts[self.gen_person], out=gcum[1:])
+        total_i, total_g = icum[-1], gcum[-1]
+        if total_i <= 0 or total_g <= 0:
+            return None, None
+        tp_through = gcum[self.gen_group_end + 1]
+        tp_above = np.r_[0, tp_through[:-1]]
+        k = len(self.gen_group_end)
+        fp = np.empty(2 * k + 2, dtype=np.float64)
+        tp = np.empty(2 * k + 2, dtype=np.float64)
+        fp[0] = tp[0] = 0.0
+        fp[1:-1:2], fp[2:-1:2] = icum[self.imp_above], icum[self.imp_through]
+        tp[1:-1:2], tp[2:-1:2] = tp_above, tp_through
+        fp[-1], tp[-1] = total_i, total_g
+        return fp / total_i, tp / total_g
 
 
 def auc_from_roc(fpr: np.ndarray, tpr: np.ndarray) -> float:
@@ -163,7 +183,7 @@ def subject_bootstrap(similarity, genuine, person_a, person_b, far_levels: Seque
         for it in range(n_iterations):
             draws = rng.integers(0, sp.n_persons, size=sp.n_persons)
             counts = np.bincount(draws, minlength=sp.n_persons)
-            fpr, tpr = weighted_roc(sp.genuine, sp.weights(counts), sp.group_end)
+            fpr, tpr = sp.roc(counts)
             if fpr is None:
                 continue
             m = roc_metrics(fpr, tpr, far_levels)

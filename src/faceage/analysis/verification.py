@@ -96,7 +96,9 @@ def gap_bin_labels(edges: Sequence[int]) -> list[str]:
     edges = [int(e) for e in edges]
     if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
         raise ValueError(f"gap bin edges must be strictly increasing integers, got {edges}")
-    labels = [f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:], strict=False)]
+    labels = [
+        f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:], strict=False)
+    ]
     return labels + [f"{edges[-1]}+"]
 
 
@@ -170,7 +172,9 @@ def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS)
 # --- insightface 10-fold accuracy --------------------------------------------
 
 
-def insightface_accuracy(similarity, genuine, folds, thresholds: np.ndarray = INSIGHTFACE_THRESHOLDS) -> dict:
+def insightface_accuracy(
+    similarity, genuine, folds, thresholds: np.ndarray = INSIGHTFACE_THRESHOLDS
+) -> dict:
     """10-fold accuracy exactly as insightface's ``calculate_roc`` computes it.
 
     ``folds`` gives each pair's fold label (any hashable; pairs with fold -1
@@ -193,8 +197,12 @@ def insightface_accuracy(similarity, genuine, folds, thresholds: np.ndarray = IN
     fold_ids = sorted(fold_ids, key=lambda x: (str(type(x)), x))
     k = len(fold_ids)
     nt = len(thresholds)
-    gen_below = np.zeros((k, nt), dtype=np.int64)  # genuine pairs with dist < t (called same: correct)
-    imp_below = np.zeros((k, nt), dtype=np.int64)  # impostor pairs with dist < t (called same: wrong)
+    gen_below = np.zeros(
+        (k, nt), dtype=np.int64
+    )  # genuine pairs with dist < t (called same: correct)
+    imp_below = np.zeros(
+        (k, nt), dtype=np.int64
+    )  # impostor pairs with dist < t (called same: wrong)
     n_gen = np.zeros(k, dtype=np.int64)
     n_imp = np.zeros(k, dtype=np.int64)
     for i, fid in enumerate(fold_ids):
@@ -299,7 +307,12 @@ def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str 
         for j in range(i, len(ranges)):
             mask = (ra_code == i) & (rb_code == j)
             if mask.any():
-                yield "age_ranges", f"{ra}|{ranges[j]}", {"range_a": ra, "range_b": ranges[j]}, scores[mask]
+                yield (
+                    "age_ranges",
+                    f"{ra}|{ranges[j]}",
+                    {"range_a": ra, "range_b": ranges[j]},
+                    scores[mask],
+                )
 
 
 def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
@@ -348,7 +361,11 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
         rows.append(row)
     metrics = pd.DataFrame(rows)
     metrics = metrics.reindex(columns=metric_columns(far_levels))
-    roc = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["subset", "label", "fpr", "tpr"])
+    roc = (
+        pd.concat(curves, ignore_index=True)
+        if curves
+        else pd.DataFrame(columns=["subset", "label", "fpr", "tpr"])
+    )
     return metrics, roc
 
 

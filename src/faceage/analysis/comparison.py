@@ -1,0 +1,126 @@
+"""Model comparison: one row per model with every headline figure.
+
+Columns, per model:
+
+* overall (all scored pairs): ``n_genuine``, ``n_impostor``, ``auc`` with
+  ``auc_lo``/``auc_hi``, ``eer`` (+ interval), ``tar_far_<f>`` (+ interval)
+  for every FAR level, ``acc_mean``/``acc_std`` (insightface 10-fold);
+* per age-gap bin ``<bin>``: ``auc_gap_<bin>`` (+ ``_lo``/``_hi``),
+  ``acc_gap_<bin>`` and ``tar_far_<f>_gap_<bin>`` for the largest FAR level;
+* ageing model: ``slope_per_decade`` (+ interval, per decade for
+  readability), ``random_slope``;
+* age probe: ``probe_mae``, ``probe_r2``, ``probe_mae_median_baseline``;
+* protocols (when run): ``<protocol>_accuracy`` and ``_std``.
+
+Empty cells mean "not estimable" or "not computed"; the per-model tables
+say why (``notes``, ``warnings``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from faceage.contracts import write_table
+
+
+def _far_columns(metrics: pd.DataFrame) -> list[str]:
+    return [c for c in metrics.columns if c.startswith("tar_far_") and c.count("_") == 2]
+
+
+def model_row(metrics: pd.DataFrame, ageing: pd.DataFrame | None = None, probe: pd.DataFrame | None = None,
+              protocols: Sequence[pd.DataFrame] = ()) -> dict:  # fmt: skip
+    """One model's headline figures from its verification / ageing / probe / protocol tables."""
+    row: dict = {}
+    overall = metrics[metrics["subset"] == "all"]
+    fars = _far_columns(metrics)
+    if len(overall):
+        o = overall.iloc[0]
+        if "model" in metrics.columns:
+            row["model"] = o["model"]
+        for c in ["n_persons", "n_genuine", "n_impostor", "n_unscored", "auc", "auc_lo", "auc_hi",
+                  "eer", "eer_lo", "eer_hi"]:  # fmt: skip
+            row[c] = o.get(c)
+        for f in fars:
+            row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
+        row["acc_mean"], row["acc_std"] = o.get("acc_mean"), o.get("acc_std")
+    gap = metrics[metrics["subset"] == "gap_bin"]
+    top_far = fars[0] if fars else None  # the largest FAR level is listed first
+    for _, r in gap.iterrows():
+        b = r["label"]
+        row[f"n_genuine_gap_{b}"] = r["n_genuine"]
+        row[f"auc_gap_{b}"], row[f"auc_gap_{b}_lo"], row[f"auc_gap_{b}_hi"] = (
+            r["auc"],
+            r["auc_lo"],
+            r["auc_hi"],
+        )
+        row[f"acc_gap_{b}"] = r["acc_mean"]
+        if top_far:
+            row[f"{top_far}_gap_{b}"] = r[top_far]
+    if ageing is not None and len(ageing):
+        a = ageing.iloc[0]
+        row["slope_per_decade"] = a.get("slope_per_decade")
+        row["slope_per_decade_lo"] = _times(a.get("slope_per_year_lo"), 10)
+        row["slope_per_decade_hi"] = _times(a.get("slope_per_year_hi"), 10)
+        row["slope_p"] = a.get("slope_p")
+        row["random_slope"] = a.get("random_slope")
+    if probe is not None and len(probe):
+        p = probe.iloc[0]
+        row["probe_mae"], row["probe_r2"] = p.get("mae"), p.get("r2")
+        row["probe_mae_median_baseline"] = p.get("mae_median_baseline")
+    for prot in protocols:
+        for _, r in prot.iterrows():
+            name = r["protocol"]
+            row[f"{name}_accuracy"], row[f"{name}_std"] = r["accuracy"], r["accuracy_std"]
+            row[f"{name}_unscored"] = r.get("n_unscored")
+    return row
+
+
+def _times(v, k):
+    try:
+        return float(v) * k
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def compare_models(metrics: dict[str, pd.DataFrame], ageing: dict[str, pd.DataFrame] | None = None,
+                   probe: dict[str, pd.DataFrame] | None = None,
+                   protocols: dict[str, Sequence[pd.DataFrame]] | None = None) -> pd.DataFrame:  # fmt: skip
+    """The comparison table: one row per model (in the order of ``metrics``)."""
+    rows = []
+    for model, m in metrics.items():
+        row = model_row(
+            m, (ageing or {}).get(model), (probe or {}).get(model), (protocols or {}).get(model, ())
+        )
+        row["model"] = model
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return df[["model"] + [c for c in df.columns if c != "model"]]
+
+
+def read_result(path: str | os.PathLike) -> pd.DataFrame:
+    """Read one of this stage's TSV outputs (numbers as numbers, labels as text)."""
+    return pd.read_csv(path, sep="\t", dtype={"label": str, "gap_bin": str, "range_a": str, "range_b": str,
+                                              "model": str, "protocol": str, "notes": str})  # fmt: skip
+
+
+def _model_of(path: str | os.PathLike) -> str:
+    """Model name from a per-model output path ``.../verification/<model>/<file>``."""
+    return os.path.basename(os.path.dirname(str(path)))
+
+
+def write_comparison(metrics_paths: Sequence[str], out: str | os.PathLike, ageing_paths: Sequence[str] = (),
+                     probe_paths: Sequence[str] = (), protocol_paths: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
+    """Read the per-model tables (model = their folder name) and write the comparison TSV."""
+    metrics = {_model_of(p): read_result(p) for p in metrics_paths}
+    ageing = {_model_of(p): read_result(p) for p in ageing_paths}
+    probe = {_model_of(p): read_result(p) for p in probe_paths}
+    protocols: dict[str, list[pd.DataFrame]] = {}
+    for p in protocol_paths:
+        protocols.setdefault(_model_of(p), []).append(read_result(p))
+    table = compare_models(metrics, ageing, probe, protocols)
+    write_table(table, out)
+    return table

@@ -1,0 +1,218 @@
+"""Figures of the verification analysis (matplotlib/seaborn, Agg backend, PNG).
+
+Each function takes the tables written by the analysis modules and writes one
+figure; none of them shows face images.
+
+* :func:`plot_roc_by_gap` - one model's ROC curve per age-gap bin;
+* :func:`plot_metrics_vs_gap` - AUC, TAR@FAR and 10-fold accuracy against the
+  age gap, one line per model, 95 % bootstrap bands (accuracy: +-1 std over
+  folds);
+* :func:`plot_range_heatmaps` - one model's mean genuine similarity and AUC
+  for every pair of age ranges;
+* :func:`plot_ageing` - one model's genuine similarity against the age gap
+  with the mixed model's population line and its confidence band.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from faceage.analysis.ageing import population_line  # noqa: E402
+from faceage.analysis.comparison import read_result  # noqa: E402
+from faceage.contracts import SCORE_COLUMNS, atomic_path, read_table  # noqa: E402
+
+DPI = 120
+
+
+def _save(fig, out: str | os.PathLike) -> None:
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def _gap_order(metrics: pd.DataFrame) -> list[str]:
+    return [str(x) for x in metrics.loc[metrics["subset"] == "gap_bin", "label"]]
+
+
+def plot_roc_by_gap(
+    roc: pd.DataFrame, metrics: pd.DataFrame, out: str | os.PathLike, title: str = ""
+) -> None:
+    """ROC curves (TAR against FAR, log FAR axis) per age-gap bin, plus all pairs dashed."""
+    bins = _gap_order(metrics)
+    colours = sns.color_palette("viridis", max(len(bins), 1))
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    by_label = metrics.set_index(["subset", "label"])
+    min_far = 1.0
+    for colour, b in zip(colours, bins, strict=False):
+        c = roc[(roc["subset"] == "gap_bin") & (roc["label"].astype(str) == b)]
+        if c.empty:
+            continue
+        m = by_label.loc[("gap_bin", b)]
+        floor = 1.0 / max(float(m["n_impostor"]), 1.0)
+        c = c[c["fpr"] >= floor]
+        min_far = min(min_far, floor)
+        ax.step(c["fpr"], c["tpr"], where="post", color=colour,
+                label=f"gap {b} y: AUC {m['auc']:.3f} ({int(m['n_genuine'])} gen.)")  # fmt: skip
+    c = roc[roc["subset"] == "all"]
+    if not c.empty:
+        m = by_label.loc[("all", "all")]
+        floor = 1.0 / max(float(m["n_impostor"]), 1.0)
+        c = c[c["fpr"] >= floor]
+        ax.step(c["fpr"], c["tpr"], where="post", color="black", linestyle="--",
+                label=f"all pairs: AUC {m['auc']:.3f}")  # fmt: skip
+    grid = np.logspace(np.log10(max(min_far, 1e-5)), 0, 100)
+    ax.plot(grid, grid, color="grey", linewidth=0.8, linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlim(max(min_far, 1e-5), 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("false accept rate (impostor pairs accepted)")
+    ax.set_ylabel("true accept rate (genuine pairs accepted)")
+    ax.set_title(title or "ROC by age gap")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    _save(fig, out)
+
+
+def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike, far: str | None = None,
+                        title: str = "") -> None:  # fmt: skip
+    """AUC, TAR@FAR and accuracy per age-gap bin, one line per model with bands."""
+    if not metrics:
+        raise ValueError("no models to plot")
+    first = next(iter(metrics.values()))
+    bins = _gap_order(first)
+    if far is None:
+        fars = [c for c in first.columns if c.startswith("tar_far_") and c.count("_") == 2]
+        far = fars[0] if fars else None
+    panels = [("auc", "AUC", "auc_lo", "auc_hi")]
+    if far:
+        panels.append(
+            (far, f"TAR at FAR = {far.removeprefix('tar_far_')}", far + "_lo", far + "_hi")
+        )
+    panels.append(("acc_mean", "10-fold accuracy", None, None))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
+    colours = sns.color_palette("colorblind", len(metrics))
+    x = np.arange(len(bins))
+    for ax, (col, name, lo, hi) in zip(axes[0], panels, strict=True):
+        for colour, (model, m) in zip(colours, metrics.items(), strict=False):
+            g = m[m["subset"] == "gap_bin"].set_index(
+                m.loc[m["subset"] == "gap_bin", "label"].astype(str)
+            )
+            g = g.reindex(bins)
+            y = g[col].to_numpy(dtype=float)
+            ax.plot(x, y, marker="o", color=colour, label=model)
+            if lo is not None:
+                ax.fill_between(
+                    x,
+                    g[lo].to_numpy(dtype=float),
+                    g[hi].to_numpy(dtype=float),
+                    color=colour,
+                    alpha=0.2,
+                )
+            else:
+                sd = g["acc_std"].to_numpy(dtype=float)
+                ax.fill_between(x, y - sd, y + sd, color=colour, alpha=0.2)
+        ax.set_xticks(x, bins)
+        ax.set_xlabel("age gap (years)")
+        ax.set_title(name)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def _triangle(metrics: pd.DataFrame, col: str, order: Sequence[str]) -> pd.DataFrame:
+    r = metrics[metrics["subset"] == "age_ranges"]
+    t = r.pivot_table(index="range_a", columns="range_b", values=col, aggfunc="first")
+    return t.reindex(index=list(order), columns=list(order))
+
+
+def plot_range_heatmaps(metrics: pd.DataFrame, out: str | os.PathLike, title: str = "") -> None:
+    """Two heatmaps over (younger image's range, older image's range): mean genuine similarity and AUC."""
+    r = metrics[metrics["subset"] == "age_ranges"]
+    order = list(dict.fromkeys([str(x) for x in r["range_a"]] + [str(x) for x in r["range_b"]]))
+    # keep the analysis' order: by the first appearance as range_a, then leftovers
+    fig, axes = plt.subplots(1, 2, figsize=(5.5 + 1.2 * len(order), 0.6 * len(order) + 2.5))
+    for ax, (col, name, cmap, vmin, vmax) in zip(axes, [
+        ("mean_genuine_similarity", "mean genuine cosine similarity", "mako", None, None),
+        ("auc", "AUC (genuine vs impostor)", "rocket", 0.5, 1.0),
+    ], strict=True):  # fmt: skip
+        t = _triangle(metrics, col, order)
+        sns.heatmap(t.astype(float), ax=ax, annot=True, fmt=".2f", cmap=cmap, vmin=vmin, vmax=vmax,
+                    cbar_kws={"shrink": 0.8}, annot_kws={"fontsize": 7})  # fmt: skip
+        ax.set_xlabel("older image's age range")
+        ax.set_ylabel("younger image's age range")
+        ax.set_title(name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, out)
+
+
+def plot_ageing(scores: pd.DataFrame, ageing: pd.Series | dict, out: str | os.PathLike, title: str = "",
+                seed: int = 0) -> None:  # fmt: skip
+    """Genuine similarity against age gap, the mixed model's population line and band, impostor levels."""
+    g = scores[(scores["genuine"] == 1) & scores["similarity"].notna()]
+    gap = g["age_gap"].to_numpy(dtype=float)
+    sim = g["similarity"].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.scatter(gap + rng.uniform(-0.3, 0.3, len(gap)), sim, s=4, alpha=0.15, color="tab:blue",
+               label="genuine pairs", rasterized=True)  # fmt: skip
+    means = pd.DataFrame({"gap": gap, "sim": sim}).groupby("gap")["sim"].mean()
+    ax.plot(means.index, means.to_numpy(), "o", color="tab:blue", markersize=3, alpha=0.8,
+            label="mean per gap")  # fmt: skip
+    a = dict(ageing)
+    if np.isfinite(float(a.get("slope_per_year", np.nan))) and len(gap):
+        line = population_line(a, np.linspace(0, gap.max(), 100))
+        ax.plot(line["age_gap"], line["mean"], color="black",
+                label=f"mixed model: {a['slope_per_year'] * 10:+.3f} per decade "
+                      f"[{a['slope_per_year_lo'] * 10:+.3f}, {a['slope_per_year_hi'] * 10:+.3f}]")  # fmt: skip
+        ax.fill_between(line["age_gap"], line["lo"], line["hi"], color="black", alpha=0.25)
+    for key, style, name in [
+        ("impostor_mean", "--", "impostor mean"),
+        ("impostor_q99", ":", "impostor 99th pct"),
+    ]:
+        v = float(a.get(key, np.nan))
+        if np.isfinite(v):
+            ax.axhline(v, color="tab:red", linestyle=style, linewidth=1, label=name)
+    ax.set_xlabel("age gap between the two images (years)")
+    ax.set_ylabel("cosine similarity")
+    ax.set_title(title or "ageing model")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(True, alpha=0.3)
+    _save(fig, out)
+
+
+# --- file-level entry points for the workflow scripts --------------------------------------
+
+
+def write_model_plots(metrics_path, roc_path, ageing_path, scores_path, roc_out, ranges_out, ageing_out,
+                      model: str = "") -> None:  # fmt: skip
+    """The three per-model figures from the per-model tables."""
+    metrics = read_result(metrics_path)
+    roc = read_result(roc_path)
+    plot_roc_by_gap(roc, metrics, roc_out, f"{model}: ROC by age gap")
+    plot_range_heatmaps(metrics, ranges_out, f"{model}: by pair of age ranges")
+    ageing = read_result(ageing_path).iloc[0]
+    scores = read_table(scores_path, SCORE_COLUMNS)
+    plot_ageing(scores, ageing, ageing_out, f"{model}: genuine similarity against age gap")
+
+
+def write_comparison_plot(
+    metrics_paths: Sequence[str], out, far: str | None = None, title: str = ""
+) -> None:
+    """AUC / TAR / accuracy against age gap for all models (model = folder name)."""
+    metrics = {os.path.basename(os.path.dirname(str(p))): read_result(p) for p in metrics_paths}
+    plot_metrics_vs_gap(metrics, out, far, title)

@@ -1,0 +1,340 @@
+"""Verification metrics, insightface 10-fold accuracy, subject bootstrap, comparison and plots.
+
+Fast tests run on synthetic scores; the two real-data tests (marked
+``shared`` and ``slow``) embed the whole FG-NET with dlib once per session
+(tests/fixtures_fgnet.py) and skip without ../shared.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures_fgnet import fgnet_dlib  # noqa: F401 - session fixture
+from scipy.stats import norm
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.model_selection import KFold
+
+from faceage.analysis import bootstrap as bs
+from faceage.analysis import verification as v
+from faceage.contracts import SCORE_COLUMNS, write_table
+
+# --- synthetic data ------------------------------------------------------------
+
+
+def synthetic_scores(n_persons=30, per_person=6, seed=0, slope=-0.01, noise=0.1, nan_every=0):
+    """A scores table like the workflow's: all pairs, genuine similarity falling with the gap."""
+    rng = np.random.default_rng(seed)
+    imgs = []
+    for p in range(n_persons):
+        for k, age in enumerate(np.sort(rng.integers(0, 60, per_person))):
+            imgs.append((f"p{p:03d}_{k}", f"p{p:03d}", int(age)))
+    imgs = pd.DataFrame(imgs, columns=["image", "person", "age"])
+    i, j = np.triu_indices(len(imgs), 1)
+    a, b = imgs.iloc[i].reset_index(drop=True), imgs.iloc[j].reset_index(drop=True)
+    swap = a["age"].to_numpy() > b["age"].to_numpy()
+    age_a = np.where(swap, b["age"], a["age"])
+    age_b = np.where(swap, a["age"], b["age"])
+    gen = (a["person"].to_numpy() == b["person"].to_numpy()).astype(int)
+    gap = age_b - age_a
+    sim = np.where(gen == 1, 0.8 + slope * gap, 0.3) + rng.normal(0, noise, len(gen))
+    edges = [0, 11, 21, 31, 41, 51, 200]
+    labels = ["0-10", "11-20", "21-30", "31-40", "41-50", "51+"]
+    df = pd.DataFrame({
+        "pair_id": np.arange(len(gen)), "image_a": a["image"], "image_b": b["image"],
+        "person_a": np.where(swap, b["person"], a["person"]), "person_b": np.where(swap, a["person"], b["person"]),
+        "genuine": gen, "age_a": age_a, "age_b": age_b, "age_gap": gap,
+        "range_a": pd.cut(age_a, edges, right=False, labels=labels).astype(str),
+        "range_b": pd.cut(age_b, edges, right=False, labels=labels).astype(str),
+        "similarity": sim,
+    })  # fmt: skip
+    if nan_every:
+        df.loc[::nan_every, "similarity"] = np.nan
+    return df
+
+
+def brute_force_tar(g, s, far):
+    """Highest TAR over every threshold t (accept s >= t) with FAR <= far."""
+    best = 0.0
+    for t in np.unique(s):
+        if np.mean(s[g == 0] >= t) <= far:
+            best = max(best, np.mean(s[g == 1] >= t))
+    return best
+
+
+# --- point metrics ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("decimals", [6, 1])  # 1 decimal: many tied scores
+def test_point_metrics_equal_sklearn(decimals):
+    rng = np.random.default_rng(1)
+    g = np.r_[np.ones(300, int), np.zeros(2000, int)]
+    s = np.round(np.r_[rng.normal(1.5, 1, 300), rng.normal(0, 1, 2000)], decimals)
+    m = v.point_metrics(g, s, far_levels=(1e-2, 1e-3))
+    assert m["auc"] == pytest.approx(roc_auc_score(g, s), abs=1e-12)
+    fpr, tpr, thr = roc_curve(g, s)
+    # EER: the crossing of FAR and FRR lies between the ROC points that bracket it
+    fnr = 1 - tpr
+    i = np.argmax(fpr >= fnr)
+    assert min(fpr[i - 1], fnr[i]) - 1e-12 <= m["eer"] <= max(fpr[i], fnr[i - 1]) + 1e-12
+    assert m["tar_far_0.01"] == pytest.approx(brute_force_tar(g, s, 1e-2), abs=1e-12)
+    # at 2000 impostors FAR 1e-3 needs 10000: not estimable
+    assert np.isnan(m["tar_far_0.001"]) and "tar_far_0.001 not estimable" in m["notes"]
+    assert "needs >= 10000" in m["notes"]
+    # the reported threshold really gives that TAR and a FAR within the target
+    t = m["tar_far_0.01_threshold"]
+    assert np.mean(s[g == 1] >= t) == pytest.approx(m["tar_far_0.01"])
+    assert np.mean(s[g == 0] >= t) <= 1e-2
+
+
+def test_eer_of_separable_and_symmetric_scores():
+    g = np.r_[np.ones(100, int), np.zeros(100, int)]
+    assert v.point_metrics(g, np.r_[np.linspace(1, 2, 100), np.linspace(-1, 0, 100)])["eer"] == 0.0
+    # genuine N(1,1) vs impostor N(-1,1): EER = Phi(-1); large n -> close
+    rng = np.random.default_rng(0)
+    g = np.r_[np.ones(20000, int), np.zeros(20000, int)]
+    s = np.r_[rng.normal(1, 1, 20000), rng.normal(-1, 1, 20000)]
+    assert v.point_metrics(g, s)["eer"] == pytest.approx(norm.cdf(-1), abs=0.01)
+
+
+def test_tar_estimable_exactly_at_ten_over_far():
+    rng = np.random.default_rng(2)
+    g = np.r_[np.ones(50, int), np.zeros(1000, int)]
+    s = rng.normal(size=len(g)) + g
+    m = v.point_metrics(g, s, far_levels=(1e-2, 1e-3))
+    assert np.isfinite(m["tar_far_0.01"])  # 1000 impostors = 10 / 0.01
+    assert np.isnan(m["tar_far_0.001"])
+
+
+def test_gap_bins():
+    assert v.gap_bin_labels([0, 5, 10, 20, 30]) == ["0-4", "5-9", "10-19", "20-29", "30+"]
+    bins = v.assign_gap_bins(pd.Series([0, 4, 5, 19, 30, 77, None]), [0, 5, 10, 20, 30])
+    assert [None if pd.isna(x) else x for x in bins] == [
+        "0-4",
+        "0-4",
+        "5-9",
+        "10-19",
+        "30+",
+        "30+",
+        None,
+    ]
+    with pytest.raises(ValueError):
+        v.gap_bin_labels([0, 10, 5])
+
+
+# --- insightface 10-fold accuracy ------------------------------------------------------
+
+
+def insightface_direct(sim, issame, nfolds=10):
+    """insightface's calculate_roc written out directly (loops, np.less, KFold unshuffled)."""
+    thresholds = np.arange(0, 4, 0.01)
+    dist = 2.0 - 2.0 * sim  # squared L2 distance of unit vectors with this cosine
+    acc = np.zeros(nfolds)
+    for f, (train, test) in enumerate(
+        KFold(n_splits=nfolds, shuffle=False).split(np.arange(len(dist)))
+    ):
+        acc_train = np.zeros(len(thresholds))
+        for ti, t in enumerate(thresholds):
+            pred = np.less(dist[train], t)
+            acc_train[ti] = np.mean(pred == issame[train])
+        best = np.argmax(acc_train)
+        acc[f] = np.mean(np.less(dist[test], thresholds[best]) == issame[test])
+    return np.mean(acc), np.std(acc), acc
+
+
+@pytest.mark.parametrize("n", [6000, 1234])
+def test_insightface_accuracy_equals_direct_implementation(n):
+    rng = np.random.default_rng(5)
+    issame = rng.random(n) < 0.5
+    sim = np.clip(np.where(issame, 0.45, 0.1) + rng.normal(0, 0.18, n), -1, 1)
+    sim = np.round(sim, 3)  # ties at grid points too
+    folds = np.repeat(np.arange(10), [len(t) for _, t in KFold(10).split(np.arange(n))])
+    ours = v.insightface_accuracy(sim, issame, folds)
+    mean, std, acc = insightface_direct(sim, issame)
+    np.testing.assert_allclose(ours["fold_accuracy"], acc, atol=1e-12)
+    assert ours["acc_mean"] == pytest.approx(mean, abs=1e-12)
+    assert ours["acc_std"] == pytest.approx(std, abs=1e-12)
+    assert 0.7 < ours["acc_mean"] < 0.95
+
+
+def test_person_folds_never_split_a_person():
+    s = synthetic_scores(n_persons=25)
+    folds = v.person_folds(s["person_a"], s["person_b"], s["genuine"])
+    used = s.assign(fold=folds)[folds >= 0]
+    per_person = pd.concat([used[["person_a", "fold"]].set_axis(["p", "f"], axis=1),
+                            used[["person_b", "fold"]].set_axis(["p", "f"], axis=1)])  # fmt: skip
+    assert per_person.groupby("p")["f"].nunique().max() == 1
+    assert set(np.unique(folds[folds >= 0])) == set(range(10))
+    # every genuine pair is in a fold; cross-fold impostors are left out
+    assert (folds[s["genuine"] == 1] >= 0).all()
+    assert (folds[s["genuine"] == 0] == -1).any()
+    balanced = v.balance_folds(folds, s["genuine"], np.random.default_rng(0))
+    for f in range(10):
+        m = balanced == f
+        assert s["genuine"][m].sum() == (s["genuine"][m] == 0).sum()
+
+
+# --- bootstrap --------------------------------------------------------------------
+
+
+def test_weighted_roc_equals_sklearn_with_weights():
+    rng = np.random.default_rng(3)
+    for trial in range(10):
+        n = 2000
+        pa = rng.integers(0, 30, n)
+        pb = np.where(rng.random(n) < 0.2, pa, rng.integers(0, 30, n))
+        g = (pa == pb).astype(int)
+        s = np.round(rng.normal(g * 1.0, 1, n), 1 if trial % 2 else 6)
+        sp = bs.SortedPairs.build(s, g, pa, pb)
+        counts = np.bincount(rng.integers(0, sp.n_persons, sp.n_persons), minlength=sp.n_persons)
+        fpr, tpr = sp.roc(counts)
+        codes = {p: i for i, p in enumerate(np.unique(np.r_[pa, pb]))}
+        ca, cb = counts[[codes[p] for p in pa]], counts[[codes[p] for p in pb]]
+        w = np.where(g == 1, ca, ca * cb)
+        ours = bs.roc_metrics(fpr, tpr, [0.01, 0.1])
+        f2, t2, _ = roc_curve(g, s, sample_weight=w, drop_intermediate=False)
+        ref = bs.roc_metrics(f2, t2, [0.01, 0.1])
+        assert ours["auc"] == pytest.approx(roc_auc_score(g, s, sample_weight=w), abs=1e-12)
+        for k in ref:
+            assert ours[k] == pytest.approx(ref[k], abs=1e-12), k
+
+
+def test_bootstrap_deterministic_under_seed():
+    s = synthetic_scores(n_persons=20)
+    args = (s["similarity"], s["genuine"], s["person_a"], s["person_b"], [0.01])
+    a = bs.subject_bootstrap(*args, n_iterations=200, seed=7, label="all")
+    b = bs.subject_bootstrap(*args, n_iterations=200, seed=7, label="all")
+    c = bs.subject_bootstrap(*args, n_iterations=200, seed=8, label="all")
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["lo"], c["lo"])
+    assert list(a["metric"]) == ["auc", "eer", "tar_far_0.01"]
+    assert (a["n_valid"] == 200).all()
+
+
+def test_bootstrap_ci_covers_true_auc_in_most_draws():
+    """Genuine N(d, 1) vs impostor N(0, 1), independent: true AUC = Phi(d / sqrt 2)."""
+    d = 1.0
+    true_auc = norm.cdf(d / np.sqrt(2))
+    covered, draws = 0, 40
+    for r in range(draws):
+        rng = np.random.default_rng(100 + r)
+        n_p, per = 30, 4  # 30 persons, 6 genuine pairs each, impostors among all persons
+        persons = np.repeat(np.arange(n_p), per)
+        i, j = np.triu_indices(len(persons), 1)
+        pa, pb = persons[i], persons[j]
+        keep = (pa == pb) | (rng.random(len(pa)) < 0.15)
+        pa, pb = pa[keep], pb[keep]
+        g = (pa == pb).astype(int)
+        s = rng.normal(0, 1, len(g)) + d * g
+        ci = bs.subject_bootstrap(s, g, pa, pb, (), n_iterations=300, seed=r).set_index("metric")
+        covered += ci.loc["auc", "lo"] <= true_auc <= ci.loc["auc", "hi"]
+    assert covered / draws >= 0.85, f"95% CI covered the true AUC in only {covered}/{draws} draws"
+
+
+# --- the whole table ---------------------------------------------------------------
+
+
+def test_verification_metrics_table():
+    s = synthetic_scores(n_persons=30, nan_every=50)
+    metrics, roc = v.verification_metrics(s, [0, 5, 10, 20, 30], n_bootstrap=50, seed=1)
+    assert list(metrics.columns) == v.metric_columns(v.FAR_LEVELS)
+    assert list(metrics.loc[metrics["subset"] == "gap_bin", "label"]) == [
+        "0-4",
+        "5-9",
+        "10-19",
+        "20-29",
+        "30+",
+    ]
+    allrow = metrics[metrics["subset"] == "all"].iloc[0]
+    scored = s[s["similarity"].notna()]
+    assert allrow["n_unscored"] == s["similarity"].isna().sum()
+    assert allrow["auc"] == pytest.approx(roc_auc_score(scored["genuine"], scored["similarity"]))
+    assert allrow["auc_lo"] <= allrow["auc"] <= allrow["auc_hi"]
+    gap = metrics[metrics["subset"] == "gap_bin"].set_index("label")
+    # same-gap impostors: every pair of the bin, genuine or not, has its gap in the bin
+    bins = v.assign_gap_bins(scored["age_gap"], [0, 5, 10, 20, 30])
+    assert gap.loc["5-9", "n_impostor"] == ((bins == "5-9") & (scored["genuine"] == 0)).sum()
+    assert gap["auc"].iloc[0] > gap["auc"].iloc[-1]  # the synthetic similarity falls with the gap
+    ranges = metrics[metrics["subset"] == "age_ranges"]
+    assert (
+        set(ranges["range_a"]) <= set(s["range_a"])
+        and (ranges["label"].str.count(r"\|") == 1).all()
+    )
+    assert ranges["n_genuine"].sum() + ranges["n_impostor"].sum() == len(scored)
+    assert set(roc["subset"]) == {"all", "gap_bin", "age_ranges"}
+    assert (
+        roc.groupby(["subset", "label"])["tpr"].apply(lambda t: t.is_monotonic_increasing)
+    ).all()
+    # impostors="all": every bin has every impostor
+    m2, _ = v.verification_metrics(s, [0, 10], impostors="all", n_bootstrap=0)
+    assert (m2.loc[m2["subset"] == "gap_bin", "n_impostor"] == (scored["genuine"] == 0).sum()).all()
+
+
+def test_write_verification_and_comparison_and_plots(tmp_path):
+    from faceage.analysis.ageing import write_ageing
+    from faceage.analysis.comparison import read_result, write_comparison
+    from faceage.analysis.verification_plots import write_comparison_plot, write_model_plots
+
+    for k, model in enumerate(["modela", "modelb"]):
+        s = synthetic_scores(n_persons=20, seed=k, slope=-0.01 * (k + 1))
+        write_table(s, tmp_path / f"{model}.tsv", SCORE_COLUMNS)
+        d = tmp_path / "verification" / model
+        v.write_verification(tmp_path / f"{model}.tsv", d / "metrics.tsv", d / "roc.tsv", d / "conventions.json",
+                             [0, 10, 20, 30], n_bootstrap=30, seed=3, model=model)  # fmt: skip
+        write_ageing(tmp_path / f"{model}.tsv", d / "ageing.tsv", model)
+        write_model_plots(d / "metrics.tsv", d / "roc.tsv", d / "ageing.tsv", tmp_path / f"{model}.tsv",
+                          d / "roc.png", d / "ranges.png", d / "ageing.png", model)  # fmt: skip
+        for f in ["roc.png", "ranges.png", "ageing.png"]:
+            assert (d / f).read_bytes()[:4] == b"\x89PNG"
+    conv = json.loads((tmp_path / "verification/modela/conventions.json").read_text())
+    assert "insightface" in conv["conventions"]["accuracy"] and conv["settings"]["seed"] == 3
+    paths = [str(tmp_path / "verification" / m / "metrics.tsv") for m in ["modela", "modelb"]]
+    ageing = [str(tmp_path / "verification" / m / "ageing.tsv") for m in ["modela", "modelb"]]
+    table = write_comparison(paths, tmp_path / "comparison.tsv", ageing)
+    assert list(table["model"]) == ["modela", "modelb"]
+    back = read_result(tmp_path / "comparison.tsv")
+    assert back.loc[0, "auc"] == pytest.approx(
+        read_result(paths[0]).query("subset == 'all'")["auc"].iloc[0]
+    )
+    for col in ["auc_gap_0-9", "auc_gap_30+", "acc_mean", "slope_per_decade", "tar_far_0.01"]:
+        assert col in back.columns
+    assert back.loc[1, "slope_per_decade"] < back.loc[0, "slope_per_decade"] < 0
+    write_comparison_plot(paths, tmp_path / "gap.png")
+    assert (tmp_path / "gap.png").stat().st_size > 1000
+
+
+# --- real data: FG-NET with dlib ------------------------------------------------------------
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_fgnet_dlib_auc_falls_with_age_gap(fgnet_dlib):  # noqa: F811
+    scores = fgnet_dlib["scores"]
+    assert (fgnet_dlib["embeddings"]["status"] == "ok").mean() > 0.9
+    metrics, _ = v.verification_metrics(scores, [0, 5, 10, 20, 30], n_bootstrap=200, seed=0)
+    gap = metrics[metrics["subset"] == "gap_bin"].set_index("label")
+    auc = gap["auc"]
+    print(gap[["n_genuine", "n_impostor", "auc", "auc_lo", "auc_hi", "eer", "acc_mean"]])
+    assert list(auc.index) == ["0-4", "5-9", "10-19", "20-29", "30+"]
+    # falls as the gap grows: each bin below the previous, and clearly from first to last
+    assert (np.diff(auc.to_numpy()) < 0).all(), auc
+    assert gap.loc["30+", "auc_hi"] < gap.loc["0-4", "auc_lo"]
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_fgnet_dlib_ageing_slope_negative(fgnet_dlib):  # noqa: F811
+    from faceage.analysis.ageing import fit_ageing_model
+
+    res = fit_ageing_model(fgnet_dlib["scores"])
+    print(
+        {
+            k: res[k]
+            for k in ["slope_per_year", "slope_per_year_lo", "slope_per_year_hi", "random_slope"]
+        }
+    )
+    assert res["random_slope"]
+    assert res["slope_per_year"] < 0
+    assert res["slope_per_year_hi"] < 0  # the 95 % interval excludes 0
