@@ -55,7 +55,7 @@ def test_missing_weights_name_file_folder_and_source(tmp_path):
         get_adapter("deepface").check_weights({}, tmp_path)
     msg = str(err.value)
     assert "arcface_weights.h5" in msg
-    assert str(tmp_path / ".deepface" / "weights") in msg
+    assert str(tmp_path / "deepface" / ".deepface" / "weights") in msg
     assert "deepface_models/releases" in msg
 
 
@@ -103,7 +103,8 @@ def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
     m.loc[len(m)] = {**m.iloc[0].to_dict(), "image_id": "grey", "path": str(grey), "source": "grey.png",
                      "person": "999"}  # fmt: skip
     write_manifest(m, tmp_path / "manifest.tsv")
-    emb = run_in_env("deepface", "deepface", {"model_name": "Dlib", "detector_backend": "dlib"}, home,
+    settings = {"model_name": "Dlib", "detector_backend": "dlib", "weights_dir": str(home)}
+    emb = run_in_env("deepface", "deepface", settings, tmp_path / "unused",
                      tmp_path / "manifest.tsv", tmp_path / "out", batch_size=16)  # fmt: skip
     status = dict(zip(emb["image_id"], emb["status"], strict=True))
     assert status["grey"] == "no_face"
@@ -118,13 +119,13 @@ def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
 @pytest.mark.shared
 def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
     py = env_python("deepface")
-    home = tmp_path / "deepface_home"
+    home = tmp_path / "weights" / "deepface"  # the default DEEPFACE_HOME under the weights root
     subprocess.run([str(py), str(HELPERS / "write_deepface_weights.py"), str(home), "ArcFace"], check=True,
                    capture_output=True, text=True)  # fmt: skip
     fgnet = need_shared("datasets", "fgnet")
     images = sorted(fgnet.glob("00[12]A*.JPG"))[:6]
     plain_manifest(tmp_path / "manifest.tsv", images, [p.name[:3] for p in images])
-    emb = run_in_env("deepface", "deepface", {"detector_backend": "opencv"}, home,
+    emb = run_in_env("deepface", "deepface", {"detector_backend": "opencv"}, tmp_path / "weights",
                      tmp_path / "manifest.tsv", tmp_path / "out", batch_size=4)  # fmt: skip
     ok = emb["status"] == "ok"
     assert ok.sum() >= 4

@@ -38,14 +38,15 @@ def test_missing_pack_names_file_folder_and_source(tmp_path):
         adapter.check_weights({}, tmp_path / "weights")
     msg = str(err.value)
     assert "det_10g.onnx" in msg and "w600k_r50.onnx" in msg
-    assert str(tmp_path / "weights" / "models" / "buffalo_l") in msg
+    assert str(tmp_path / "weights" / "insightface" / "models" / "buffalo_l") in msg
     assert "buffalo_l.zip" in msg
 
 
 def test_unknown_empty_pack_is_reported(tmp_path):
-    (tmp_path / "models" / "mypack").mkdir(parents=True)
-    with pytest.raises(MissingWeightsError, match="mypack"):
-        get_adapter("insightface").check_weights({"pack": "mypack"}, tmp_path)
+    (tmp_path / "own" / "models" / "mypack").mkdir(parents=True)
+    settings = {"pack": "mypack", "weights_dir": str(tmp_path / "own")}  # the per-model override
+    with pytest.raises(MissingWeightsError, match=str(tmp_path / "own" / "models" / "mypack")):
+        get_adapter("insightface").check_weights(settings, tmp_path)
 
 
 def test_provenance_records_what_changes_embeddings(tmp_path):
@@ -58,9 +59,9 @@ def test_provenance_records_what_changes_embeddings(tmp_path):
 
 
 def small_pack(tmp_path: Path) -> Path:
-    """<tmp>/weights/models/testpack/{scrfd_500m_bnkps,mobilefacenet}.onnx (symlinks)."""
+    """<tmp>/weights/insightface/models/testpack/{scrfd_500m_bnkps,mobilefacenet}.onnx (symlinks)."""
     need_shared("models")
-    pack = tmp_path / "weights" / "models" / "testpack"
+    pack = tmp_path / "weights" / "insightface" / "models" / "testpack"
     pack.mkdir(parents=True)
     for name in ("scrfd_500m_bnkps.onnx", "mobilefacenet.onnx"):
         (pack / name).symlink_to(SHARED_MODELS / name)

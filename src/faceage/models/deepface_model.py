@@ -8,15 +8,16 @@ batch; the stand-in region deepface then returns (the whole image, confidence
 0, no eyes) is recognised and reported as ``no_face``, never embedded.
 
 Weights: deepface reads ``$DEEPFACE_HOME/.deepface/weights/<file>``; the
-adapter sets ``DEEPFACE_HOME`` to the configured weights folder (default
-``resources/weights/deepface``) before deepface is imported, so the files go
-in ``resources/weights/deepface/.deepface/weights/``.
+adapter sets ``DEEPFACE_HOME`` to ``<weights_dir>/deepface`` (or the model's
+``weights_dir`` setting) before deepface is imported, so by default the files
+go in ``resources/weights/deepface/.deepface/weights/``.
 
 Settings (``model_settings.deepface``): ``model_name`` (ArcFace),
 ``detector_backend`` (opencv, deepface's default; Haar cascades ship with
 OpenCV 4.x), ``align`` (true), ``expand_percentage`` (0), ``normalization``
 (base), ``backend`` (tensorflow; or onnx / pytorch where installed),
-``multi_face`` (largest | drop).
+``multi_face`` (largest | drop), ``weights_dir`` (DEEPFACE_HOME; empty:
+``<weights_dir>/deepface``).
 
 TensorFlow runs with ``TF_USE_LEGACY_KERAS=1`` (deepface's models are Keras 2
 models, served by tf-keras). Never import paddle in the same process.
@@ -48,6 +49,7 @@ DEFAULTS = {
     "normalization": "base",
     "backend": "tensorflow",
     "multi_face": "largest",
+    "weights_dir": "",
 }
 _DF = "https://github.com/serengil/deepface_models/releases/download/v1.0/"
 _DLIB = "https://dlib.net/files/"
@@ -119,9 +121,14 @@ def resolved(settings: dict) -> dict:
     return out
 
 
-def weights_folder(weights_dir: Path) -> Path:
-    """Where deepface looks for weights when DEEPFACE_HOME is ``weights_dir``."""
-    return Path(weights_dir) / ".deepface" / "weights"
+def deepface_home(settings: dict, weights_dir: Path) -> Path:
+    """DEEPFACE_HOME: the ``weights_dir`` setting, else ``<workflow weights_dir>/deepface``."""
+    return Path(resolved(settings)["weights_dir"] or Path(weights_dir) / "deepface")
+
+
+def weights_folder(settings: dict, weights_dir: Path) -> Path:
+    """Where deepface looks for weights: ``$DEEPFACE_HOME/.deepface/weights``."""
+    return deepface_home(settings, weights_dir) / ".deepface" / "weights"
 
 
 def needed_files(settings: dict) -> list[tuple[str, str]]:
@@ -139,7 +146,7 @@ def needed_files(settings: dict) -> list[tuple[str, str]]:
 def set_environment(settings: dict, weights_dir: Path) -> None:
     """Environment deepface and TensorFlow read at import time (call before importing them)."""
     s = resolved(settings)
-    os.environ["DEEPFACE_HOME"] = str(Path(weights_dir).resolve())
+    os.environ["DEEPFACE_HOME"] = str(deepface_home(s, weights_dir).resolve())
     os.environ["DEEPFACE_BACKEND_ENGINE"] = s["backend"]
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -220,7 +227,7 @@ class DeepfaceAdapter(ModelAdapter):
     uses_clean_faces = False
 
     def required_files(self, settings, weights_dir):
-        folder = weights_folder(weights_dir)
+        folder = weights_folder(settings, weights_dir)
         return [WeightFile(folder / name, src) for name, src in needed_files(settings)]
 
     def download_hint(self):
@@ -235,7 +242,7 @@ class DeepfaceAdapter(ModelAdapter):
 
     def provenance(self, settings, weights_dir):
         s = resolved(settings)
-        folder = weights_folder(weights_dir)
+        folder = weights_folder(s, weights_dir)
         return {
             "model": self.name,
             "env": self.env,

@@ -7,12 +7,14 @@ insightface's ``norm_crop`` (ArcFace's 5-point template), and the crops of a
 whole batch go through the recogniser's ``get_feat`` in one call.
 
 Weights are not in any package: insightface reads ``<root>/models/<pack>/*.onnx``
-and this adapter passes ``root=weights_dir`` (there is no environment
-variable), so the default location is ``resources/weights/insightface/models/buffalo_l/``.
+and this adapter passes ``root=`` (there is no environment
+variable) with ``root`` = ``<weights_dir>/insightface`` (or the model's own
+``weights_dir`` setting), so the default location is
+``resources/weights/insightface/models/buffalo_l/``.
 
 Settings (``model_settings.insightface``):
 
-* ``pack`` (``buffalo_l``): the folder name under ``<weights_dir>/models/``.
+* ``pack`` (``buffalo_l``): the folder name under ``<root>/models/``.
 * ``det_size`` (320): SCRFD input size, an int (square), ``[w, h]``, or a list
   of ints for several scales merged by NMS (insightface >= 2 defaults to
   ``[128, 640]``). On FG-NET's tightly cropped scans 640 misses the face in
@@ -23,6 +25,8 @@ Settings (``model_settings.insightface``):
 * ``multi_face`` (``largest``): ``largest`` or ``drop`` when several faces are found.
 * ``providers`` (``[CPUExecutionProvider]``): onnxruntime providers, e.g.
   ``[CUDAExecutionProvider, CPUExecutionProvider]`` on a GPU node.
+* ``weights_dir`` (empty): insightface's root folder for this model, instead of
+  ``<weights_dir>/insightface``.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ DEFAULTS = {
     "pad": 0.0,
     "multi_face": "largest",
     "providers": ["CPUExecutionProvider"],
+    "weights_dir": "",
 }
 
 
@@ -88,8 +93,13 @@ def det_sizes(value) -> list[tuple[int, int]]:
     ]
 
 
+def model_root(settings: dict, weights_dir: Path) -> Path:
+    """insightface's ``root``: the ``weights_dir`` setting, else ``<workflow weights_dir>/insightface``."""
+    return Path(resolved(settings)["weights_dir"] or Path(weights_dir) / "insightface")
+
+
 def pack_dir(settings: dict, weights_dir: Path) -> Path:
-    return Path(weights_dir) / "models" / resolved(settings)["pack"]
+    return model_root(settings, weights_dir) / "models" / resolved(settings)["pack"]
 
 
 class InsightfaceEmbedder(Embedder):
@@ -106,7 +116,7 @@ class InsightfaceEmbedder(Embedder):
         providers = s["providers"]
         self.app = FaceAnalysis(
             name=s["pack"],
-            root=str(weights_dir),
+            root=str(model_root(s, weights_dir)),
             allowed_modules=["detection", "recognition"],
             providers=list(providers) if providers else None,
         )

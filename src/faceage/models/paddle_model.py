@@ -7,7 +7,7 @@ ratio, the package's way), then each box cropped and resized to 112x112 -
 there is no landmark alignment in this package - and normalised to [-1, 1] in
 RGB. The largest face's vector is kept.
 
-Weights: a local model folder per network, ``<weights_dir>/<name>/`` holding
+Weights: a local model folder per network, ``<weights_dir>/insightface_paddle/<name>/`` holding
 ``inference.pdmodel`` and ``inference.pdiparams`` (the layout the package uses
 under ``~/.insightface/ppmodels/``), so the default location is
 ``resources/weights/insightface_paddle/{BlazeFace,MobileFace}/``. ``rec_model``
@@ -17,7 +17,9 @@ Settings (``model_settings.insightface_paddle``): ``rec_model`` (MobileFace |
 ArcFace | folder), ``det_model`` (BlazeFace | folder | none: the whole image is
 the face, for pre-cropped datasets), ``det_size`` (640, the package's fixed
 value), ``det_thresh`` (0.8, the package's default), ``use_gpu`` (false),
-``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (largest | drop).
+``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (largest | drop),
+``weights_dir`` (the folder holding the network folders; empty:
+``<weights_dir>/insightface_paddle``).
 
 PaddlePaddle 3.x must run with ``FLAGS_enable_pir_api=0`` to use these
 ``.pdmodel`` programs; the adapter sets it before importing paddle. Never import
@@ -51,6 +53,7 @@ DEFAULTS = {
     "cpu_threads": 1,
     "enable_mkldnn": False,
     "multi_face": "largest",
+    "weights_dir": "",
 }
 TARS = {
     "ArcFace": "arcface_iresnet50_v1.0_infer",
@@ -71,12 +74,16 @@ def uses_detector(s: dict) -> bool:
     return str(s["det_model"]).lower() not in ("none", "", "skip")
 
 
-def model_dir(name: str, weights_dir: Path) -> Path:
-    """Folder of one network: ``name`` itself when it is a path, else ``<weights_dir>/<name>``."""
+def model_dir(name: str, settings: dict, weights_dir: Path) -> Path:
+    """Folder of one network: ``name`` itself when it is a path, else ``<root>/<name>``.
+
+    ``<root>`` is the ``weights_dir`` setting, else ``<workflow weights_dir>/insightface_paddle``.
+    """
     p = Path(str(name)).expanduser()
     if p.is_absolute() or os.sep in str(name):
         return p
-    return Path(weights_dir) / str(name)
+    root = resolved(settings)["weights_dir"] or Path(weights_dir) / "insightface_paddle"
+    return Path(root) / str(name)
 
 
 def source(name: str) -> str:
@@ -105,7 +112,7 @@ class PaddleEmbedder(Embedder):
         state_dir.mkdir(parents=True, exist_ok=True)
         common = ["--use_gpu", str(bool(s["use_gpu"])), "--cpu_threads", str(int(s["cpu_threads"])),
                   "--enable_mkldnn", str(bool(s["enable_mkldnn"])), "--max_batch_size", "64"]  # fmt: skip
-        rec_dir = str(model_dir(s["rec_model"], weights_dir))
+        rec_dir = str(model_dir(s["rec_model"], s, weights_dir))
         # The package wants an index for recognition; embedding needs none. Its
         # "build index" mode loads the recogniser without one (the index is never built).
         rec_args = parser().parse_args(
@@ -122,7 +129,7 @@ class PaddleEmbedder(Embedder):
             ]  # fmt: skip
         )
         if uses_detector(s):
-            det_dir = str(model_dir(s["det_model"], weights_dir))
+            det_dir = str(model_dir(s["det_model"], s, weights_dir))
             det_args = parser().parse_args(
                 common
                 + ["--det", "--det_model", det_dir, "--det_thresh", str(float(s["det_thresh"]))]
@@ -166,7 +173,7 @@ class PaddleAdapter(ModelAdapter):
         s = resolved(settings)
         nets = [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
         return [
-            WeightFile(model_dir(n, weights_dir) / f, source(str(n)))
+            WeightFile(model_dir(n, s, weights_dir) / f, source(str(n)))
             for n in nets
             for f in MODEL_FILES
         ]
@@ -186,7 +193,7 @@ class PaddleAdapter(ModelAdapter):
             "model": self.name,
             "env": self.env,
             "embedding": f"insightface-paddle recogniser {s['rec_model']}",
-            "rec_model_dir": str(model_dir(s["rec_model"], weights_dir)),
+            "rec_model_dir": str(model_dir(s["rec_model"], s, weights_dir)),
             "detector": str(s["det_model"]) if uses_detector(s) else "none (whole image)",
             "det_size": [int(s["det_size"])] * 2 if uses_detector(s) else None,
             "det_thresh": s["det_thresh"],
