@@ -391,20 +391,21 @@ def test_workflow_attribute_branch_and_report(tmp_path):
         "attributes:\n  enabled: true\n  balance: {age_max: 80}\n"
     )
     snakemake = ROOT / ".venv" / "bin" / "snakemake"
-    base = [str(snakemake), "-c1", "--configfile", "config/test_attributes.yaml"]
+    base = [str(snakemake), "-c1"]
+    cfg = ["--configfile", "config/test_attributes.yaml"]
     target = "results/utk/plots/attributes_speed_vs_mae.png"
-    res = subprocess.run(base + [target, "results/utk/attributes/agegender/review.tsv",
-                                 "results/utk/plots/attributes_agegender_joint.png"],
-                         cwd=work, capture_output=True, text=True)  # fmt: skip
+    targets = [target, "results/utk/attributes/agegender/review.tsv",
+               "results/utk/plots/attributes_agegender_joint.png"]  # fmt: skip
+    res = subprocess.run(base + targets + cfg, cwd=work, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     s = read_table(work / "results/utk/attributes/summary.tsv")
     assert s["estimator"].tolist() == ["agegender"]
-    assert s["gender_accuracy"].iloc[0] > 0.7 and s["mae"].iloc[0] < 15
+    assert float(s["gender_accuracy"].iloc[0]) > 0.7 and float(s["mae"].iloc[0]) < 15
     age = read_table(work / "results/utk/attributes/agegender/age_table.tsv")
     assert age["group"].tolist()[0] == "all" and "80+" in age["group"].tolist()
     assert (work / "benchmarks/attributes_predict/utk_agegender.tsv").is_file()
     res = subprocess.run(
-        base + [target, "--report", "report.zip"], cwd=work, capture_output=True, text=True
+        base + targets + ["--report", "report.zip"] + cfg, cwd=work, capture_output=True, text=True
     )
     assert res.returncode == 0, res.stderr[-3000:]
     import zipfile
