@@ -1,0 +1,63 @@
+"""Shared test fixtures: paths, and workflow runs shared by several tests.
+
+Real data and models live in ../shared beside the checkout (research use only,
+never copied into the repository). Tests that need them skip with a reason
+when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FGNET = SHARED / "datasets" / "fgnet"
+UTKFACE = SHARED / "datasets" / "utkface_small"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def need_shared(path: Path = SHARED) -> None:
+    if not path.exists():
+        pytest.skip(f"needs {path} (../shared with real faces/models is absent here)")
+
+
+def run_workflow(workdir: Path, *args: str, configfile: Path | None = None, cores: int = 2,
+                 check: bool = True, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:  # fmt: skip
+    """Run the workflow with ``workdir`` as working directory; returns the completed process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = SNAKEMAKE + ["-s", str(ROOT / "Snakefile"), "-d", str(workdir), f"-c{cores}",
+                       "--configfile", str(configfile or ROOT / "config" / "config.yaml"), *args]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"workflow failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The bundled demo (synthetic faces, eigenfaces), run once; returns its workdir."""
+    work = tmp_path_factory.mktemp("demo")
+    run_workflow(work)
+    return work
+
+
+@pytest.fixture(scope="session")
+def fgnet_run(tmp_path_factory) -> Path:
+    """Real FG-NET through the whole workflow with dlib (all impostor pairs); returns its workdir.
+
+    About 3 minutes on 2 cores. Skips when ../shared is absent.
+    """
+    need_shared(FGNET)
+    pytest.importorskip("dlib", reason="dlib-bin is not installed in this environment")
+    work = tmp_path_factory.mktemp("fgnet")
+    run_workflow(work, "--config", f"dataset_path={FGNET}", "comparisons={impostors: all}",
+                 configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
+    return work

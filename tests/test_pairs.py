@@ -1,0 +1,75 @@
+"""Pair generation: counts, ordering, age ranges, seeded impostors matched on age gap."""
+
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faceage.pairs import age_range, genuine_pairs, impostor_pairs, make_pairs, range_labels
+
+
+@pytest.fixture
+def clean():
+    rng = np.random.default_rng(0)
+    rows = []
+    for p in range(12):
+        for k, age in enumerate(sorted(rng.choice(np.arange(0, 80), size=6 + p % 3, replace=False))):
+            rows.append({"image_id": f"p{p:02d}_{k}", "person": f"p{p:02d}", "age": int(age)})
+    return pd.DataFrame(rows)
+
+
+def test_range_labels_and_bins():
+    assert range_labels([10, 20, 70]) == ["0-10", "11-20", "21-70", "71+"]
+    assert list(age_range([0, 10, 11, 20, 21, 70, 71, 99], [10, 20, 70])) == [
+        "0-10", "0-10", "11-20", "11-20", "21-70", "21-70", "71+", "71+"]  # fmt: skip
+
+
+def test_genuine_pairs_are_all_same_person_pairs(clean):
+    gen = genuine_pairs(clean)
+    expected = sum(comb(n, 2) for n in clean.groupby("person").size())
+    assert len(gen) == expected
+    assert (gen["person_a"] == gen["person_b"]).all()
+    assert (gen["age_a"] <= gen["age_b"]).all()
+    assert (gen["age_gap"] == gen["age_b"] - gen["age_a"]).all()
+    assert not gen[["image_a", "image_b"]].duplicated().any()
+
+
+def test_impostors_match_gap_distribution_and_are_cross_person(clean):
+    gen = genuine_pairs(clean)
+    imp = impostor_pairs(clean, gen, ratio=1.0, seed=1)
+    assert (imp["person_a"] != imp["person_b"]).all()
+    g = gen["age_gap"].value_counts().sort_index()
+    i = imp["age_gap"].value_counts().reindex(g.index, fill_value=0)
+    # every gap gets as many impostors as genuine pairs unless the data hold fewer
+    assert (i <= g).all() and i.sum() >= 0.95 * g.sum()
+    keys = set(zip(imp["image_a"], imp["image_b"], strict=True))
+    assert len(keys) == len(imp)  # distinct pairs
+
+
+def test_impostor_ratio_and_seed(clean):
+    gen = genuine_pairs(clean)
+    a = impostor_pairs(clean, gen, ratio=2.0, seed=5)
+    b = impostor_pairs(clean, gen, ratio=2.0, seed=5)
+    c = impostor_pairs(clean, gen, ratio=2.0, seed=6)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+    assert len(a) > 1.8 * len(gen)
+
+
+def test_make_pairs_ids_and_modes(clean):
+    p = make_pairs(clean, mode="all")
+    n = len(clean)
+    assert (p["genuine"] == 0).sum() == comb(n, 2) - (p["genuine"] == 1).sum()
+    assert p["pair_id"].tolist() == list(range(len(p)))
+    assert p["genuine"].is_monotonic_decreasing  # genuine block first
+    none = make_pairs(clean, mode="none")
+    assert (none["genuine"] == 1).all()
+
+
+def test_small_pool_enumerated():
+    # two persons, ages that allow exactly one impostor pair per gap
+    clean = pd.DataFrame({"image_id": ["a1", "a2", "b1", "b2"], "person": ["a", "a", "b", "b"], "age": [10, 20, 10, 20]})
+    p = make_pairs(clean, ratio=5.0)
+    imp = p[p["genuine"] == 0]
+    assert sorted(zip(imp["image_a"], imp["image_b"], strict=True)) == [("a1", "b2"), ("b1", "a2")]
