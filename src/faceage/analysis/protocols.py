@@ -77,6 +77,10 @@ def _walk(obj) -> Iterator[np.ndarray]:
     """Yield every leaf array of a loadmat structure (structs and cells opened)."""
     if isinstance(obj, np.ndarray):
         if obj.dtype.names:  # struct array
+            names = [_as_name(x) for x in obj.flat]
+            if obj.size and all(n is not None for n in names):  # records such as (name, age)
+                yield np.array(names, dtype=object).reshape(obj.shape)
+                return
             for item in obj.flat:
                 for name in obj.dtype.names:
                     yield from _walk(item[name])
@@ -102,6 +106,12 @@ def _as_name(x) -> str | None:
     """The string inside a cell / 1-element struct (name field first), else None."""
     if isinstance(x, (str, np.str_)):
         return str(x)
+    if isinstance(x, np.void) and x.dtype.names:  # one record: its first field holding a string
+        for name in x.dtype.names:
+            s = _as_name(x[name])
+            if s is not None:
+                return s
+        return None
     if isinstance(x, np.ndarray):
         if x.dtype.kind == "U":
             return str(x.flat[0]) if x.size == 1 else None
