@@ -40,7 +40,9 @@ def main() -> int:
         model.save_weights(weight_file)
         return model
 
-    module.weight_utils.download_weights_if_necessary = lambda file_name, source_url, **kw: str(target)
+    module.weight_utils.download_weights_if_necessary = lambda file_name, source_url, **kw: str(
+        target
+    )
     module.weight_utils.load_model_weights = save_instead
     assert module.weight_utils is weight_utils
     net = module.load_model()

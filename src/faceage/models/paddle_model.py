@@ -184,6 +184,18 @@ class PaddleAdapter(ModelAdapter):
             "inference.pdiparams. With internet: `snakemake --cores 1 download_weights` (see docs/models.md)."
         )
 
+    def downloads(self, settings, weights_dir):
+        """The package's published tar of each named network (own folders are not fetched)."""
+        from faceage.models.download import Download
+
+        s = resolved(settings)
+        nets = [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
+        return [
+            Download(TAR_URL.format(TARS[n]), model_dir(n, s, weights_dir), "tar", MODEL_FILES)
+            for n in nets
+            if n in TARS
+        ]
+
     def load(self, settings, weights_dir, state_dir):
         return PaddleEmbedder(settings, Path(weights_dir), Path(state_dir))
 
