@@ -71,7 +71,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 def run(args: list[str], cwd: Path, env: dict, log: Path, timeout: float) -> subprocess.Popen:
     """Start Snakemake with its output in ``log``; the caller waits with :func:`finish`."""
     out = open(log, "w")  # noqa: SIM115 - closed in finish()
-    proc = subprocess.Popen([SNAKEMAKE, *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SNAKEMAKE, *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+    )
     proc.log, proc.out, proc.timeout = log, out, timeout
     return proc
 
