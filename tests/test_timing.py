@@ -1,0 +1,89 @@
+"""Timing table from Snakemake benchmark files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faceage.analysis.timing import (
+    TIMING_COLUMNS,
+    parse_benchmark_name,
+    read_benchmark,
+    timing_from_files,
+    timing_table,
+    write_timing,
+)
+from faceage.contracts import write_manifest
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def bench(path, rows):
+    path.write_text(
+        HEADER
+        + "".join(
+            f"{s}\t0:00:{int(s):02d}\t{rss}\t1\t1\t1\t0\t0\t50\t{cpu}\n" for s, cpu, rss in rows
+        )
+    )
+    return path
+
+
+def test_read_benchmark_takes_median_of_repeats(tmp_path):
+    b = read_benchmark(bench(tmp_path / "x.tsv", [(10, 15, 100), (12, 18, 140), (30, 40, 90)]))
+    assert b == {"seconds": 12.0, "cpu_seconds": 18.0, "max_rss_mb": 140.0}
+
+
+def test_read_benchmark_na_and_garbage(tmp_path):
+    (tmp_path / "na.tsv").write_text(HEADER + "5.0\t0:00:05\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n")
+    b = read_benchmark(tmp_path / "na.tsv")
+    assert b["seconds"] == 5.0 and np.isnan(b["cpu_seconds"])
+    (tmp_path / "bad.tsv").write_text("a\tb\n1\t2\n")
+    with pytest.raises(ValueError, match="not a Snakemake benchmark"):
+        read_benchmark(tmp_path / "bad.tsv")
+
+
+def test_parse_names_with_underscores():
+    assert parse_benchmark_name(
+        "benchmarks/embed/fgnet_insightface_paddle_shard3.tsv", "fgnet"
+    ) == (
+        "insightface_paddle",
+        3,
+    )
+    with pytest.raises(ValueError):
+        parse_benchmark_name("agedb_dlib_shard0.tsv", "fgnet")
+
+
+def test_timing_table_sums_shards_and_divides_by_images(tmp_path):
+    files = [
+        ("dlib", 0, bench(tmp_path / "a.tsv", [(10, 10, 300)])),
+        ("dlib", 1, bench(tmp_path / "b.tsv", [(30, 50, 500)])),
+        ("deepface", 0, bench(tmp_path / "c.tsv", [(100, 200, 2000)])),
+    ]
+    t = timing_table(files, {0: 100, 1: 300}).set_index("model")
+    assert list(t.reset_index().columns) == TIMING_COLUMNS
+    assert t.loc["dlib", "images"] == 400 and t.loc["dlib", "shards"] == 2
+    assert t.loc["dlib", "seconds"] == 40 and t.loc["dlib", "cpu_seconds"] == 60
+    assert t.loc["dlib", "images_per_second"] == pytest.approx(10.0)
+    assert t.loc["dlib", "ms_per_image"] == pytest.approx(100.0)
+    assert t.loc["dlib", "cores"] == pytest.approx(1.5)
+    assert t.loc["dlib", "max_rss_mb"] == 500
+    assert t.loc["deepface", "images_per_second"] == pytest.approx(1.0)
+    assert t.loc["deepface", "cpu_ms_per_image"] == pytest.approx(2000.0)
+    with pytest.raises(ValueError, match="shard 2"):
+        timing_table([("dlib", 2, files[0][2])], {0: 1})
+    assert timing_table([], {}).empty
+
+
+def test_write_timing_from_manifest_and_named_files(tmp_path):
+    manifest = pd.DataFrame({"image_id": list("abcde"), "path": list("abcde"), "person": list("11223"),
+                             "age": [1, 2, 3, 4, 5], "gender": "", "source": list("abcde"),
+                             "shard": [0, 0, 1, 1, 1]})  # fmt: skip
+    write_manifest(manifest, tmp_path / "manifest.tsv")
+    b0 = bench(tmp_path / "fgnet_insightface_shard0.tsv", [(1.0, 1.8, 10)])
+    b1 = bench(tmp_path / "fgnet_insightface_shard1.tsv", [(1.5, 2.7, 12)])
+    t = write_timing([b0, b1], "fgnet", tmp_path / "manifest.tsv", tmp_path / "timing.tsv")
+    back = pd.read_csv(tmp_path / "timing.tsv", sep="\t")
+    assert back.loc[0, "model"] == "insightface" and back.loc[0, "images"] == 5
+    assert back.loc[0, "images_per_second"] == pytest.approx(2.0)
+    assert back.loc[0, "cores"] == pytest.approx(1.8)
+    assert timing_from_files([b0], "fgnet", manifest).loc[0, "images"] == 2
+    assert len(t) == 1
