@@ -20,6 +20,7 @@ include: "workflow/rules/embeddings.smk"
 include: "workflow/rules/weights.smk"
 include: "workflow/rules/scores.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/timing.smk"
 include: "workflow/rules/attributes.smk"
 
 
