@@ -122,6 +122,54 @@ def benchmark_path(rule_name, *parts):
     return f"benchmarks/{rule_name}/{name}.tsv"
 
 
+# --- age and gender (attributes.smk, docs/attributes.md) ---
+from faceage.attributes import ESTIMATORS, get_estimator  # noqa: E402
+
+ATTR = config["attributes"]
+ESTIMATOR_NAMES = list(ATTR["estimators"]) if ATTR["enabled"] else []
+
+
+def _check_attributes_config():
+    unknown = [e for e in ATTR["estimators"] if e not in ESTIMATORS]
+    if unknown:
+        raise WorkflowError(
+            f"attributes.estimators: unknown estimator(s) {unknown}; "
+            f"known: {', '.join(sorted(ESTIMATORS))}"
+        )
+
+
+_check_attributes_config()
+
+
+def estimator_conda_env(wildcards):
+    env = get_estimator(wildcards.estimator).env
+    return str(Path(workflow.basedir) / "envs" / f"{env}.yaml")
+
+
+def estimator_python(wildcards):
+    """The interpreter that runs an estimator: its conda env's, its venv's, or ours."""
+    if using_conda():
+        return "python"
+    return config["python_envs"].get(
+        get_estimator(wildcards.estimator).env, sys.executable
+    )
+
+
+def estimator_settings_json(wildcards):
+    return json.dumps(ATTR["settings"].get(wildcards.estimator, {}), sort_keys=True)
+
+
+def overrides_arg(wildcards):
+    files = overrides_input(wildcards)
+    return files[0] if files else ""
+
+
+def attribute_summaries(wildcards):
+    return expand(
+        f"{RESULTS}/attributes/{{estimator}}/summary.tsv", estimator=ESTIMATOR_NAMES
+    )
+
+
 wildcard_constraints:
     shard=r"\d+",
     model=r"[A-Za-z0-9_]+",
