@@ -21,6 +21,7 @@ include: "workflow/rules/weights.smk"
 include: "workflow/rules/scores.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/timing.smk"
+include: "workflow/rules/verification.smk"
 include: "workflow/rules/attributes.smk"
 
 

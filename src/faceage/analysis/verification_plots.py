@@ -121,6 +121,14 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
             else:
                 sd = g["acc_std"].to_numpy(dtype=float)
                 ax.fill_between(x, y - sd, y + sd, color=colour, alpha=0.2)
+        if not any(np.isfinite(m.loc[m["subset"] == "gap_bin", col].to_numpy(dtype=float)).any()
+                   for m in metrics.values()):  # fmt: skip
+            note = (
+                "not estimable:\nfewer than 10/FAR\nimpostor pairs per bin"
+                if lo and col.startswith("tar")
+                else "no data"
+            )
+            ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, color="grey")
         ax.set_xticks(x, bins)
         ax.set_xlabel("age gap (years)")
         ax.set_title(name)

@@ -1,0 +1,176 @@
+# Stage 7 - verification: genuine against impostor scores per age gap and age
+# range (ROC, AUC, EER, TAR@FAR, insightface 10-fold accuracy, subject-level
+# bootstrap CIs), the ageing mixed model, the age probe, a model comparison,
+# and (when verification.protocol.file is set) a standard protocol such as
+# AgeDB-30. Conventions: docs/verification.md.
+
+VERIFICATION = config["verification"]
+VER = f"{RESULTS}/verification"
+PROTOCOL = VERIFICATION["protocol"]
+PROTOCOL_NAME = PROTOCOL["name"] or (
+    Path(PROTOCOL["file"]).stem if PROTOCOL["file"] else ""
+)
+
+
+def verification_protocol_summaries(wildcards):
+    """The protocol summary of every model, or nothing when no protocol is configured."""
+    if not PROTOCOL["file"]:
+        return []
+    return expand(f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}.tsv", model=MODEL_NAMES)
+
+
+rule verification_metrics:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
+    output:
+        metrics=report(
+            f"{VER}/{{model}}/metrics.tsv",
+            caption="../report/verification_metrics.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "metrics table"},
+        ),
+        roc=f"{VER}/{{model}}/roc.tsv",
+        conventions=f"{VER}/{{model}}/conventions.json",
+    log:
+        log_path("verification_metrics", "{model}"),
+    benchmark:
+        benchmark_path("verification_metrics", "{model}")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        verification=VERIFICATION,
+    script:
+        "../scripts/verification_metrics.py"
+
+
+rule ageing_model:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
+    output:
+        table=f"{VER}/{{model}}/ageing.tsv",
+    log:
+        log_path("ageing_model", "{model}"),
+    benchmark:
+        benchmark_path("ageing_model", "{model}")
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/verification_ageing.py"
+
+
+rule age_probe:
+    input:
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+        manifest=f"{RESULTS}/clean/manifest.tsv",
+    output:
+        table=f"{VER}/{{model}}/age_probe.tsv",
+    log:
+        log_path("age_probe", "{model}"),
+    benchmark:
+        benchmark_path("age_probe", "{model}")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        probe=VERIFICATION["age_probe"],
+    script:
+        "../scripts/verification_age_probe.py"
+
+
+rule verification_plots:
+    input:
+        metrics=f"{VER}/{{model}}/metrics.tsv",
+        roc=f"{VER}/{{model}}/roc.tsv",
+        ageing=f"{VER}/{{model}}/ageing.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
+    output:
+        roc=report(
+            f"{VER}/{{model}}/roc_by_gap.png",
+            caption="../report/verification_roc.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "ROC by age gap"},
+        ),
+        ranges=report(
+            f"{VER}/{{model}}/age_ranges.png",
+            caption="../report/verification_ranges.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "age range heatmaps"},
+        ),
+        ageing=report(
+            f"{VER}/{{model}}/ageing.png",
+            caption="../report/verification_ageing.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "ageing model"},
+        ),
+    log:
+        log_path("verification_plots", "{model}"),
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/verification_plots.py"
+
+
+rule verification_protocol:
+    input:
+        protocol=PROTOCOL["file"] or [],
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+    output:
+        summary=report(
+            f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}.tsv",
+            caption="../report/verification_protocol.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": f"protocol {PROTOCOL_NAME}"},
+        ),
+        folds=f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}_folds.tsv",
+        pairs=f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}_pairs.tsv",
+    log:
+        log_path("verification_protocol", "{model}"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        protocol=PROTOCOL,
+        name=PROTOCOL_NAME,
+    script:
+        "../scripts/verification_protocol.py"
+
+
+rule verification_comparison:
+    input:
+        metrics=expand(f"{VER}/{{model}}/metrics.tsv", model=MODEL_NAMES),
+        ageing=expand(f"{VER}/{{model}}/ageing.tsv", model=MODEL_NAMES),
+        probe=expand(f"{VER}/{{model}}/age_probe.tsv", model=MODEL_NAMES),
+        protocols=verification_protocol_summaries,
+    output:
+        table=report(
+            f"{VER}/comparison.tsv",
+            caption="../report/verification_comparison.rst",
+            category="6. Verification",
+            subcategory="all models",
+            labels={"figure": "model comparison"},
+        ),
+        plot=report(
+            f"{VER}/metrics_by_gap.png",
+            caption="../report/verification_by_gap.rst",
+            category="6. Verification",
+            subcategory="all models",
+            labels={"figure": "metrics against age gap"},
+        ),
+    log:
+        log_path("verification_comparison"),
+    conda:
+        "../../envs/core.yaml"
+    params:
+        title=f"{DS}: verification against age gap",
+    script:
+        "../scripts/verification_comparison.py"
+
+
+if VERIFICATION["enabled"]:
+    TARGETS.extend(
+        [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
+        + expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
+    )
