@@ -31,6 +31,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -278,3 +279,34 @@ def test_slurm_results_equal_local_results(demo_runs):
     assert sorted(cluster) == sorted(local)
     different = [name for name in local if local[name] != cluster[name]]
     assert not different, f"tables differ between the local and the SLURM run: {different}"
+
+
+# --- sizing jobs from benchmarks (faceage.cluster, scripts/slurm/estimate-runtime) ---
+
+
+def test_estimate_runtime_from_benchmarks(tmp_path):
+    from faceage.cluster import images_per_shard, rates, read_benchmarks, suggest
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for rule, name, s, rss in [
+        ("detect_faces", "ds_x_shard0", 20.0, 100.0),
+        ("detect_faces", "ds_x_shard1", 60.0, 120.0),
+        ("embed", "ds_x_dlib_shard0", 50.0, 700.0),
+        ("embed", "other_shard0", 999.0, 1.0),  # another dataset: ignored
+    ]:
+        (tmp_path / rule).mkdir(exist_ok=True)
+        (tmp_path / rule / f"{name}.tsv").write_text(
+            header + f"{s}\t0\t{rss}\t0\t0\t0\t0\t0\t50\t{s / 2}\n"
+        )
+    counts = images_per_shard(pd.DataFrame({"shard": [0] * 100 + [1] * 200}))
+    det = rates(read_benchmarks(tmp_path, "ds_x", "detect_faces"), counts, "detect_faces")
+    emb = rates(read_benchmarks(tmp_path, "ds_x", "embed"), counts, "embed")
+    # Slowest shard per image: shard 1, 60 s / 200 images (shard 0: 20 s / 100).
+    assert det.loc[0, "s_per_image"] == pytest.approx(0.3)
+    assert det.loc[0, "cpu_s_per_image"] == pytest.approx(0.15)
+    assert (det.loc[0, "shards"], det.loc[0, "images"]) == (2, 300)
+    assert list(emb["model"]) == ["dlib"] and emb.loc[0, "s_per_image"] == pytest.approx(0.5)
+    plan = suggest(pd.concat([det, emb]), images=16_000, shards=8, margin=3)
+    # 2,000 images x 0.3 s x 3 = 30 min; x 0.5 s x 3 = 50 min. Memory: twice the peak, >= 1000.
+    assert list(plan["runtime_min"]) == [30, 50]
+    assert list(plan["mem_mb"]) == [1000, 1400]

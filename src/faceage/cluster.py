@@ -1,0 +1,84 @@
+"""Sizing cluster jobs from a finished run's benchmarks.
+
+A run writes one Snakemake benchmark per heavy job: benchmarks/detect_faces/<dataset>_shard<N>.tsv
+and benchmarks/embed/<dataset>_<model>_shard<N>.tsv (columns s = wall seconds, max_rss = MB,
+cpu_time = CPU seconds). Divided by the images of that shard they give seconds per image, which
+scale to another dataset size and shard count: the wall time to ask SLURM for (``runtime``,
+minutes) and the memory (MB). Used by scripts/slurm/estimate-runtime; see docs/cluster.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+RATE_COLUMNS = ["rule", "model", "shards", "images", "s_per_image", "cpu_s_per_image", "max_rss_mb"]
+
+
+def read_benchmarks(bench_dir: str | Path, dataset: str, rule: str) -> pd.DataFrame:
+    """One row per benchmarked job of ``rule``: model ('' for detection), shard, s, cpu_time, max_rss."""
+    pattern = re.compile(rf"^{re.escape(dataset)}_(?:(\w+)_)?shard(\d+)\.tsv$")
+    rows = []
+    for path in sorted(Path(bench_dir, rule).glob(f"{dataset}_*shard*.tsv")):
+        m = pattern.match(path.name)
+        if not m:
+            continue
+        b = pd.read_csv(path, sep="\t")
+        # A job benchmarked with repeat() has several lines: take the slowest.
+        last = b.loc[b["s"].idxmax()]
+        rows.append(
+            {
+                "model": m.group(1) or "",
+                "shard": int(m.group(2)),
+                "s": float(last["s"]),
+                "cpu_time": float(last.get("cpu_time", float("nan"))),
+                "max_rss": float(last.get("max_rss", float("nan"))),
+            }
+        )
+    return pd.DataFrame(rows, columns=["model", "shard", "s", "cpu_time", "max_rss"])
+
+
+def images_per_shard(manifest: pd.DataFrame) -> pd.Series:
+    """Image count of each shard of a manifest (column ``shard``)."""
+    return manifest.groupby("shard").size()
+
+
+def rates(bench: pd.DataFrame, counts: pd.Series, rule: str) -> pd.DataFrame:
+    """Seconds per image (wall and CPU) per model, from the slowest shard: the one that sets the wall time."""
+    out = []
+    for model, b in bench.groupby("model", sort=True):
+        n = b["shard"].map(counts).astype(float)
+        ok = n > 0
+        if not ok.any():
+            continue
+        b, n = b[ok], n[ok]
+        out.append(
+            {
+                "rule": rule,
+                "model": model,
+                "shards": len(b),
+                "images": int(n.sum()),
+                "s_per_image": float((b["s"] / n).max()),
+                "cpu_s_per_image": float((b["cpu_time"] / n).max()),
+                "max_rss_mb": float(b["max_rss"].max()),
+            }
+        )
+    return pd.DataFrame(out, columns=RATE_COLUMNS)
+
+
+def suggest(rate: pd.DataFrame, images: int, shards: int, margin: float = 3.0) -> pd.DataFrame:
+    """Wall time (minutes, rounded up to 5) and memory (MB) to ask for one shard of ``images``/``shards``.
+
+    ``margin`` covers slower nodes, bigger images and the queue's start-up; at least 5 minutes
+    and 1000 MB (twice the measured peak) are asked.
+    """
+    per_shard = math.ceil(images / shards)
+    out = rate.copy()
+    out["images_per_shard"] = per_shard
+    minutes = out["s_per_image"] * per_shard * margin / 60
+    out["runtime_min"] = [max(5, 5 * math.ceil(m / 5)) for m in minutes]
+    out["mem_mb"] = [max(1000, int(math.ceil(2 * r / 100) * 100)) for r in out["max_rss_mb"]]
+    return out
