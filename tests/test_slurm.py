@@ -194,6 +194,22 @@ def test_profile_sizes_the_heavy_rules(dry_copy, name):
             assert r["slurm_partition"] == "pelle" and "gpu" not in r
 
 
+def test_make_slurm_profile_makes_the_bare_name_work(dry_copy, tmp_path):
+    """The README's `snakemake --profile slurm` finds the profile after `make slurm-profile`."""
+    xdg = tmp_path / "xdg"
+    env = clean_env(XDG_CONFIG_HOME=str(xdg), FACEAGE_SLURM_ACCOUNT=ACCOUNT)
+    subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "slurm-profile"], env=env, check=True, timeout=60
+    )
+    assert (xdg / "snakemake" / "slurm" / "config.yaml").is_file()
+    res = subprocess.run(
+        [SNAKEMAKE, "--profile", "slurm", "--sdm", "env-modules", "-n", "-F"],
+        cwd=dry_copy, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"slurm_account={ACCOUNT}, slurm_partition=pelle" in res.stdout
+
+
 # --- the demo through a real SLURM ---
 
 
