@@ -208,3 +208,45 @@ def test_write_protocol_evaluation(tmp_path):
     assert back.loc[0, "accuracy"] == pytest.approx(s["accuracy"])
     assert len(pd.read_csv(tmp_path / "folds.tsv", sep="\t")) == 10
     assert len(labels) == 10
+
+
+def _tiny_jpeg(path):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (120, 90, 60)).save(path)
+
+
+def test_protocol_dataset_csv_holds_only_named_images(tmp_path):
+    """A protocol run: the dataset CSV lists only the protocol's images, read by the csv adapter."""
+    from faceage.datasets import build_manifest
+
+    write_agedb_mat(tmp_path / "p.mat", n_splits=10, n=2)
+    named = pr.protocol_images(pr.read_agedb_mat(tmp_path / "p.mat"))
+    for name in named + ["9999_Extra_40_f", "9998_Extra_41_f"]:
+        _tiny_jpeg(tmp_path / "agedb" / f"{name}.jpg")
+    missing = pr.write_protocol_dataset(tmp_path / "p.mat", "agedb_mat", tmp_path / "agedb", "agedb",
+                                        tmp_path / "run.csv")  # fmt: skip
+    assert missing == []
+    manifest, rejects = build_manifest("csv", tmp_path / "run.csv")
+    assert len(manifest) == len(named) == 40 and rejects.empty
+    assert not manifest["person"].str.startswith("Extra").any()
+    assert manifest.loc[manifest["source"] == "0_Person0x0_20_m.jpg", "age"].iloc[0] == 20
+
+
+def test_protocol_dataset_lfw_style_and_cli(tmp_path, capsys):
+    (tmp_path / "pairs.txt").write_text("1\t1\nAnn_V\t1\t2\nBob\t1\tCarl_X\t1\n")
+    for rel in [
+        "Ann_V/Ann_V_0001.jpg",
+        "Ann_V/Ann_V_0002.jpg",
+        "Bob/Bob_0001.jpg",
+        "Dan/Dan_0001.jpg",
+    ]:
+        _tiny_jpeg(tmp_path / "lfw" / rel)
+    rc = pr.main(["--protocol", str(tmp_path / "pairs.txt"), "--format", "lfw", "--images", str(tmp_path / "lfw"),
+                  "--images-format", "lfw", "--out", str(tmp_path / "run.csv")])  # fmt: skip
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "3 of the protocol's 4 images found" in out and "Carl_X/Carl_X_0001.jpg" in out
+    table = pd.read_csv(tmp_path / "run.csv")
+    assert sorted(table["person"]) == ["Ann_V", "Ann_V", "Bob"] and table["age"].isna().all()

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
@@ -52,7 +53,7 @@ import pandas as pd
 
 from faceage.analysis.bootstrap import far_key
 from faceage.analysis.verification import FAR_LEVELS, insightface_accuracy, point_metrics
-from faceage.contracts import read_embeddings, read_table, write_table
+from faceage.contracts import atomic_path, read_embeddings, read_table, write_table
 
 PROTOCOL_COLUMNS = ["image_a", "image_b", "genuine", "fold"]
 FORMATS = ("agedb_mat", "lfw", "calfw", "cplfw", "csv")
@@ -464,3 +465,88 @@ def write_protocol_manifest(manifest_path: str | os.PathLike, protocol_path: str
     sub, missing = restrict_manifest(manifest, pairs)
     write_table(sub, out)
     return missing
+
+
+# --- a protocol run: a dataset CSV holding only the protocol's images ------------------------
+
+
+_NUMBERED = re.compile(r"^(?P<person>.+?)_\d{4}$")
+
+
+def _lfw_person(rel: str) -> str:
+    """Person of an LFW/CALFW/CPLFW image: ``Name_Surname_0003.jpg`` -> ``Name_Surname``."""
+    stem = _strip_suffix(PurePosixPath(rel).name)
+    m = _NUMBERED.match(stem)
+    return m["person"] if m else PurePosixPath(rel).parent.name or stem
+
+
+def protocol_dataset(protocol_path: str | os.PathLike, fmt: str, images_root: str | os.PathLike,
+                     images_format: str) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+    """The protocol's images as a dataset table (path, person, age, gender); plus names not found.
+
+    ``images_format`` is a dataset adapter (``agedb``, ``fgnet``, ``utkface``,
+    ``folders``) that reads person and age from the file names, or ``lfw``
+    for LFW/CALFW/CPLFW images (``Name_0001.jpg``; person from the name, no
+    age).
+    """
+    from faceage.datasets import build_manifest
+    from faceage.datasets.base import walk_images
+
+    pairs = read_protocol(protocol_path, fmt)
+    root = Path(images_root)
+    if images_format == "lfw":
+        if not root.is_dir():
+            raise FileNotFoundError(f"image folder {root} does not exist")
+        rels = [rel for rel, reason in walk_images(root) if reason is None]
+        manifest = pd.DataFrame({"image_id": rels, "path": [str(root / r) for r in rels],
+                                 "person": [_lfw_person(r) for r in rels], "age": pd.NA, "gender": pd.NA})  # fmt: skip
+    else:
+        manifest, _ = build_manifest(images_format, root)
+    sub, missing = restrict_manifest(manifest, pairs)
+    out = sub[["path", "person", "age", "gender"]].copy()
+    return out, missing
+
+
+def write_protocol_dataset(protocol_path: str | os.PathLike, fmt: str, images_root: str | os.PathLike,
+                           images_format: str, out_csv: str | os.PathLike) -> list[str]:  # fmt: skip
+    """Write :func:`protocol_dataset` as a CSV for ``dataset_format: csv``; return the names not found.
+
+    Paths are absolute, so the CSV can live anywhere.
+    """
+    table, missing = protocol_dataset(protocol_path, fmt, images_root, images_format)
+    table["path"] = [str(Path(p).resolve()) for p in table["path"]]
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False)
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m faceage.analysis.protocols``: make the dataset CSV of a protocol run."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m faceage.analysis.protocols",
+        description="Write a dataset CSV (path,person,age,gender) holding only the images a protocol "
+        "names, for dataset_format: csv - so a protocol run embeds only those images.",
+    )
+    ap.add_argument(
+        "--protocol", required=True, help="protocol file (e.g. 04_FINAL_protocol_30_years.mat)"
+    )
+    ap.add_argument("--format", required=True, choices=FORMATS, help="protocol format")
+    ap.add_argument("--images", required=True, help="folder of the protocol's images")
+    ap.add_argument("--images-format", required=True, choices=["agedb", "fgnet", "utkface", "folders", "lfw"],
+                    help="how person and age are read from the image names (lfw: Name_0001.jpg, no age)")  # fmt: skip
+    ap.add_argument("--out", required=True, help="CSV to write")
+    args = ap.parse_args(argv)
+    missing = write_protocol_dataset(
+        args.protocol, args.format, args.images, args.images_format, args.out
+    )
+    n = len(protocol_images(read_protocol(args.protocol, args.format)))
+    print(f"{args.out}: {n - len(missing)} of the protocol's {n} images found")
+    if missing:
+        print(f"not found ({len(missing)}), e.g.: {', '.join(missing[:5])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
