@@ -53,6 +53,12 @@ def _check_config():
                 f"python_envs.{env}: interpreter {py!r} does not exist "
                 f"(create it with: scripts/make-venv {env})"
             )
+    conda_prefix = str(workflow.deployment_settings.conda_prefix or "")
+    if "$" in conda_prefix:  # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX
+        problems.append(
+            f"--conda-prefix {conda_prefix!r}: its environment variable is not set "
+            "(export FACEAGE_CONDA_PREFIX=/proj/<storage>/faceage-conda; docs/cluster.md)"
+        )
     if problems:
         raise WorkflowError("invalid configuration:\n  " + "\n  ".join(problems))
 
