@@ -159,6 +159,17 @@ def test_missing_account_stops_with_a_clear_error(dry_copy):
     assert "FACEAGE_SLURM_ACCOUNT is not set: export FACEAGE_SLURM_ACCOUNT=" in out
 
 
+def test_missing_conda_prefix_stops_with_a_clear_error(dry_copy):
+    env = clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT)
+    env.pop("FACEAGE_CONDA_PREFIX", None)
+    res = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "-n"],
+        cwd=dry_copy, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode != 0
+    assert "export FACEAGE_CONDA_PREFIX=" in res.stdout + res.stderr
+
+
 def _job_resources(out: str) -> dict[str, list[dict[str, str]]]:
     """rule -> the `resources:` of each of its jobs, from a dry run's listing."""
     jobs: dict[str, list[dict[str, str]]] = {}

@@ -53,8 +53,10 @@ def _check_config():
                 f"python_envs.{env}: interpreter {py!r} does not exist "
                 f"(create it with: scripts/make-venv {env})"
             )
-    conda_prefix = str(workflow.deployment_settings.conda_prefix or "")
-    if "$" in conda_prefix:  # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX
+    # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX, left as is when unset
+    deploy = workflow.deployment_settings
+    conda_prefix = str(deploy.conda_prefix or "")
+    if DeploymentMethod.CONDA in deploy.deployment_method and "$" in conda_prefix:
         problems.append(
             f"--conda-prefix {conda_prefix!r}: its environment variable is not set "
             "(export FACEAGE_CONDA_PREFIX=/proj/<storage>/faceage-conda; docs/cluster.md)"
