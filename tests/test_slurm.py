@@ -221,6 +221,23 @@ def test_make_slurm_profile_makes_the_bare_name_work(dry_copy, tmp_path):
     assert f"slurm_account={ACCOUNT}, slurm_partition=pelle" in res.stdout
 
 
+def test_agedb_with_three_models_is_tens_of_jobs(dry_copy, tmp_path):
+    """shards: 8 in config/agedb.yaml: 8 detection + 3 x 8 embedding jobs, under 100 in all."""
+    empty = tmp_path / "AgeDB"
+    empty.mkdir()
+    res = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "--sdm", "env-modules", "-n",
+         "--configfile", "config/agedb.yaml",
+         "--config", f"dataset_path={empty}", "models=[dlib,insightface,deepface]"],
+        cwd=dry_copy, env=clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    counts = {r: len(j) for r, j in _job_resources(res.stdout).items()}
+    assert (counts["detect_faces"], counts["embed"]) == (8, 24), counts
+    assert sum(counts.values()) < 100, counts
+
+
 # --- the demo through a real SLURM ---
 
 
