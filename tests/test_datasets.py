@@ -114,3 +114,19 @@ def test_assign_shards_balanced_and_deterministic():
 def test_unknown_format(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset format"):
         build_manifest("nope", tmp_path)
+
+
+def test_fgnet_zip_extraction_and_offline_error(tmp_path):
+    import zipfile
+
+    from faceage.datasets.download import extract_images, fetch_fgnet
+
+    z = tmp_path / "FGNET.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("FGNET/images/001A02.JPG", b"jpeg")
+        zf.writestr("FGNET/images/Thumbs.db", b"x")
+        zf.writestr("FGNET/points/001a02.pts", b"pts")
+    assert extract_images(z, tmp_path / "out") == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["001A02.JPG"]
+    with pytest.raises(ConnectionError, match="dataset_path"):
+        fetch_fgnet(tmp_path / "x", url="http://127.0.0.1:9/FGNET.zip", timeout=2)

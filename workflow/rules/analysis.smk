@@ -74,6 +74,7 @@ rule projections:
         benchmark_path("projections", "{model}")
     conda:
         "../../envs/core.yaml"
+    threads: 2
     params:
         bins=config["comparisons"]["age_bins"],
         analysis=config["analysis"],

@@ -33,3 +33,19 @@ rule manifest:
         shards=config["shards"],
     script:
         "../scripts/manifest.py"
+
+
+# Only on request (`snakemake -c1 resources/fgnet`): needs internet. FG-NET is
+# research-use only; then run with --config dataset_path=resources/fgnet.
+rule download_fgnet:
+    output:
+        directory("resources/fgnet"),
+    log:
+        "logs/download_fgnet/fgnet.log",
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    params:
+        url="https://yanweifu.github.io/FG_NET_data/FGNET.zip",
+    script:
+        "../scripts/download_fgnet.py"
