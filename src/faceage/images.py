@@ -18,8 +18,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Refuse to decode anything whose header claims more pixels than this (a
-# decompression bomb, or a scan far beyond any face study's needs).
-MAX_HEADER_PIXELS = 200_000_000
+# decompression bomb, or a scan far beyond any face study's needs). Checked
+# here instead of by Pillow's own bomb warning, which fires from 89 Mpx and
+# would reject ordinary large photos (a 12000x9000 JPEG is 108 Mpx, and is
+# decoded at reduced scale anyway).
+MAX_HEADER_PIXELS = 150_000_000
 DEFAULT_MAX_SIDE = 1600
 MIN_SIDE = 24
 
@@ -78,8 +81,9 @@ def load_rgb(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> np.nd
     Images whose longer side exceeds ``max_side`` are shrunk (aspect kept);
     for JPEGs the decoder itself reduces by a power of two first, so a
     12000x9000 photo never occupies its full size in memory. Raises
-    :class:`ImageError` with reason ``empty_file``, ``undecodable``,
-    ``too_large`` or ``too_small``.
+    :class:`ImageError` with reason ``empty_file``, ``not_an_image`` (no
+    image format recognised, e.g. text named .jpg), ``truncated`` (the file
+    ends early), ``undecodable`` (corrupt data), ``too_large`` or ``too_small``.
     """
     path = Path(path)
     try:
@@ -90,7 +94,7 @@ def load_rgb(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> np.nd
         raise ImageError("empty_file", "0 bytes")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 w, h = img.size
                 if w * h > MAX_HEADER_PIXELS:
@@ -104,9 +108,13 @@ def load_rgb(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> np.nd
                 out = _to_rgb8(out)
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:  # fmt: skip
-        raise ImageError("undecodable", f"{type(exc).__name__}: {exc}") from exc
+    except Image.DecompressionBombError as exc:  # beyond twice Pillow's limit, before our check
+        raise ImageError("too_large", str(exc)) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError("not_an_image", f"{type(exc).__name__}: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        reason = "truncated" if "truncated" in str(exc) else "undecodable"
+        raise ImageError(reason, f"{type(exc).__name__}: {exc}") from exc
     if max_side and max(out.size) > max_side:
         out = out.copy()
         out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)

@@ -12,7 +12,9 @@ from pathlib import PurePosixPath
 
 from faceage.datasets.base import Labels, NameProblem
 
-_AGE = re.compile(r"(?P<age>\d{1,3})(?:[a-z]|[_\- ].*)?", re.IGNORECASE)
+# A minus sign is read (not rejected as a bad name) so that a negative age
+# reaches the clean stage's age check and is reported as impossible_age.
+_AGE = re.compile(r"(?P<age>-?\d{1,3})(?:[a-z]|[_\- ].*)?", re.IGNORECASE)
 
 
 def parse_name(rel: PurePosixPath) -> Labels:
