@@ -29,10 +29,11 @@ def need_shared(path: Path = SHARED) -> None:
 
 
 def run_workflow(workdir: Path, *args: str, configfile: Path | None = None, cores: int = 2,
-                 check: bool = True, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:  # fmt: skip
+                 check: bool = True, env: dict | None = None, timeout: int = 1800,
+                 targets: tuple[str, ...] = ()) -> subprocess.CompletedProcess:  # fmt: skip
     """Run the workflow with ``workdir`` as working directory; returns the completed process."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = SNAKEMAKE + ["-s", str(ROOT / "Snakefile"), "-d", str(workdir), f"-c{cores}",
+    cmd = SNAKEMAKE + [*targets, "-s", str(ROOT / "Snakefile"), "-d", str(workdir), f"-c{cores}",
                        "--configfile", str(configfile or ROOT / "config" / "config.yaml"), *args]  # fmt: skip
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})  # fmt: skip

@@ -12,7 +12,9 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 # The package lives in src/; make it importable in every job (conda envs,
 # venvs and cluster jobs alike) without installing it.
-_SRC = str(Path(workflow.basedir, "src"))
+# The repository root, found from this file (works when another Snakefile includes ours).
+ROOT = Path(workflow.current_basedir).parents[1]
+_SRC = str(ROOT / "src")
 sys.path.insert(0, _SRC)
 
 from faceage.models import MODELS, get_adapter  # noqa: E402
@@ -83,7 +85,7 @@ def model_env(model):
 
 
 def model_conda_env(wildcards):
-    return str(Path(workflow.basedir, "envs", f"{model_env(wildcards.model)}.yaml"))
+    return str(ROOT / "envs" / f"{model_env(wildcards.model)}.yaml")
 
 
 def model_python(wildcards):
@@ -151,7 +153,7 @@ _check_attributes_config()
 
 def estimator_conda_env(wildcards):
     env = get_estimator(wildcards.estimator).env
-    return str(Path(workflow.basedir) / "envs" / f"{env}.yaml")
+    return str(ROOT / "envs" / f"{env}.yaml")
 
 
 def estimator_python(wildcards):
