@@ -339,7 +339,8 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
         pa, pb = scored["_pa"].to_numpy(), scored["_pb"].to_numpy()
         persons = np.unique(np.r_[pa, pb])
         row = {"subset": kind, "label": label, "gap_bin": None, "range_a": None, "range_b": None, **extra,
-               "n_persons": len(persons), "n_unscored": int(sub["similarity"].isna().sum())}  # fmt: skip
+               "n_persons": len(persons), "n_genuine_persons": len(np.unique(pa[g == 1])),
+               "n_unscored": int(sub["similarity"].isna().sum())}  # fmt: skip
         row.update(point_metrics(g, s, far_levels))
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
@@ -370,7 +371,7 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
 
 
 def metric_columns(far_levels: Sequence[float]) -> list[str]:
-    cols = ["subset", "label", "gap_bin", "range_a", "range_b", "n_persons", "n_genuine", "n_impostor",
+    cols = ["subset", "label", "gap_bin", "range_a", "range_b", "n_persons", "n_genuine_persons", "n_genuine", "n_impostor",
             "n_unscored", "auc", "auc_lo", "auc_hi", "eer", "eer_lo", "eer_hi", "eer_threshold"]  # fmt: skip
     for far in far_levels:
         k = far_key(far)
