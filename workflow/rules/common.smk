@@ -120,6 +120,15 @@ def score_files(wildcards):
     return {m: f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
 
 
+def verification_protocol_summaries(wildcards):
+    """Every model's summary of the configured protocol (none when verification.protocol.file is empty)."""
+    protocol = config["verification"]["protocol"]
+    if not protocol["file"]:
+        return []
+    name = protocol["name"] or Path(protocol["file"]).stem
+    return [f"{RESULTS}/verification/{m}/protocol_{name}.tsv" for m in MODEL_NAMES]
+
+
 def log_path(rule_name, *parts):
     """logs/<rule>/<dataset>[_<part>...].log"""
     name = "_".join((DS,) + parts)

@@ -12,13 +12,6 @@ PROTOCOL_NAME = PROTOCOL["name"] or (
 )
 
 
-def verification_protocol_summaries(wildcards):
-    """The protocol summary of every model, or nothing when no protocol is configured."""
-    if not PROTOCOL["file"]:
-        return []
-    return expand(f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}.tsv", model=MODEL_NAMES)
-
-
 rule verification_metrics:
     input:
         scores=f"{RESULTS}/scores/{{model}}.tsv",
