@@ -87,6 +87,8 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
     n_faces = np.full(n, -1, dtype=np.int32)
     box = np.full((n, 4), np.nan, dtype=np.float32)
     score = np.full(n, np.nan, dtype=np.float32)
+    step = max(1, n // 10)
+    progress = {"next": step}
 
     def flush(batch):
         if not batch:
@@ -110,6 +112,10 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
                 box[pos] = res.face.as_box()
                 score[pos] = res.face.score
         batch.clear()
+        done = positions[-1] + 1
+        if progress["next"] <= done < n:  # about every 10 %: a killed job shows how far it got
+            log.info("embedded %d/%d images so far", done, n)
+            progress["next"] = done + step
 
     batch = []
     for pos, image, face, st in iter_images(rows, max_side):
