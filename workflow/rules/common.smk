@@ -8,8 +8,6 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-validate(config, schema="../schemas/config.schema.yaml")
-
 # The package lives in src/; make it importable in every job (conda envs,
 # venvs and cluster jobs alike) without installing it.
 # The repository root, found from this file (works when another Snakefile includes ours).
@@ -18,7 +16,18 @@ _SRC = str(ROOT / "src")
 sys.path.insert(0, _SRC)
 
 from faceage.models import MODELS, get_adapter  # noqa: E402
+import yaml  # noqa: E402
+
+from faceage.configcheck import unknown_keys  # noqa: E402
 from faceage.runtime import export_src_path  # noqa: E402
+
+# Unknown keys first, named with what is allowed (the schema's own message
+# prints the whole schema), then the schema (types, ranges; fills defaults).
+_SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
+_unknown = unknown_keys(config, yaml.safe_load(_SCHEMA.read_text()))
+if _unknown:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_unknown))
+validate(config, schema="../schemas/config.schema.yaml")
 
 export_src_path(_SRC)
 
