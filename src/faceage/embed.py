@@ -54,7 +54,7 @@ def write_provenance(path: str | Path, info: dict) -> None:
 def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
             state_dir: str | Path, provenance_path: str | Path, max_side: int = DEFAULT_MAX_SIDE,
             fit_images: int = 2000, seed: int = 0) -> dict:  # fmt: skip
-    """Check weights, run the adapter's one-off preparation, write provenance."""
+    """Check weights, run the adapter's one-off preparation, load the model once, write provenance."""
     adapter = get_adapter(model)
     weights_dir = Path(weights_dir)
     adapter.check_weights(settings, weights_dir)
@@ -66,6 +66,9 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
         images = ((im, face) for _, im, face, status in iter_images(manifest, max_side) if status == "ok")
         info["prepared"] = adapter.prepare(settings, weights_dir, images, Path(state_dir))
     Path(state_dir).mkdir(parents=True, exist_ok=True)
+    # Load the model once here: a package missing from this interpreter, or weights
+    # that are present but unreadable, stop the run now, before any embedding job.
+    adapter.load(settings, weights_dir, Path(state_dir))
     write_provenance(provenance_path, info)
     return info
 

@@ -25,7 +25,7 @@ rule prepare_model:
         " --settings '{params.settings}' --weights-dir {params.weights}"
         " --manifest {input} --state-dir {output.state} --provenance {output.provenance}"
         " --max-side {params.max_side} --fit-images {params.fit_images} --seed {params.seed}"
-        " > {log} 2>&1"
+        " > {log} 2>&1 || {{ tail -n 30 {log} >&2; exit 1; }}"
 
 
 rule embed:
