@@ -1,7 +1,7 @@
 """Ageing mixed model and age probe on synthetic data with known answers.
 
-The real-data check (FG-NET with dlib: slope negative, CI excluding 0) is in
-tests/test_verification.py, which shares the session's FG-NET embeddings.
+The real-data check reads the ageing table of the FG-NET preset run of the
+workflow (session fixture ``fgnet_run`` in tests/conftest.py, dlib).
 """
 
 from __future__ import annotations
@@ -132,3 +132,26 @@ def test_write_age_probe_skips_failed_images(tmp_path):
     )
     assert res["n_images"] == n - 4
     assert pd.read_csv(tmp_path / "probe.tsv", sep="\t").loc[0, "model"] == "m"
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_fgnet_dlib_ageing_slope_negative(fgnet_run):
+    ver = fgnet_run / "results" / "fgnet" / "verification" / "dlib"
+    res = pd.read_csv(ver / "ageing.tsv", sep="\t").iloc[0]
+    print(
+        res[
+            [
+                "slope_per_year",
+                "slope_per_year_lo",
+                "slope_per_year_hi",
+                "random_slope",
+                "n_persons",
+            ]
+        ]
+    )
+    assert bool(res["random_slope"]) and res["n_persons"] > 70
+    assert res["slope_per_year"] < 0
+    assert res["slope_per_year_hi"] < 0  # the 95 % interval excludes 0
+    probe = pd.read_csv(ver / "age_probe.tsv", sep="\t").iloc[0]
+    assert probe["mae"] < probe["mae_median_baseline"]  # dlib's embedding still holds age

@@ -1,8 +1,9 @@
 """Verification metrics, insightface 10-fold accuracy, subject bootstrap, comparison and plots.
 
-Fast tests run on synthetic scores; the two real-data tests (marked
-``shared`` and ``slow``) embed the whole FG-NET with dlib once per session
-(tests/fixtures_fgnet.py) and skip without ../shared.
+Fast tests run on synthetic scores; the real-data test (marked ``shared``
+and ``slow``) reads the verification outputs of the FG-NET preset run of the
+workflow (the session fixture ``fgnet_run`` in tests/conftest.py, dlib, all
+impostor pairs) and skips without ../shared.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_fgnet import fgnet_dlib  # noqa: F401 - session fixture
 from scipy.stats import norm
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import KFold
@@ -305,36 +305,33 @@ def test_write_verification_and_comparison_and_plots(tmp_path):
     assert (tmp_path / "gap.png").stat().st_size > 1000
 
 
-# --- real data: FG-NET with dlib ------------------------------------------------------------
+# --- real data: FG-NET with dlib, through the workflow ----------------------------------------------
 
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_fgnet_dlib_auc_falls_with_age_gap(fgnet_dlib):  # noqa: F811
-    scores = fgnet_dlib["scores"]
-    assert (fgnet_dlib["embeddings"]["status"] == "ok").mean() > 0.9
-    metrics, _ = v.verification_metrics(scores, [0, 5, 10, 20, 30], n_bootstrap=200, seed=0)
+def test_fgnet_dlib_auc_falls_with_age_gap(fgnet_run):
+    """The FG-NET preset run (conftest.fgnet_run: dlib, every impostor pair) through rule all."""
+    from faceage.analysis.comparison import read_result
+
+    ver = fgnet_run / "results" / "fgnet" / "verification"
+    metrics = read_result(ver / "dlib" / "metrics.tsv")
     gap = metrics[metrics["subset"] == "gap_bin"].set_index("label")
-    auc = gap["auc"]
     print(gap[["n_genuine", "n_impostor", "auc", "auc_lo", "auc_hi", "eer", "acc_mean"]])
-    assert list(auc.index) == ["0-4", "5-9", "10-19", "20-29", "30+"]
+    assert list(gap.index) == ["0-4", "5-9", "10-19", "20-29", "30+"]
+    assert (gap["n_impostor"] > 10_000).all()
     # falls as the gap grows: each bin below the previous, and clearly from first to last
-    assert (np.diff(auc.to_numpy()) < 0).all(), auc
+    assert (np.diff(gap["auc"].to_numpy()) < 0).all(), gap["auc"]
     assert gap.loc["30+", "auc_hi"] < gap.loc["0-4", "auc_lo"]
-
-
-@pytest.mark.shared
-@pytest.mark.slow
-def test_fgnet_dlib_ageing_slope_negative(fgnet_dlib):  # noqa: F811
-    from faceage.analysis.ageing import fit_ageing_model
-
-    res = fit_ageing_model(fgnet_dlib["scores"])
-    print(
-        {
-            k: res[k]
-            for k in ["slope_per_year", "slope_per_year_lo", "slope_per_year_hi", "random_slope"]
-        }
-    )
-    assert res["random_slope"]
-    assert res["slope_per_year"] < 0
-    assert res["slope_per_year_hi"] < 0  # the 95 % interval excludes 0
+    assert gap.loc["30+", "acc_mean"] < gap.loc["0-4", "acc_mean"]
+    conv = json.loads((ver / "dlib" / "conventions.json").read_text())
+    assert conv["settings"]["bootstrap_iterations"] == 1000
+    comparison = read_result(ver / "comparison.tsv")
+    assert comparison.loc[0, "model"] == "dlib" and 0.85 < comparison.loc[0, "auc"] < 1
+    for png in [
+        "metrics_by_gap.png",
+        "dlib/roc_by_gap.png",
+        "dlib/age_ranges.png",
+        "dlib/ageing.png",
+    ]:
+        assert (ver / png).read_bytes()[:4] == b"\x89PNG", png

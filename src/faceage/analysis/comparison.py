@@ -48,7 +48,7 @@ def model_row(metrics: pd.DataFrame, ageing: pd.DataFrame | None = None, probe: 
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
         row["acc_mean"], row["acc_std"] = o.get("acc_mean"), o.get("acc_std")
     gap = metrics[metrics["subset"] == "gap_bin"]
-    top_far = fars[0] if fars else None  # the largest FAR level is listed first
+    top_far = max(fars, key=lambda c: float(c.split("_")[2])) if fars else None  # largest FAR
     for _, r in gap.iterrows():
         b = r["label"]
         row[f"n_genuine_gap_{b}"] = r["n_genuine"]

@@ -92,7 +92,7 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
     bins = _gap_order(first)
     if far is None:
         fars = [c for c in first.columns if c.startswith("tar_far_") and c.count("_") == 2]
-        far = fars[0] if fars else None
+        far = max(fars, key=lambda c: float(c.split("_")[2])) if fars else None
     panels = [("auc", "AUC", "auc_lo", "auc_hi")]
     if far:
         panels.append(
