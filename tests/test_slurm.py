@@ -358,3 +358,29 @@ def test_estimate_runtime_from_benchmarks(tmp_path):
     # 2,000 images x 0.3 s x 3 = 30 min; x 0.5 s x 3 = 50 min. Memory: twice the peak, >= 1000.
     assert list(plan["runtime_min"]) == [30, 50]
     assert list(plan["mem_mb"]) == [1000, 1400]
+
+
+@pytest.mark.slow
+def test_gpu_profile_sends_embedding_to_the_gpu_partition(demo_runs):
+    """profiles/slurm-gpu: embed jobs ask `-p gpu --gpus=l40s:1`, which the local SLURM's
+    pretend L40s (scripts/slurm/local-slurm.sh) schedules; the vectors equal the local run's."""
+    cluster = demo_runs["slurm"]
+    target = "results/demo/embeddings/eigenfaces_vectors.csv"
+    log = cluster.parent / "slurm-gpu.log"
+    proc = run(
+        ["--profile", "profiles/slurm-gpu", *TEST_OVERRIDES, "--forcerun", "embed", "--", target],
+        cluster,
+        clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT, FACEAGE_CONDA_PREFIX=str(cluster.parent)),
+        log,
+        timeout=600,
+    )
+    assert finish(proc) == 0, tail(log)
+    submitted = {int(j): p for j, p in SUBMITTED.findall(log.read_text())}
+    embed = [j for j, p in submitted.items() if "/rule_embed/" in p]
+    cfg = yaml.safe_load((cluster / "config" / "config.yaml").read_text())
+    assert len(embed) == cfg["shards"] * len(cfg["models"]), submitted
+    for jobid in embed:
+        job = sh("scontrol", "show", "job", str(jobid))
+        assert "Partition=gpu " in job and "TresPerJob=gres:gpu:l40s:1" in job, job
+        assert "JobState=COMPLETED" in job, job
+    assert (cluster / target).read_bytes() == (demo_runs["local"] / target).read_bytes()

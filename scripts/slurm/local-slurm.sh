@@ -14,6 +14,8 @@
 #     named like UPPMAX Pelle's), jobs charged to any account string (no accounting database;
 #     use e.g. `-A faceage`). Job status is read with squeue, so MinJobAge keeps finished jobs
 #     visible for 600 s (the plugin wants >= 3x its init seconds);
+#   - partition `gpu` on the same node with one pretend GPU `gpu:l40s:1` (gres.conf, /dev/null):
+#     enough for profiles/slurm-gpu's requests to be scheduled; the jobs run on the CPU;
 #   - slurmctld (started with -c: a clean queue every start) and slurmd, both as root.
 # State, pid files and daemon logs: $FACEAGE_SLURM_STATE (default /var/lib/faceage-slurm);
 # slurmctld's log (every job id, submission and completion) is $STATE/log/slurmctld.log.
@@ -22,6 +24,7 @@ set -euo pipefail
 
 STATE="${FACEAGE_SLURM_STATE:-/var/lib/faceage-slurm}"
 CONF=/etc/slurm/slurm.conf
+GRES_CONF=/etc/slurm/gres.conf
 MARKER="# Written by Face-Age-Invariant scripts/slurm/local-slurm.sh"
 STARTED="$STATE/started.pids"
 MUNGE_SOCKET_DIR=/run/munge
@@ -99,8 +102,14 @@ write_conf() {
     # e.g. NodeName=vm CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=24105
     node=$(/usr/sbin/slurmd -C | head -n 1)
     [[ "$node" == NodeName=* ]] || die "slurmd -C gave no node line: $node"
-    node="NodeName=$host ${node#NodeName=* } NodeAddr=127.0.0.1 State=UNKNOWN"
+    node="NodeName=$host ${node#NodeName=* } NodeAddr=127.0.0.1 Gres=gpu:l40s:1 State=UNKNOWN"
     install -d -m 755 /etc/slurm
+    if [ -e "$GRES_CONF" ] && ! grep -qF "$MARKER" "$GRES_CONF"; then
+        die "$GRES_CONF exists and was not written by this script: refusing to overwrite it"
+    fi
+    # A GPU that is only a name: lets profiles/slurm-gpu's `-p gpu --gpus=l40s:1` be scheduled
+    # (the job then runs on the CPU). Its "device" is /dev/null; nothing is bound (no cgroups).
+    printf '%s\nAutoDetect=off\nNodeName=%s Name=gpu Type=l40s File=/dev/null\n' "$MARKER" "$host" >"$GRES_CONF"
     cat >"$CONF" <<EOF
 $MARKER
 # for a single-node test cluster; \`scripts/slurm/local-slurm.sh stop\` stops its daemons.
@@ -136,7 +145,9 @@ MpiDefault=none
 SlurmctldTimeout=30
 SlurmdTimeout=30
 $node
+GresTypes=gpu
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=$host MaxTime=INFINITE State=UP
 EOF
     log "wrote $CONF ($node)"
 }
