@@ -304,7 +304,7 @@ def test_heavy_jobs_went_through_slurm(demo_runs, slurm):
     assert not local_rules & set(by_rule), (local_rules, by_rule)
 
     ids = sorted(submitted)
-    # squeue still lists finished jobs (MinJobAge=600): account, partition, state.
+    # squeue still lists finished jobs (MinJobAge=3600): account, partition, state.
     rows = sh("squeue", "-h", "-t", "all", "-j", ",".join(map(str, ids)), "-o", "%i|%a|%P|%T")
     seen = {int(i): (a, p, t) for i, a, p, t in (r.split("|") for r in rows.split())}
     for jobid in ids:

@@ -13,7 +13,7 @@
 #   - one node with this machine's CPUs and memory (`slurmd -C`), partition `pelle` (default,
 #     named like UPPMAX Pelle's), jobs charged to any account string (no accounting database;
 #     use e.g. `-A faceage`). Job status is read with squeue, so MinJobAge keeps finished jobs
-#     visible for 600 s (the plugin wants >= 3x its init seconds);
+#     visible for 3600 s (the plugin wants >= 3x its init seconds);
 #   - partition `gpu` on the same node with one pretend GPU `gpu:l40s:1` (gres.conf, /dev/null):
 #     enough for profiles/slurm-gpu's requests to be scheduled; the jobs run on the CPU;
 #   - slurmctld (started with -c: a clean queue every start) and slurmd, both as root.
@@ -134,8 +134,9 @@ JobAcctGatherType=jobacct_gather/none
 # No slurmdbd: any -A string is accepted; sacct does not work, poll with squeue.
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
-# Finished jobs stay visible to squeue for 600 s (Snakemake's plugin needs >= 3x init seconds).
-MinJobAge=600
+# Finished jobs stay visible to squeue for an hour (the plugin needs >= 3x its init seconds;
+# the tests look finished jobs up after the run).
+MinJobAge=3600
 SchedulerType=sched/backfill
 # Cores and memory are consumable: two 1-CPU jobs run side by side on the 2-CPU node.
 SelectType=select/cons_tres
