@@ -8,7 +8,9 @@ rule prepare_model:
         f"{RESULTS}/clean/manifest.tsv",
     output:
         provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
-        state=directory(f"{RESULTS}/embeddings/{{model}}/state"),
+        # temp: eigenfaces keeps its PCA here (the mean face and the eigenfaces are
+        # face pixels); deleted once every shard is embedded (privacy, issue 7).
+        state=temp(directory(f"{RESULTS}/embeddings/{{model}}/state")),
     log:
         log_path("prepare_model", "{model}"),
     conda:
