@@ -2,7 +2,8 @@
 """Throughput of the study's models on FG-NET, each in its own venv.
 
     .venv/bin/python scripts/bench_models.py [--images 300] [--threads 2] \
-        [--cases insightface,deepface_dlib,deepface_arcface,paddle_tiny] [--out bench.json]
+        [--cases insightface,deepface_dlib,deepface_arcface,paddle_tiny] [--set det_size=640] \
+        [--out bench.json]
 
 For each case: a manifest of the first ``--images`` FG-NET images (sorted by
 name), weights in a temporary folder, then the workflow's own command
@@ -107,8 +108,11 @@ def fgnet_manifest(path: Path, n: int) -> int:
     return len(df)
 
 
-def run_case(case: str, n_images: int, threads: int, work: Path) -> dict:
+def run_case(
+    case: str, n_images: int, threads: int, work: Path, overrides: dict | None = None
+) -> dict:
     env, model, settings = CASES[case]
+    settings = {**settings, **(overrides or {})}
     py = str(venv_python(env))
     weights = work / "weights"
     make_weights(case, env, weights)
@@ -145,14 +149,23 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override a model setting in every case, e.g. --set det_size=640")  # fmt: skip
     ap.add_argument("--out")
     a = ap.parse_args()
+    overrides = {}
+    for item in a.set:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
     if not (SHARED / "datasets" / "fgnet").is_dir():
         sys.exit(f"{SHARED}/datasets/fgnet is absent: this benchmark needs ../shared")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for case in a.cases.split(","):
-            row = run_case(case, a.images, a.threads, Path(tmp))
+            row = run_case(case, a.images, a.threads, Path(tmp), overrides)
             rows.append(row)
             print(json.dumps(row), flush=True)
     load = os.getloadavg()
