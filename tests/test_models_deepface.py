@@ -114,6 +114,10 @@ def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
     assert len(genuine) > 30
     assert auc(genuine, impostor) > 0.9
     assert emb["provenance"]["detector"] == "dlib"
+    assert (
+        emb["provenance"]["weights"]["dlib_face_recognition_resnet_model_v1.dat"]["bytes"]
+        > 20_000_000
+    )
 
 
 @pytest.mark.shared

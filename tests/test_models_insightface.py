@@ -82,7 +82,10 @@ def test_fgnet_genuine_pairs_separate_from_impostors(tmp_path):
     assert auc(genuine, impostor) > 0.9
     prov = emb["provenance"]
     assert prov["det_size"] == [[320, 320]]
-    assert prov["pack_files"] == ["mobilefacenet.onnx", "scrfd_500m_bnkps.onnx"]
+    assert sorted(prov["pack_files"]) == ["mobilefacenet.onnx", "scrfd_500m_bnkps.onnx"]
+    assert prov["pack_files"]["mobilefacenet.onnx"]["sha256"].startswith(
+        "0c9ad2a8"
+    )  # ../shared's file
     assert prov["packages"]["insightface"] == "2.1"
 
 

@@ -83,6 +83,7 @@ def test_detector_and_recogniser_through_package_predictor(paddle_setup, tmp_pat
     prov = emb["provenance"]
     assert prov["det_size"] == [640, 640] and prov["flags"] == {"FLAGS_enable_pir_api": "0"}
     assert prov["packages"]["insightface-paddle"] == "2.0.0"
+    assert set(prov["weights"]["TinyRec"]) == {"inference.pdmodel", "inference.pdiparams"}
 
 
 def test_detector_threshold_and_whole_image_mode(paddle_setup, tmp_path):

@@ -40,6 +40,7 @@ from faceage.models.base import (
     WeightFile,
     package_versions,
 )
+from faceage.models.insightface_pack import weight_facts
 
 DEFAULTS = {
     "model_name": "ArcFace",
@@ -261,7 +262,8 @@ class DeepfaceAdapter(ModelAdapter):
             "model": self.name,
             "env": self.env,
             "embedding": f"deepface {s['model_name']} via DeepFace.represent",
-            "weights": {name: str(folder / name) for name, _ in needed_files(s)},
+            "weights_dir": str(folder),
+            "weights": weight_facts([folder / name for name, _ in needed_files(s)]),
             "detector": s["detector_backend"],
             "alignment": f"deepface align={s['align']} (eye line), expand_percentage={s['expand_percentage']}",
             "normalization": s["normalization"],

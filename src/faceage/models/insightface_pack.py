@@ -93,6 +93,15 @@ def det_sizes(value) -> list[tuple[int, int]]:
     ]
 
 
+def weight_facts(paths: list[Path]) -> dict[str, dict]:
+    """Size and SHA-256 of each existing weight file (what exactly the embeddings came from)."""
+    from faceage.images import file_digest
+
+    return {
+        p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in paths if p.is_file()
+    }
+
+
 def model_root(settings: dict, weights_dir: Path) -> Path:
     """insightface's ``root``: the ``weights_dir`` setting, else ``<workflow weights_dir>/insightface``."""
     return Path(resolved(settings)["weights_dir"] or Path(weights_dir) / "insightface")
@@ -225,7 +234,7 @@ class InsightfaceAdapter(ModelAdapter):
             "env": self.env,
             "embedding": f"insightface pack {s['pack']}: SCRFD detection + ArcFace-style recogniser",
             "pack_dir": str(folder),
-            "pack_files": sorted(p.name for p in folder.glob("*.onnx")),
+            "pack_files": weight_facts(sorted(folder.glob("*.onnx"))),
             "det_size": [list(x) for x in det_sizes(s["det_size"])],
             "det_thresh": s["det_thresh"],
             "pad": s["pad"],

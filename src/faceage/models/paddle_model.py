@@ -43,6 +43,7 @@ from faceage.models.base import (
     WeightFile,
     package_versions,
 )
+from faceage.models.insightface_pack import weight_facts
 
 DEFAULTS = {
     "rec_model": "MobileFace",
@@ -206,6 +207,10 @@ class PaddleAdapter(ModelAdapter):
             "env": self.env,
             "embedding": f"insightface-paddle recogniser {s['rec_model']}",
             "rec_model_dir": str(model_dir(s["rec_model"], s, weights_dir)),
+            "weights": {
+                str(n): weight_facts([model_dir(n, s, weights_dir) / f for f in MODEL_FILES])
+                for n in [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
+            },
             "detector": str(s["det_model"]) if uses_detector(s) else "none (whole image)",
             "det_size": [int(s["det_size"])] * 2 if uses_detector(s) else None,
             "det_thresh": s["det_thresh"],
