@@ -70,6 +70,11 @@ def plot_roc_by_gap(
         c = c[c["fpr"] >= floor]
         ax.step(c["fpr"], c["tpr"], where="post", color="black", linestyle="--",
                 label=f"all pairs: AUC {m['auc']:.3f}")  # fmt: skip
+    if min_far >= 1.0:  # no curve: no subset had both genuine and impostor pairs
+        min_far = 1e-4
+        ax.text(
+            0.5, 0.5, "no ROC: a class of pairs is missing", ha="center", transform=ax.transAxes
+        )
     grid = np.logspace(np.log10(max(min_far, 1e-5)), 0, 100)
     ax.plot(grid, grid, color="grey", linewidth=0.8, linestyle=":", label="chance")
     ax.set_xscale("log")
