@@ -418,3 +418,17 @@ def test_workflow_attribute_branch_and_report(tmp_path):
         "review.tsv",
     ):
         assert any(part in n for n in names), part
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_fgnet_preset_runs_the_attribute_branch(fgnet_run):
+    """config/fgnet.yaml switches the branch on: FG-NET's ages through agegender, in rule all."""
+    res = fgnet_run / "results" / "fgnet"
+    s = read_table(res / "attributes" / "summary.tsv")
+    assert s["estimator"].tolist() == ["agegender"]
+    assert int(s["predicted"].iloc[0]) > 900  # of 1002 scans
+    assert float(s["mae"].iloc[0]) < 6  # about 3.6 years (FG-NET is likely in its training data)
+    assert int(s["gender_n"].iloc[0]) == 0  # FG-NET has no gender labels
+    assert (res / "attributes" / "agegender" / "review.tsv").is_file()
+    assert (res / "plots" / "attributes_speed_vs_mae.png").stat().st_size > 1000

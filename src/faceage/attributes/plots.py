@@ -8,6 +8,7 @@ does not already report.
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -126,9 +127,13 @@ def speed_vs_mae(summaries: pd.DataFrame, path, title: str = "") -> None:
                 fontsize=8,
             )
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.margins(x=0.4)
         ax.set_xlabel("images per second (log scale; model loading excluded)")
         ax.set_ylabel("age MAE (years)")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, float(s["mae"].max()) * 1.2)
     ax.set_title(title or "inference speed against age error")
     _save(fig, path)
 
