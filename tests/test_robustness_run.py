@@ -91,21 +91,39 @@ def embed_log(work: Path, shard: int) -> Path:
     return work / "logs" / "embed" / f"demo_eigenfaces_shard{shard}.log"
 
 
-def wait_for_progress(proc: subprocess.Popen, log: Path, at_least: float, timeout: float = 600) -> str:
-    """Wait until the embedding job's log says it embedded >= ``at_least`` of its images (not all)."""
+def progress(log: Path) -> float:
+    """Share of its images the embedding job says it has embedded (0 when no line yet)."""
+    if log.is_file():
+        for line in reversed(log.read_text().splitlines()):
+            if "so far" in line:
+                done, total = (int(x) for x in line.split("embedded ")[1].split()[0].split("/"))
+                return done / total
+    return 0.0
+
+
+def stop_half_way(proc: subprocess.Popen, work: Path, shard: int, at_least: float, timeout: float = 600) -> int:
+    """Find the embedding job of ``shard``, let it run in 3 ms slices until its log says it
+    embedded >= ``at_least`` of its images, and leave it stopped (SIGSTOP); return its pid.
+
+    Slicing with SIGSTOP/SIGCONT makes "half-way" certain however fast the job or busy the machine.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"workflow ended before the job could be killed (returncode {proc.returncode})")
-        if log.is_file():
-            for line in reversed(log.read_text().splitlines()):
-                if "so far" in line:
-                    done, total = (int(x) for x in line.split("embedded ")[1].split()[0].split("/"))
-                    if done >= at_least * total:
-                        return line
-                    break
+    pids: list[int] = []
+    while not pids:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"no embedding job for shard {shard} (returncode {proc.returncode})")
+        pids = embed_job_pids(proc.pid, shard)
         time.sleep(0.005)
-    raise AssertionError(f"no progress line in {log} within {timeout} s")
+    pid = pids[0]
+    os.kill(pid, signal.SIGSTOP)
+    log = embed_log(work, shard)
+    while progress(log) < at_least:
+        if time.monotonic() > deadline or not Path(f"/proc/{pid}").exists():
+            raise AssertionError(f"the job ended before {at_least:.0%} progress: {log.read_text()[-2000:]}")
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.003)
+        os.kill(pid, signal.SIGSTOP)
+    return pid
 
 
 def embed_job_pids(session: int, shard: int) -> list[int]:
@@ -139,17 +157,15 @@ def assert_nothing_half_written(work: Path) -> None:
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory) -> tuple[Path, str, str, subprocess.CompletedProcess]:
     """A run whose embedding job for shard 0 is SIGKILLed (as a cluster would) once
-    it has embedded 30 % of its images, then re-run plainly.
+    it has embedded at least 30 % of its images (and before it ends), then re-run plainly.
 
     Returns (workdir, the progress line at the kill, the killed job's log, the re-run).
     """
     work = tmp_path_factory.mktemp("interrupted") / "w"
     proc = snakemake(work, popen=True)
-    line = wait_for_progress(proc, embed_log(work, 0), at_least=0.3)
-    pids = embed_job_pids(proc.pid, 0)
-    assert pids, "embedding job process not found"
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+    pid = stop_half_way(proc, work, 0, at_least=0.3)
+    line = embed_log(work, 0).read_text().splitlines()[-1]
+    os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=600)
     assert proc.returncode != 0, "Snakemake did not notice the killed job"
     killed_log = embed_log(work, 0).read_text()
@@ -174,7 +190,7 @@ def test_kill_whole_run_then_unlock_and_rerun_equals_uninterrupted(reference, tm
     ref, _ = reference
     work = tmp_path / "w"
     proc = snakemake(work, popen=True)
-    wait_for_progress(proc, embed_log(work, 0), at_least=0.4)
+    stop_half_way(proc, work, 0, at_least=0.4)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     time.sleep(0.5)
