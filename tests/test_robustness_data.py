@@ -350,6 +350,7 @@ def test_rotated_face_found_only_when_exif_is_honoured(bad_run):
     assert raw.shape[0] < raw.shape[1]
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_memory_bounded_on_huge_image(bad_run, tmp_path):
     """Peak RSS of the largest process of the whole run, and of decoding the photo alone."""
     _, data, _, peak_mib, who = bad_run
