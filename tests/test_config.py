@@ -4,9 +4,8 @@ import re
 from pathlib import Path
 
 import yaml
-from snakemake.utils import validate
-
 from conftest import ROOT
+from snakemake.utils import validate
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DOC = (ROOT / "config" / "README.md").read_text()

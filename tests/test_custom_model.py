@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, run_workflow
 
 RULE = '''

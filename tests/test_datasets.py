@@ -5,8 +5,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import pytest
 
-from faceage.datasets import assign_shards, build_manifest
-from faceage.datasets import agedb, fgnet, folders, utkface
+from faceage.datasets import agedb, assign_shards, build_manifest, fgnet, folders, utkface
 from faceage.datasets.base import NameProblem
 
 

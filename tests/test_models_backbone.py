@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import FGNET, need_shared
+
 from faceage.contracts import read_embeddings, write_manifest
 from faceage.datasets import build_manifest
 from faceage.embed import embed_shard, prepare

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
-
 from conftest import ROOT, SNAKEMAKE, run_workflow
+from sklearn.metrics import roc_auc_score
 
 
 def test_lint_clean():
