@@ -300,7 +300,7 @@ def test_heavy_jobs_went_through_slurm(demo_runs, slurm):
     assert len(by_rule.get("embed", [])) == cfg["shards"] * len(cfg["models"]), by_rule
     # The light rules ran in Snakemake itself, never as SLURM jobs.
     local_rules = set(re.findall(r"^localrule (\w+):", log, re.M))
-    assert {"clean", "pairs", "scores"} <= local_rules
+    assert {"clean", "pairs", "scores", "verification_plots", "demo_dataset"} <= local_rules
     assert not local_rules & set(by_rule), (local_rules, by_rule)
 
     ids = sorted(submitted)

@@ -19,9 +19,10 @@ from faceage.contracts import atomic_path  # noqa: E402
 PALETTE = {"genuine": "#1b9e77", "impostor": "#d95f02"}
 
 
-def _save(fig, path) -> None:
+def save_png(fig, path, dpi: int = 110) -> None:
+    """Write ``fig`` as a PNG atomically (no software stamp, so reruns give the same bytes) and close it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
 
 
@@ -44,7 +45,7 @@ def similarity_by_gap(by_gap: pd.DataFrame, path, min_pairs: int = 5) -> None:
     axes[0][0].set_ylabel("cosine similarity (mean, band = 1 sd)")
     axes[0][0].legend(title="pairs")
     fig.suptitle(f"Similarity against age gap (gaps with at least {min_pairs} pairs)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def similarity_distributions(scores: dict[str, pd.DataFrame], path) -> None:
@@ -58,7 +59,7 @@ def similarity_distributions(scores: dict[str, pd.DataFrame], path) -> None:
                      element="step", bins=60, ax=ax)  # fmt: skip
         ax.set_title(model)
         ax.set_xlabel("cosine similarity")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def projection_grid(proj: pd.DataFrame, model: str, ranges: list[str], path) -> None:
@@ -99,4 +100,4 @@ def projection_grid(proj: pd.DataFrame, model: str, ranges: list[str], path) -> 
             ax.set_yticks([])
         fig.colorbar(sc, ax=axes[nrows - 1].tolist(), shrink=0.8, label="age (years)")
     fig.suptitle(f"{model}: embeddings coloured by age range")
-    _save(fig, path)
+    save_png(fig, path)

@@ -93,15 +93,24 @@ def model_env(model):
     return get_adapter(model).env
 
 
+def env_file(env):
+    """envs/<env>.yaml, absolute (rules in workflow/rules/ resolve relative paths there)."""
+    return str(ROOT / "envs" / f"{env}.yaml")
+
+
+def env_python(env):
+    """The interpreter of an environment: its conda env's, its venv's (python_envs), or ours."""
+    if using_conda():
+        return "python"
+    return config["python_envs"].get(env, sys.executable)
+
+
 def model_conda_env(wildcards):
-    return str(ROOT / "envs" / f"{model_env(wildcards.model)}.yaml")
+    return env_file(model_env(wildcards.model))
 
 
 def model_python(wildcards):
-    """The interpreter that runs a model: its conda env's, its venv's, or ours."""
-    if using_conda():
-        return "python"
-    return config["python_envs"].get(model_env(wildcards.model), sys.executable)
+    return env_python(model_env(wildcards.model))
 
 
 def model_settings(model):
@@ -170,17 +179,11 @@ _check_attributes_config()
 
 
 def estimator_conda_env(wildcards):
-    env = get_estimator(wildcards.estimator).env
-    return str(ROOT / "envs" / f"{env}.yaml")
+    return env_file(get_estimator(wildcards.estimator).env)
 
 
 def estimator_python(wildcards):
-    """The interpreter that runs an estimator: its conda env's, its venv's, or ours."""
-    if using_conda():
-        return "python"
-    return config["python_envs"].get(
-        get_estimator(wildcards.estimator).env, sys.executable
-    )
+    return env_python(get_estimator(wildcards.estimator).env)
 
 
 def estimator_settings_json(wildcards):
@@ -203,8 +206,18 @@ wildcard_constraints:
     model=r"[A-Za-z0-9_]+",
 
 
+# Rules that run in the Snakemake process itself, never as cluster jobs: seconds of
+# work, or downloads (compute nodes may have no internet; login nodes do).
 localrules:
     all,
+    demo_dataset,
+    download_fgnet,
+    download_weights,
+    download_model_weights,
+    timing_table,
+    verification_comparison,
+    verification_plots,
+    attributes_plots,
     manifest,
     clean,
     pairs,

@@ -29,15 +29,10 @@ import seaborn as sns  # noqa: E402
 
 from faceage.analysis.ageing import population_line  # noqa: E402
 from faceage.analysis.comparison import read_result  # noqa: E402
-from faceage.contracts import SCORE_COLUMNS, atomic_path, read_table  # noqa: E402
+from faceage.contracts import SCORE_COLUMNS, read_table  # noqa: E402
+from faceage.plots import save_png  # noqa: E402
 
 DPI = 120
-
-
-def _save(fig, out: str | os.PathLike) -> None:
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
-    plt.close(fig)
 
 
 def _gap_order(metrics: pd.DataFrame) -> list[str]:
@@ -85,7 +80,7 @@ def plot_roc_by_gap(
     ax.set_title(title or "ROC by age gap")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
-    _save(fig, out)
+    save_png(fig, out, dpi=DPI)
 
 
 def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike, far: str | None = None,
@@ -142,7 +137,7 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, out)
+    save_png(fig, out, dpi=DPI)
 
 
 def _triangle(metrics: pd.DataFrame, col: str, order: Sequence[str]) -> pd.DataFrame:
@@ -170,7 +165,7 @@ def plot_range_heatmaps(metrics: pd.DataFrame, out: str | os.PathLike, title: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, out)
+    save_png(fig, out, dpi=DPI)
 
 
 def plot_ageing(scores: pd.DataFrame, ageing: pd.Series | dict, out: str | os.PathLike, title: str = "",
@@ -205,7 +200,7 @@ def plot_ageing(scores: pd.DataFrame, ageing: pd.Series | dict, out: str | os.Pa
     ax.set_title(title or "ageing model")
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, alpha=0.3)
-    _save(fig, out)
+    save_png(fig, out, dpi=DPI)
 
 
 # --- file-level entry points for the workflow scripts --------------------------------------

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from faceage.attributes.base import Attributes, Estimator, EstimatorAdapter, gender_code
-from faceage.models.base import Face, MissingPackageError, WeightFile, largest, package_versions
+from faceage.models.base import MissingPackageError, WeightFile, largest, package_versions
 from faceage.models.deepface_model import (
     DETECTOR_FILES,
-    is_stand_in,
+    detected_faces,
     set_environment,
     weights_folder,
 )
@@ -94,23 +94,8 @@ class DeepfaceAttributes(Estimator):
         per_image = out if len(bgr) > 1 else [out]
         results = []
         for im, objs in zip(images, per_image, strict=True):
-            h, w = im.shape[:2]
             objs = [o | {"facial_area": o.get("region", {})} for o in objs]
-            real = [
-                o for o in objs if not (s["detector_backend"] != "skip" and is_stand_in(o, w, h))
-            ]
-            boxes = []
-            for o in real:
-                a = o["facial_area"]
-                boxes.append(
-                    Face(
-                        a["x"],
-                        a["y"],
-                        a["x"] + a["w"],
-                        a["y"] + a["h"],
-                        float(o.get("face_confidence") or 0),
-                    )
-                )
+            real, boxes = detected_faces(objs, im, s["detector_backend"])
             best = largest(boxes)
             if best is None:
                 results.append(Attributes(status="no_face", n_faces=0))

@@ -15,15 +15,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from faceage.contracts import atomic_path  # noqa: E402
+from faceage.plots import save_png  # noqa: E402
 
 GENDER_COLOURS = {"F": "#d95f02", "M": "#1b9e77"}
-
-
-def _save(fig, path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
 
 
 def _ages(pred: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +78,7 @@ def joint_plot(pred: pd.DataFrame, path, title: str = "", age_range=None) -> Non
     top.tick_params(labelbottom=False)
     right.tick_params(labelleft=False)
     top.set_title(title)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def age_distributions(pred: pd.DataFrame, path, title: str = "") -> None:
@@ -102,7 +96,7 @@ def age_distributions(pred: pd.DataFrame, path, title: str = "") -> None:
         ax.set_ylabel("faces")
         ax.legend()
     ax.set_title(title)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def speed_vs_mae(summaries: pd.DataFrame, path, title: str = "") -> None:
@@ -135,7 +129,7 @@ def speed_vs_mae(summaries: pd.DataFrame, path, title: str = "") -> None:
         ax.set_ylabel("age MAE (years)")
         ax.set_ylim(0, float(s["mae"].max()) * 1.2)
     ax.set_title(title or "inference speed against age error")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def run_plots(

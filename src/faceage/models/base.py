@@ -152,6 +152,19 @@ def package_versions(*names: str) -> dict[str, str | None]:
     return out
 
 
+def fill_vectors(results: list[FaceResult], slots: list[int], vectors) -> None:
+    """Put row k of ``vectors`` (one per face chip, in order) into ``results[slots[k]]``.
+
+    Models crop every usable face of a batch first and run the recogniser once on
+    all the crops; this hands each vector back to the image it came from.
+    """
+    if not slots:
+        return
+    rows = np.asarray(vectors, dtype=np.float32).reshape(len(slots), -1)
+    for i, v in zip(slots, rows, strict=True):
+        results[i].vector = v
+
+
 def largest(faces: list[Face]) -> Face | None:
     """The face with the largest box (ties: the first)."""
     best = None

@@ -170,6 +170,21 @@ def is_stand_in(obj: dict, width: int, height: int) -> bool:
     )
 
 
+def detected_faces(objs: list[dict], image: np.ndarray, detector_backend: str) -> tuple[list[dict], list[Face]]:
+    """deepface's per-face results for one image, less its no-face stand-in, and their boxes.
+
+    Each result's ``facial_area`` (x, y, w, h) becomes a :class:`Face`, in the same order
+    as the returned results.
+    """
+    h, w = image.shape[:2]
+    real = [o for o in objs if not (detector_backend != "skip" and is_stand_in(o, w, h))]
+    faces = []
+    for o in real:
+        a = o["facial_area"]
+        faces.append(Face(a["x"], a["y"], a["x"] + a["w"], a["y"] + a["h"], float(o.get("face_confidence") or 0)))
+    return real, faces
+
+
 class DeepfaceEmbedder(Embedder):
     def __init__(self, settings: dict, weights_dir: Path):
         self.settings = resolved(settings)
@@ -201,22 +216,7 @@ class DeepfaceEmbedder(Embedder):
         per_image = out if len(bgr) > 1 else [out]
         results = []
         for im, objs in zip(images, per_image, strict=True):
-            h, w = im.shape[:2]
-            real = [
-                o for o in objs if not (s["detector_backend"] != "skip" and is_stand_in(o, w, h))
-            ]
-            found = []
-            for o in real:
-                a = o["facial_area"]
-                found.append(
-                    Face(
-                        a["x"],
-                        a["y"],
-                        a["x"] + a["w"],
-                        a["y"] + a["h"],
-                        float(o.get("face_confidence") or 0),
-                    )
-                )
+            real, found = detected_faces(objs, im, s["detector_backend"])
             face, status = self.policy.choose(found)
             res = FaceResult(None, status, len(found), face)
             if face is not None:

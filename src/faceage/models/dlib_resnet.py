@@ -22,6 +22,7 @@ from faceage.models.base import (
     ModelAdapter,
     MultiFacePolicy,
     WeightFile,
+    fill_vectors,
     package_versions,
 )
 
@@ -105,9 +106,7 @@ class DlibEmbedder(Embedder):
                 chips.append(self.chip(image, face))
                 slots.append(i)
         if chips:
-            vecs = np.asarray(self.rec.compute_face_descriptor(chips, self.jitter), dtype=np.float32)
-            for i, v in zip(slots, vecs.reshape(len(chips), self.dim), strict=True):
-                results[i].vector = v
+            fill_vectors(results, slots, self.rec.compute_face_descriptor(chips, self.jitter))
         return results
 
 

@@ -43,6 +43,7 @@ from faceage.models.base import (
     ModelAdapter,
     MultiFacePolicy,
     WeightFile,
+    fill_vectors,
     package_versions,
 )
 
@@ -180,9 +181,7 @@ class InsightfaceEmbedder(Embedder):
             crops.append(self._align.norm_crop(bgr, landmark=landmarks, image_size=self.crop_size))
             slots.append(i)
         if crops:
-            feats = np.asarray(self.rec.get_feat(crops), dtype=np.float32).reshape(len(crops), -1)
-            for i, v in zip(slots, feats, strict=True):
-                results[i].vector = v
+            fill_vectors(results, slots, self.rec.get_feat(crops))
         return results
 
 
