@@ -58,6 +58,12 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - t0
 
 
+def _run(cmd: list[str]) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode:
+        sys.exit(f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fgnet", default=str(ROOT.parent / "shared" / "datasets" / "fgnet"))
@@ -80,7 +86,13 @@ def main() -> int:
     # (a) bare dlib
     t_a, _ = bare_dlib(paths)
     rate_a = len(paths) / t_a
-    rows.append(("(a) bare dlib (HOG + chip + descriptor), 1 process", f"{rate_a:.2f} images/s", f"{len(paths)} images in {t_a:.1f} s"))
+    rows.append(
+        (
+            "(a) bare dlib (HOG + chip + descriptor), 1 process",
+            f"{rate_a:.2f} images/s",
+            f"{len(paths)} images in {t_a:.1f} s",
+        )
+    )
 
     # (b) embedding stage on the same images, detecting itself
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,30 +105,54 @@ def main() -> int:
     rows.append(("(b) embedding stage (same work, batched), 1 process", f"{rate_b:.2f} images/s",
                  f"{100 * rate_b / rate_a:.0f} % of (a)"))  # fmt: skip
 
-    # (c) whole workflow, cold and no-op
+    # (c) whole workflow, cold and no-op: the study (dataset -> plots, verification included) and
+    # the preset as shipped (config/fgnet.yaml also runs the age/gender branch)
     if not args.skip_workflow:
-        with tempfile.TemporaryDirectory() as work:
-            cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", work, "-c2", "-q",
-                   "--configfile", str(ROOT / "config" / "fgnet.yaml"), "--config", f"dataset_path={args.fgnet}"]  # fmt: skip
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            t_cold = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            t_noop = time.perf_counter() - t0
-            bench = pd.concat([pd.read_csv(f, sep="\t").assign(job=f.parent.name + "/" + f.stem)
-                               for f in Path(work, "benchmarks").rglob("*.tsv")])  # fmt: skip
+        base = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-c2", "-q",
+                "--configfile", str(ROOT / "config" / "fgnet.yaml"), "--config", f"dataset_path={args.fgnet}"]  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "snakemake", "--version"], check=True, capture_output=True
+        )
+        t_start = time.perf_counter() - t0
+        for label, extra in (("study, attributes off", ["attributes={enabled: false}"]),
+                             ("config/fgnet.yaml as shipped, with age/gender", [])):  # fmt: skip
+            with tempfile.TemporaryDirectory() as work:
+                cmd = base[:5] + ["-d", work] + base[5:] + extra
+                t0 = time.perf_counter()
+                _run(cmd)
+                t_cold = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                _run(cmd)
+                t_noop = time.perf_counter() - t0
+                bench = pd.concat([pd.read_csv(f, sep="\t").assign(job=f.parent.name + "/" + f.stem)
+                                   for f in Path(work, "benchmarks").rglob("*.tsv")])  # fmt: skip
             n_images = len(man)
             det = bench[bench["job"].str.startswith("detect_faces")]["s"].sum()
             emb = bench[bench["job"].str.startswith("embed")]["s"].sum()
-            rows.append(("(c) whole workflow, -c2, cold (1002 images)", f"{t_cold:.0f} s",
-                         f"detect_faces {det:.0f} s + embed {emb:.0f} s of job time ({n_images / (det + emb):.2f} images/s per core)"))  # fmt: skip
-            rows.append(("(c) no-op re-run", f"{t_noop:.1f} s", "nothing to be done"))
-            rows.append(("(f) peak memory of any job", f"{bench['max_rss'].max():.0f} MB", "max_rss in benchmarks/"))
+            rows.append((f"(c) whole workflow, -c2, cold, {label}", f"{t_cold:.0f} s",
+                         f"{n_images} images; job time {bench['s'].sum():.0f} s in benchmarked jobs: detect_faces {det:.0f} s, "
+                         f"embed {emb:.0f} s ({n_images / (det + emb):.2f} images/s per core)"))  # fmt: skip
+            rows.append((f"(c) no-op re-run, {label}", f"{t_noop:.1f} s", "nothing to be done"))
+            rows.append(
+                (
+                    f"(f) peak memory of any job, {label}",
+                    f"{bench['max_rss'].max():.0f} MB",
+                    "max_rss in benchmarks/",
+                )
+            )
+        rows.append(("(c) Snakemake start-up alone (`snakemake --version`)", f"{t_start:.1f} s",
+                     "part of every run; see docs/performance.md on SLURM tools without a controller"))  # fmt: skip
     # (d) the original approach: re-embed both images of every genuine pair
-    pairs = genuine_pairs(man).iloc[:: max(1, len(genuine_pairs(man)) // args.pairs)].iloc[: args.pairs]
+    pairs = (
+        genuine_pairs(man).iloc[:: max(1, len(genuine_pairs(man)) // args.pairs)].iloc[: args.pairs]
+    )
     by_id = man.set_index("image_id")["path"]
-    pair_paths = [p for a, b in zip(pairs["image_a"], pairs["image_b"], strict=True) for p in (Path(by_id[a]), Path(by_id[b]))]
+    pair_paths = [
+        p
+        for a, b in zip(pairs["image_a"], pairs["image_b"], strict=True)
+        for p in (Path(by_id[a]), Path(by_id[b]))
+    ]
     t_d, _ = bare_dlib(pair_paths)
     rate_d = len(pairs) / t_d
     n_gen = len(genuine_pairs(man))
@@ -139,8 +175,20 @@ def main() -> int:
     pairs_df = pd.DataFrame({"image_a": ids[ia[:1_000_000]], "image_b": ids[ib[:1_000_000]]})
     with threadpool_limits(1):
         t_e2 = min(_timed(score_pairs, pairs_df, ids, unit) for _ in range(3))
-    rows.append(("(e) scoring, vectorised kernel, 1 core", f"{n / t_e / 1e6:.1f} M pairs/s", f"{n:,} pairs of 128-d vectors"))
-    rows.append(("(e) scoring incl. id lookup (score_pairs)", f"{1e6 / t_e2 / 1e6:.1f} M pairs/s", "1,000,000 pairs"))
+    rows.append(
+        (
+            "(e) scoring, vectorised kernel, 1 core",
+            f"{n / t_e / 1e6:.1f} M pairs/s",
+            f"{n:,} pairs of 128-d vectors",
+        )
+    )
+    rows.append(
+        (
+            "(e) scoring incl. id lookup (score_pairs)",
+            f"{1e6 / t_e2 / 1e6:.1f} M pairs/s",
+            "1,000,000 pairs",
+        )
+    )
 
     print(f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
     print("| measure | result | detail |\n|---|---|---|")

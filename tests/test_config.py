@@ -50,3 +50,43 @@ def test_defaults_fill_empty_config_and_presets_validate():
     assert cfg["comparisons"]["age_bins"] == [10, 20, 30, 40, 50, 60, 70]
     for preset in Path(ROOT / "config").glob("*.yaml"):
         validate(yaml.safe_load(preset.read_text()), schema=str(SCHEMA))
+
+
+def test_numbers_and_booleans_typed_in_config_dicts_are_read_as_the_schema_wants():
+    """`--config clean='{min_images_per_person: 1}'` hands Snakemake's BaseLoader strings to us."""
+    from snakemake.cli import parse_config
+
+    from faceage.configcheck import coerce_cli_scalars
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    args = [
+        "dataset=2024",
+        "clean={min_images_per_person: 1, detector: hog}",
+        "attributes={enabled: false, flags: {age_mae: '6.8'}}",
+        "comparisons={impostors: none, age_bins: [5, 15]}",
+        "model_settings={insightface: {det_size: 320, pad: 0.5}}",
+    ]
+    raw = parse_config(args)
+    assert raw["clean"]["min_images_per_person"] == "1"  # what Snakemake gives us
+    cfg = coerce_cli_scalars(raw, schema)
+    assert cfg["dataset"] == "2024"  # a string-only key stays a string
+    assert cfg["clean"] == {"min_images_per_person": 1, "detector": "hog"}
+    assert cfg["attributes"]["enabled"] is False
+    assert cfg["attributes"]["flags"]["age_mae"] == 6.8  # number | "dataset" | null
+    assert cfg["comparisons"] == {"impostors": "none", "age_bins": [5, 15]}
+    assert cfg["model_settings"]["insightface"]["det_size"] == 320
+    validate(cfg, schema=str(SCHEMA))
+    # Only when the schema would accept the result: a wrong value is left for the schema to report.
+    bad = coerce_cli_scalars(parse_config(["shards=x", "clean={min_images_per_person: many}"]), schema)
+    assert bad["clean"]["min_images_per_person"] == "many"
+
+
+def test_readme_utkface_command_validates(tmp_path):
+    """The README's UTKFace line passes --config dicts; it must get past validation (dry run)."""
+    from conftest import run_workflow
+
+    data = tmp_path / "UTKFace"
+    data.mkdir()
+    run_workflow(tmp_path / "w", "-n", "-q", "--config", "dataset=utk", "dataset_format=utkface",
+                 f"dataset_path={data}", "clean={min_images_per_person: 1}",
+                 "comparisons={impostors: none}", timeout=300)  # fmt: skip

@@ -18,13 +18,16 @@ sys.path.insert(0, _SRC)
 from faceage.models import MODELS, get_adapter  # noqa: E402
 import yaml  # noqa: E402
 
-from faceage.configcheck import unknown_keys  # noqa: E402
+from faceage.configcheck import coerce_cli_scalars, unknown_keys  # noqa: E402
 from faceage.runtime import export_src_path  # noqa: E402
 
-# Unknown keys first, named with what is allowed (the schema's own message
-# prints the whole schema), then the schema (types, ranges; fills defaults).
+# Numbers and booleans typed inside --config dicts arrive as strings: read them
+# as the schema wants. Then unknown keys, named with what is allowed (the schema's
+# own message prints the whole schema), then the schema (types, ranges; defaults).
 _SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
-_unknown = unknown_keys(config, yaml.safe_load(_SCHEMA.read_text()))
+_SCHEMA_DICT = yaml.safe_load(_SCHEMA.read_text())
+config.update(coerce_cli_scalars(config, _SCHEMA_DICT))
+_unknown = unknown_keys(config, _SCHEMA_DICT)
 if _unknown:
     raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_unknown))
 validate(config, schema="../schemas/config.schema.yaml")
