@@ -58,10 +58,66 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - t0
 
 
+def stages(fgnet: str, every: int = 5) -> int:
+    """Per-image cost of each dlib step on every ``every``-th FG-NET image, one process."""
+    import dlib
+
+    from faceage.datasets import build_manifest
+    from faceage.images import load_rgb
+    from faceage.models.dlib_resnet import model_files
+
+    man, _ = build_manifest("fgnet", fgnet, 1)
+    paths = list(man["path"])[::every]
+    files = model_files()
+    det = dlib.get_frontal_face_detector()
+    sp = dlib.shape_predictor(str(files["landmarks"]))
+    rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
+    rows = []
+    t0 = time.perf_counter()
+    images = [load_rgb(p, 1600) for p in paths]
+    rows.append(("decode (load_rgb)", (time.perf_counter() - t0) / len(paths), ""))
+    found = {}
+    for up in (0, 1):
+        t0 = time.perf_counter()
+        found[up] = [det(im, up) for im in images]
+        dt = (time.perf_counter() - t0) / len(paths)
+        none = sum(len(f) == 0 for f in found[up])
+        several = sum(len(f) > 1 for f in found[up])
+        rows.append(
+            (
+                f"HOG detection, upsample {up}",
+                dt,
+                f"no face in {none} of {len(paths)}, several in {several}",
+            )
+        )
+    t0 = time.perf_counter()
+    chips = [
+        dlib.get_face_chip(im, sp(im, f[0]), size=150, padding=0.25)
+        for im, f in zip(images, found[1], strict=True)
+        if f
+    ]
+    rows.append(
+        ("landmarks + chip", (time.perf_counter() - t0) / len(chips), f"{len(chips)} faces")
+    )
+    t0 = time.perf_counter()
+    for i in range(0, len(chips), 32):
+        rec.compute_face_descriptor(chips[i : i + 32], 0)
+    rows.append(("ResNet descriptor, batches of 32", (time.perf_counter() - t0) / len(chips), ""))
+    print(
+        f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; every {every}th FG-NET image"
+    )
+    print("| step | ms / image | note |\n|---|---|---|")
+    for name, sec, note in rows:
+        print(f"| {name} | {sec * 1000:.1f} | {note} |")
+    return 0
+
+
 def _run(cmd: list[str]) -> None:
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
-        sys.exit(f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
+        sys.exit(
+            f"failed ({res.returncode}): {' '.join(cmd)}\n{res.stdout[-3000:]}{res.stderr[-3000:]}"
+        )
 
 
 def main() -> int:
@@ -70,7 +126,11 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=300, help="images for (a) and (b)")
     ap.add_argument("--pairs", type=int, default=150, help="genuine pairs for (d)")
     ap.add_argument("--skip-workflow", action="store_true")
+    ap.add_argument("--stages", action="store_true",
+                    help="only: milliseconds per image of each step of dlib, and faces missed with/without upsampling")  # fmt: skip
     args = ap.parse_args()
+    if args.stages:
+        return stages(args.fgnet)
 
     from faceage.contracts import write_manifest
     from faceage.datasets import build_manifest
