@@ -35,6 +35,20 @@ def test_unpack_kinds(tmp_path):
     assert out.read_bytes() == b"weights"
 
 
+def test_interrupted_unpack_leaves_no_weight_file_under_its_name(tmp_path):
+    """A weight file counts as present once it exists: a half-written one must never get its name."""
+    (tmp_path / "w.bz2").write_bytes(
+        bz2.compress(b"weights")[:-8]
+    )  # truncated stream: fails mid-way
+    dest = tmp_path / "b"
+    with pytest.raises(EOFError):
+        unpack(Download("x", dest, "bz2", ("w.dat",)), tmp_path / "w.bz2")
+    assert list(dest.iterdir()) == []  # neither w.dat nor a leftover temporary file
+    (tmp_path / "w.bz2").write_bytes(bz2.compress(b"weights"))
+    (out,) = unpack(Download("x", dest, "bz2", ("w.dat",)), tmp_path / "w.bz2")
+    assert out.read_bytes() == b"weights" and [p.name for p in dest.iterdir()] == ["w.dat"]
+
+
 def test_download_insightface_pack_then_check(tmp_path, monkeypatch):
     zpath = tmp_path / "buffalo_l.zip"
     with zipfile.ZipFile(zpath, "w") as zf:  # the published zip holds the .onnx files at its top

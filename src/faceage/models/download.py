@@ -29,6 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from faceage.contracts import atomic_path
 from faceage.models import get_adapter
 
 
@@ -73,35 +74,39 @@ def wanted(name: str, keep: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(name, k) for k in keep)
 
 
+def _store(src, target: Path) -> Path:
+    """Copy the open binary stream ``src`` to ``target`` atomically.
+
+    A weight file counts as present once it exists, so a download killed half-way must never
+    leave a partial file under the real name.
+    """
+    with atomic_path(target) as tmp, open(tmp, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
+
 def unpack(d: Download, archive: Path) -> list[Path]:
     """Put the wanted files of a fetched ``archive`` into ``d.dest``; return their paths."""
     d.dest.mkdir(parents=True, exist_ok=True)
     out = []
-    if d.kind == "file":
-        target = d.dest / d.keep[0]
-        shutil.move(str(archive), target)
-        return [target]
-    if d.kind == "bz2":
-        target = d.dest / d.keep[0]
-        with bz2.open(archive) as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        return [target]
+    if d.kind in ("file", "bz2"):
+        opener = open if d.kind == "file" else bz2.open
+        with opener(archive, "rb") as src:
+            return [_store(src, d.dest / d.keep[0])]
     if d.kind == "zip":
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
                 name = PurePosixPath(info.filename).name
                 if not info.is_dir() and wanted(name, d.keep):
-                    with zf.open(info) as src, open(d.dest / name, "wb") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
-                    out.append(d.dest / name)
+                    with zf.open(info) as src:
+                        out.append(_store(src, d.dest / name))
     elif d.kind == "tar":
         with tarfile.open(archive) as tf:
             for member in tf.getmembers():
                 name = PurePosixPath(member.name).name
                 if member.isfile() and wanted(name, d.keep):
-                    with tf.extractfile(member) as src, open(d.dest / name, "wb") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
-                    out.append(d.dest / name)
+                    with tf.extractfile(member) as src:
+                        out.append(_store(src, d.dest / name))
     else:
         raise ValueError(f"unknown download kind {d.kind!r}")
     missing = {k for k in d.keep if not any(c in k for c in "*?[")} - {p.name for p in out}
@@ -136,8 +141,8 @@ def download_model(
     adapter.check_weights(settings, Path(weights_dir))
     info = {"model": model, "settings": settings, "files": done}
     if record:
-        Path(record).parent.mkdir(parents=True, exist_ok=True)
-        Path(record).write_text(json.dumps(info, indent=2) + "\n")
+        with atomic_path(record) as tmp:
+            tmp.write_text(json.dumps(info, indent=2) + "\n")
     return info
 
 
