@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def bare_dlib(paths: list[Path]) -> tuple[float, list]:
+def _dlib_models():
+    """dlib's HOG detector, 5-point landmark model and ResNet recogniser, loaded directly."""
     import dlib
 
     from faceage.models.dlib_resnet import model_files
@@ -39,6 +40,13 @@ def bare_dlib(paths: list[Path]) -> tuple[float, list]:
     det = dlib.get_frontal_face_detector()
     sp = dlib.shape_predictor(str(files["landmarks"]))
     rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
+    return det, sp, rec
+
+
+def bare_dlib(paths: list[Path]) -> tuple[float, list]:
+    import dlib
+
+    det, sp, rec = _dlib_models()
     t0 = time.perf_counter()
     out = []
     for p in paths:
@@ -64,14 +72,10 @@ def stages(fgnet: str, every: int = 5) -> int:
 
     from faceage.datasets import build_manifest
     from faceage.images import load_rgb
-    from faceage.models.dlib_resnet import model_files
 
     man, _ = build_manifest("fgnet", fgnet, 1)
     paths = list(man["path"])[::every]
-    files = model_files()
-    det = dlib.get_frontal_face_detector()
-    sp = dlib.shape_predictor(str(files["landmarks"]))
-    rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
+    det, sp, rec = _dlib_models()
     rows = []
     t0 = time.perf_counter()
     images = [load_rgb(p, 1600) for p in paths]
@@ -204,9 +208,9 @@ def main() -> int:
         rows.append(("(c) Snakemake start-up alone (`snakemake --version`)", f"{t_start:.1f} s",
                      "part of every run; see docs/performance.md on SLURM tools without a controller"))  # fmt: skip
     # (d) the original approach: re-embed both images of every genuine pair
-    pairs = (
-        genuine_pairs(man).iloc[:: max(1, len(genuine_pairs(man)) // args.pairs)].iloc[: args.pairs]
-    )
+    all_genuine = genuine_pairs(man)
+    n_gen = len(all_genuine)
+    pairs = all_genuine.iloc[:: max(1, n_gen // args.pairs)].iloc[: args.pairs]
     by_id = man.set_index("image_id")["path"]
     pair_paths = [
         p
@@ -215,7 +219,6 @@ def main() -> int:
     ]
     t_d, _ = bare_dlib(pair_paths)
     rate_d = len(pairs) / t_d
-    n_gen = len(genuine_pairs(man))
     t_orig = n_gen / rate_d
     t_ours = len(man) / rate_b
     rows.append(("(d) original approach (embed both images per pair)", f"{rate_d:.2f} pairs/s",
