@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from scipy.io import savemat
 
-from faceage.analysis import protocols as pr
 from faceage.analysis.verification import insightface_accuracy
+from faceage.protocols import formats as pr
+from faceage.protocols.matching import ImageIndex, labels_from_name, protocol_images
 
 
 def agedb_names(k, n):
@@ -138,7 +139,7 @@ def test_image_index_matches_names():
         "x/dup.jpg",
         "y/dup.jpg",
     ]
-    idx = pr.ImageIndex(ids)
+    idx = ImageIndex(ids)
     assert idx.find("Abel_Pacheco/Abel_Pacheco_0001.jpg") == ids[0]
     assert idx.find("Abel_Pacheco_0001.jpg") == ids[0]  # CALFW-style bare file name
     assert idx.find("0_MariaCallas_35_f") == ids[1]  # AgeDB: no .jpg
@@ -147,21 +148,21 @@ def test_image_index_matches_names():
     assert idx.find("nobody.jpg") is None
 
 
-def test_restrict_manifest_keeps_only_named_images():
-    manifest = pd.DataFrame(
-        {"image_id": ["a/1.jpg", "a/2.jpg", "b/3.jpg", "c/4.jpg"], "person": list("aabc")}
-    )
-    pairs = pd.DataFrame(
-        {"image_a": ["1", "3"], "image_b": ["2", "missing"], "genuine": [1, 0], "fold": [0, 0]}
-    )
-    sub, missing = pr.restrict_manifest(manifest, pairs)
-    assert sub["image_id"].tolist() == ["a/1.jpg", "a/2.jpg", "b/3.jpg"]
-    assert missing == ["missing"]
+def _with_ids(pairs, suffix=".jpg"):
+    t = pairs.copy()
+    t["id_a"] = pd.array([n + suffix for n in t["image_a"]], dtype="string")
+    t["id_b"] = pd.array([n + suffix for n in t["image_b"]], dtype="string")
+    return t
 
 
-def test_evaluate_protocol_uses_embeddings_and_insightface(tmp_path):
-    rng = np.random.default_rng(0)
-    n_pairs, dim = 200, 16
+def _emb(ids, vectors, route=None):
+    n = len(ids)
+    return {"image_id": np.asarray(ids), "vectors": np.asarray(vectors, dtype=np.float32),
+            "route": np.asarray(route if route is not None else ["detected"] * n)}  # fmt: skip
+
+
+def _synthetic_protocol(n_pairs=200, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
     persons = rng.normal(size=(n_pairs * 2, dim))
     names_a = [f"img_{i}_a" for i in range(n_pairs)]
     names_b = [f"img_{i}_b" for i in range(n_pairs)]
@@ -170,83 +171,254 @@ def test_evaluate_protocol_uses_embeddings_and_insightface(tmp_path):
     vb = np.where(genuine[:, None] == 1, va + rng.normal(0, 0.9, (n_pairs, dim)), persons[n_pairs:])
     ids = np.array([n + ".jpg" for n in names_a + names_b])
     vectors = np.vstack([va, vb]).astype(np.float32)
-    vectors[5] = np.nan  # one image without a face
-    emb = {"image_id": ids, "vectors": vectors}
     folds = np.arange(n_pairs) * 10 // n_pairs
-    pairs = pd.DataFrame(
-        {"image_a": names_a, "image_b": names_b, "genuine": genuine, "fold": folds}
-    )
-    per_fold, summary = pr.evaluate_protocol(pairs, emb)
-    assert summary["n_pairs"] == 200 and summary["n_unscored"] == 1 and summary["n_folds"] == 10
-    # the same accuracy from cosine similarities computed here
+    pairs = pd.DataFrame({"image_a": names_a, "image_b": names_b, "genuine": genuine, "fold": folds})
+    return _with_ids(pairs), ids, vectors
+
+
+def test_evaluate_protocol_counts_unscored_pairs_as_errors():
+    from faceage.protocols.evaluation import evaluate_protocol
+
+    pairs, ids, vectors = _synthetic_protocol(n_pairs=2000)
+    vectors[5] = np.nan  # one image without a vector: 1 of 200 pairs of fold 0 unscored (0.5 % <= 1 %)
+    per_fold, summary, scored = evaluate_protocol(pairs, _emb(ids, vectors))
+    assert summary["n_pairs"] == 2000 and summary["n_unscored"] == 1 and summary["n_folds"] == 10
+    assert summary["accuracy_note"] == ""
+    # the same accuracy from cosine similarities computed here, with the unscored pair an error
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    sim = np.sum(unit[:n_pairs] * unit[n_pairs:], axis=1)
+    n = len(pairs)
+    sim = np.sum(unit[:n] * unit[n:], axis=1)
     ok = np.isfinite(sim)
+    folds, genuine = pairs["fold"].to_numpy(), pairs["genuine"].to_numpy()
     ref = insightface_accuracy(sim[ok], genuine[ok], folds[ok])
-    assert summary["accuracy"] == pytest.approx(ref["acc_mean"])
-    assert summary["accuracy_std"] == pytest.approx(ref["acc_std"])
-    assert summary["accuracy_unscored_wrong"] < summary["accuracy"]
-    assert per_fold["n_scored"].sum() == 199 and per_fold.loc[0, "n_pairs"] == 20
+    per_fold_all = ref["fold_accuracy"] * np.bincount(folds[ok]) / np.bincount(folds)
+    assert summary["accuracy"] == pytest.approx(per_fold_all.mean())
+    assert summary["accuracy_std"] == pytest.approx(per_fold_all.std())
+    assert summary["accuracy"] < ref["acc_mean"]  # the error counts
+    assert per_fold["n_scored"].sum() == 1999 and per_fold.loc[0, "n_pairs"] == 200
     assert 0.6 < summary["accuracy"] <= 1.0 and 0.6 < summary["auc"] <= 1.0
+    assert scored["similarity"].isna().sum() == 1
 
 
-def test_write_protocol_evaluation(tmp_path):
-    from faceage.contracts import write_embeddings
+def test_guard_withholds_accuracy_when_a_class_is_lost():
+    """Every impostor pair unscored: no accuracy, with the reason; AUC also not estimable."""
+    from faceage.protocols.evaluation import evaluate_protocol
+
+    pairs, ids, vectors = _synthetic_protocol()
+    imp_b = pairs.loc[pairs["genuine"] == 0, "id_b"].astype(str)
+    vectors[np.isin(ids, imp_b)] = np.nan
+    _, summary, _ = evaluate_protocol(pairs, _emb(ids, vectors))
+    assert np.isnan(summary["accuracy"]) and np.isnan(summary["accuracy_std"])
+    assert "no scored impostor pair" in summary["accuracy_note"]
+    assert "100 of 200 pairs unscored" in summary["accuracy_note"]
+
+
+def test_guard_withholds_accuracy_above_one_percent_unscored():
+    from faceage.protocols.evaluation import evaluate_protocol
+
+    pairs, ids, vectors = _synthetic_protocol()
+    vectors[[3, 7, 11]] = np.nan  # 3 of 200 pairs = 1.5 %
+    _, summary, _ = evaluate_protocol(pairs, _emb(ids, vectors))
+    assert np.isnan(summary["accuracy"]) and "1.5% > 1%" in summary["accuracy_note"]
+
+
+def test_fallback_pairs_are_counted():
+    from faceage.protocols.evaluation import evaluate_protocol
+
+    pairs, ids, vectors = _synthetic_protocol()
+    route = np.array(["detected"] * len(ids), dtype=object)
+    route[[0, 1]] = "fallback"
+    _, summary, scored = evaluate_protocol(pairs, _emb(ids, vectors, route))
+    assert summary["n_fallback_pairs"] == 2
+    assert scored.loc[[0, 1], "route"].tolist() == ["fallback", "fallback"]
+
+
+def test_protocol_evaluation_step(tmp_path):
+    from faceage import steps
+    from faceage.contracts import write_embeddings, write_table
 
     labels = write_agedb_mat(tmp_path / "p.mat", n=6)
     df = pr.read_agedb_mat(tmp_path / "p.mat")
-    names = pr.protocol_images(df)
+    names = protocol_images(df)
     rng = np.random.default_rng(1)
     vec = rng.normal(size=(len(names), 8)).astype(np.float32)
     n = len(names)
     write_embeddings(tmp_path / "m.npz", [x + ".jpg" for x in names], vec, ["ok"] * n, np.full(n, 1),
                      np.zeros((n, 4)), np.ones(n))  # fmt: skip
-    s = pr.write_protocol_evaluation(tmp_path / "p.mat", "agedb_mat", tmp_path / "m.npz", tmp_path / "folds.tsv",
-                                     tmp_path / "summary.tsv", name="agedb30", model="m")  # fmt: skip
-    assert s["n_scored"] == 60 and s["protocol"] == "agedb30"
+    table = _with_ids(df)
+    table.insert(0, "pair", range(len(table)))
+    write_table(table, tmp_path / "pairs.tsv")
+    man = pd.DataFrame({"image_id": [x + ".jpg" for x in names], "alias_of": pd.NA})
+    man.loc[3, "alias_of"] = man.loc[2, "image_id"]
+    write_table(man, tmp_path / "clean.tsv")
+    s = steps.protocol_evaluation(tmp_path / "pairs.tsv", tmp_path / "m.npz", tmp_path / "clean.tsv", "agedb30",
+                                  "agedb_mat", "m", tmp_path / "summary.tsv", tmp_path / "folds.tsv",
+                                  tmp_path / "scored.tsv")  # fmt: skip
+    assert s["n_scored"] == 60 and s["protocol"] == "agedb30" and s["n_aliases"] == 1
     back = pd.read_csv(tmp_path / "summary.tsv", sep="\t")
     assert back.loc[0, "accuracy"] == pytest.approx(s["accuracy"])
     assert len(pd.read_csv(tmp_path / "folds.tsv", sep="\t")) == 10
     assert len(labels) == 10
 
 
-def _tiny_jpeg(path):
+def _tiny_jpeg(path, colour=(120, 90, 60)):
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (8, 8), (120, 90, 60)).save(path)
+    Image.new("RGB", (32, 32), colour).save(path)
 
 
-def test_protocol_dataset_csv_holds_only_named_images(tmp_path):
-    """A protocol run: the dataset CSV lists only the protocol's images, read by the csv adapter."""
-    from faceage.datasets import build_manifest
+def test_protocol_manifest_holds_exactly_the_named_images(tmp_path):
+    """AgeDB: labels from the names; images not named are not in the manifest."""
+    from faceage.protocols.dataset import protocol_manifest, protocols_from_config
 
     write_agedb_mat(tmp_path / "p.mat", n_splits=10, n=2)
-    named = pr.protocol_images(pr.read_agedb_mat(tmp_path / "p.mat"))
-    for name in named + ["9999_Extra_40_f", "9998_Extra_41_f"]:
-        _tiny_jpeg(tmp_path / "agedb" / f"{name}.jpg")
-    missing = pr.write_protocol_dataset(tmp_path / "p.mat", "agedb_mat", tmp_path / "agedb", "agedb",
-                                        tmp_path / "run.csv")  # fmt: skip
-    assert missing == []
-    manifest, rejects = build_manifest("csv", tmp_path / "run.csv")
+    named = protocol_images(pr.read_agedb_mat(tmp_path / "p.mat"))
+    for i, name in enumerate(named + ["9999_Extra_40_f", "9998_Extra_41_f"]):
+        _tiny_jpeg(tmp_path / "agedb" / f"{name}.jpg", (i, i, i))
+    prots = protocols_from_config([{"file": str(tmp_path / "p.mat"), "images": str(tmp_path / "agedb")}])
+    assert prots[0].name == "p" and prots[0].labels == "agedb"
+    manifest, rejects, tables = protocol_manifest(prots)
     assert len(manifest) == len(named) == 40 and rejects.empty
     assert not manifest["person"].str.startswith("Extra").any()
     assert manifest.loc[manifest["source"] == "0_Person0x0_20_m.jpg", "age"].iloc[0] == 20
+    assert tables["p"]["id_a"].notna().all() and tables["p"]["id_a"].iloc[0] == "agedb/0_Person0x0_20_m.jpg"
 
 
-def test_protocol_dataset_lfw_style_and_cli(tmp_path, capsys):
+def test_protocol_manifest_lfw_style_unknown_labels_and_shared_images(tmp_path):
+    """Two protocols over one folder share images; a missing name is a reject, never a drop."""
+    from faceage.protocols.dataset import protocol_manifest, protocols_from_config
+
     (tmp_path / "pairs.txt").write_text("1\t1\nAnn_V\t1\t2\nBob\t1\tCarl_X\t1\n")
-    for rel in [
-        "Ann_V/Ann_V_0001.jpg",
-        "Ann_V/Ann_V_0002.jpg",
-        "Bob/Bob_0001.jpg",
-        "Dan/Dan_0001.jpg",
-    ]:
-        _tiny_jpeg(tmp_path / "lfw" / rel)
-    rc = pr.main(["--protocol", str(tmp_path / "pairs.txt"), "--format", "lfw", "--images", str(tmp_path / "lfw"),
-                  "--images-format", "lfw", "--out", str(tmp_path / "run.csv")])  # fmt: skip
-    assert rc == 0
-    out = capsys.readouterr().out
-    assert "3 of the protocol's 4 images found" in out and "Carl_X/Carl_X_0001.jpg" in out
-    table = pd.read_csv(tmp_path / "run.csv")
-    assert sorted(table["person"]) == ["Ann_V", "Ann_V", "Bob"] and table["age"].isna().all()
+    (tmp_path / "p.csv").write_text("image_a,image_b,same\nAnn_V/Ann_V_0001.jpg,Bob/Bob_0001.jpg,0\n")
+    for i, rel in enumerate(["Ann_V/Ann_V_0001.jpg", "Ann_V/Ann_V_0002.jpg", "Bob/Bob_0001.jpg", "Dan/Dan_0001.jpg"]):
+        _tiny_jpeg(tmp_path / "lfw" / rel, (i * 20, 0, 0))
+    prots = protocols_from_config([
+        {"file": str(tmp_path / "pairs.txt"), "format": "lfw", "images": str(tmp_path / "lfw"), "name": "lfw"},
+        {"file": str(tmp_path / "p.csv"), "format": "csv", "images": str(tmp_path / "lfw")},
+    ])  # fmt: skip
+    manifest, rejects, tables = protocol_manifest(prots)
+    assert sorted(manifest["image_id"]) == ["lfw/Ann_V/Ann_V_0001.jpg", "lfw/Ann_V/Ann_V_0002.jpg", "lfw/Bob/Bob_0001.jpg"]
+    assert sorted(manifest["person"].dropna()) == ["Ann_V", "Ann_V", "Bob"] and manifest["age"].isna().all()
+    assert rejects["source"].tolist() == ["Carl_X/Carl_X_0001.jpg"]
+    assert tables["lfw"]["id_b"].isna().tolist() == [False, True]
+    assert tables["p"]["id_a"].iloc[0] == "lfw/Ann_V/Ann_V_0001.jpg"  # the same image id in both
+
+
+def test_labels_from_names():
+    assert labels_from_name("Name_Surname_0003.jpg", "lfw")["person"] == "Name_Surname"
+    assert labels_from_name("anna/y/photo1.jpg", "top_folder")["person"] == "anna"
+    assert labels_from_name("x/0_MariaCallas_35_f.jpg", "agedb") == {"person": "MariaCallas", "age": 35, "gender": "F"}
+    assert labels_from_name("garbage.jpg", "agedb") == {"person": None, "age": None, "gender": None}
+    assert labels_from_name("anna/photo1.jpg", "none")["person"] is None
+
+
+def test_protocol_names_must_be_unique():
+    from faceage.protocols.dataset import protocols_from_config
+
+    with pytest.raises(ValueError, match="used twice"):
+        protocols_from_config([{"file": "a/p.csv", "format": "csv"}, {"file": "b/p.csv", "format": "csv"}])
+
+
+def test_shards_equal_whatever_the_person_labels():
+    """4 shards over images that all carry one person label: 4 shards of equal size (+-1)."""
+    from faceage.datasets import assign_shards
+
+    man = pd.DataFrame({"image_id": [f"i{k:03d}" for k in range(103)], "person": "images"})
+    sizes = assign_shards(man, 4).value_counts().sort_index().tolist()
+    assert sizes == [26, 26, 26, 25]
+    man["alias_of"] = pd.array([pd.NA] * 103, dtype="string")
+    man.loc[100:, "alias_of"] = "i000"  # aliases are not work: they follow their original
+    sh = assign_shards(man, 4)
+    assert sh[man["alias_of"].isna()].value_counts().sort_index().tolist() == [25, 25, 25, 25]
+    assert (sh[100:] == sh[0]).all()
+
+
+def write_agedb_mat_real(path, n_splits=10, n=6):
+    """The real file's nesting: splits is a 10 x 1 cell; each cell a 1 x 1 struct whose first field is a
+    2 x n cell of 1 x 1 structs {name, age} and whose second is a 1 x n row of +1/-1 labels.
+    Public readers index it as splits[k][0][0][0] -> (pairs cell, labels)."""
+    splits = np.empty((n_splits, 1), dtype=object)
+    labels_all = []
+    for k in range(n_splits):
+        a, b = agedb_names(k, n)
+        cell = np.empty((2, n), dtype=object)
+        for i in range(n):
+            cell[0, i] = {"name": a[i], "age": 20 + i}
+            cell[1, i] = {"name": b[i], "age": 50 + i}
+        labels = np.where(np.arange(n) % 3 == 0, 1, -1)
+        labels_all.append(labels)
+        splits[k, 0] = {"pairs": cell, "flag": labels.reshape(1, n).astype(float)}
+    savemat(path, {"splits": splits})
+    return labels_all
+
+
+def test_agedb_mat_real_nesting(tmp_path):
+    from scipy.io import loadmat
+
+    labels = write_agedb_mat_real(tmp_path / "real.mat")
+    # the fixture has the nesting public readers of the real file rely on
+    fold = loadmat(tmp_path / "real.mat")["splits"][1][0][0][0]
+    assert fold[0].shape == (2, 6) and fold[1].shape == (1, 6)
+    assert str(fold[0][0, 1][0][0][0][0]) == "101_Person1x1_21_m"
+    df = pr.read_protocol(tmp_path / "real.mat", "agedb_mat")
+    assert len(df) == 60 and sorted(df["fold"].unique()) == list(range(10))
+    assert df.loc[7, "image_a"] == "101_Person1x1_21_m" and df.loc[7, "image_b"] == "151_Person1x1_51_m"
+    np.testing.assert_array_equal(df["genuine"], (np.concatenate(labels) == 1).astype(int))
+
+
+def write_bin(path, images, issame):
+    import pickle
+
+    with open(path, "wb") as fh:
+        pickle.dump((images, issame), fh, protocol=2)
+
+
+def test_insightface_bin_reader(tmp_path):
+    import io
+
+    from PIL import Image
+
+    jpgs = []
+    for i in range(40):
+        buf = io.BytesIO()
+        Image.new("RGB", (112, 112), (i * 5, 0, 0)).save(buf, format="JPEG")
+        jpgs.append(buf.getvalue())
+    write_bin(tmp_path / "x.bin", jpgs, [i % 2 == 0 for i in range(20)])
+    df = pr.read_protocol(tmp_path / "x.bin", "insightface_bin")
+    assert len(df) == 20 and df.loc[3, "image_a"] == "00006" and df.loc[3, "image_b"] == "00007"
+    assert df["genuine"].tolist()[:3] == [1, 0, 1] and df["fold"].tolist() == list(np.repeat(range(10), 2))
+    # numpy arrays of bytes and bool (as some .bin writers store them) are accepted too
+    write_bin(tmp_path / "y.bin", [np.frombuffer(j, dtype=np.uint8) for j in jpgs], np.ones(20, dtype=bool))
+    images, same = pr.read_bin(tmp_path / "y.bin")
+    assert images[0] == jpgs[0] and same.all()
+    from faceage.images import load_rgb
+
+    assert load_rgb(f"{tmp_path / 'x.bin'}::7").shape == (112, 112, 3)
+
+
+class _Evil:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.target}",))
+
+
+def test_insightface_bin_refuses_code(tmp_path):
+    """A .bin whose pickle would run a shell command is refused before anything runs."""
+    import pickle
+
+    target = tmp_path / "pwned"
+    with open(tmp_path / "evil.bin", "wb") as fh:
+        pickle.dump(([b"x", _Evil(target)], [True]), fh, protocol=2)
+    with pytest.raises(pr.UnsafePickleError, match="refused to load (posix|os|nt).system"):
+        pr.read_protocol(tmp_path / "evil.bin", "insightface_bin")
+    assert not target.exists()
+    # an object numpy array (could hold anything) is refused too
+    with open(tmp_path / "obj.bin", "wb") as fh:
+        pickle.dump(([np.array([1, "a"], dtype=object)], [True]), fh, protocol=2)
+    with pytest.raises(pr.UnsafePickleError, match="dtype object"):
+        pr.read_protocol(tmp_path / "obj.bin", "insightface_bin")

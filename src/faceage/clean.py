@@ -7,14 +7,21 @@ once, hashes its bytes and counts faces with the cleaning detector.
 1. manual decisions from ``config/overrides.tsv`` (``drop`` or ``relabel``);
 2. label checks: missing or impossible age, unknown gender code;
 3. undecodable, empty, tiny or absurdly large files;
-4. exact duplicate content (same bytes under two names: the first image id
-   is kept);
+4. exact duplicate content (same bytes under several names): not removed but
+   listed as ``alias`` of the first image id; an alias is decoded, detected
+   and embedded once, as its original, and every name gets that vector (the
+   comparisons stage leaves out pairs of two copies of one photo);
 5. no face, or several faces (policy ``drop``, or ``largest``: keep the
    largest face and flag the image);
 6. persons left with fewer than ``min_images_per_person`` images.
 
-Every removed, relabelled or flagged image gets one row per reason in the
-cleaning report. The user's files are never moved or deleted.
+Every removed, relabelled, flagged or aliased image gets one row per reason
+in the cleaning report. The user's files are never moved or deleted.
+
+A protocol run (``keep_all=True``) removes nothing: every image a protocol
+names is kept, and what would have removed it is reported as ``flagged``
+(its pairs are then scored through the no-face fallback or counted as
+errors, see :mod:`faceage.protocols.evaluation`).
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ REASONS = {
     "unreadable": "the file cannot be read",
     "too_small": "the image is too small to hold a usable face",
     "too_large": "the image header claims an absurd pixel count",
-    "duplicate_content": "same bytes as another image (the first image id is kept)",
+    "duplicate_content": "same bytes as another image: an alias of the first image id, embedded once",
     "no_face": "the cleaning detector found no face",
     "several_faces": "the cleaning detector found more than one face",
     "too_few_images": "the person has fewer images left than min_images_per_person",
@@ -141,6 +148,21 @@ class _Report:
         return pd.DataFrame(self.rows, columns=REPORT_COLUMNS)
 
 
+def _aliases(df: pd.DataFrame, keep: pd.Series) -> pd.Series:
+    """Per kept row, the first kept image id with the same bytes (NA for the first itself)."""
+    alias = pd.Series(pd.NA, index=df.index, dtype="string")
+    first_of: dict[str, str] = {}
+    for i in df.index[keep]:
+        d = df.at[i, "sha256"]
+        if pd.isna(d):
+            continue
+        if d in first_of:
+            alias[i] = first_of[d]
+        else:
+            first_of[d] = df.at[i, "image_id"]
+    return alias
+
+
 def clean_manifest(
     manifest: pd.DataFrame,
     inspection: pd.DataFrame,
@@ -151,14 +173,31 @@ def clean_manifest(
     age_range: tuple[int, int] = (0, 120),
     require_age: bool = True,
     detector_used: bool = True,
+    keep_all: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply the cleaning rules; return (clean manifest, cleaning report)."""
+    """Apply the cleaning rules; return (clean manifest, cleaning report).
+
+    ``keep_all`` (protocol runs): nothing is removed, every finding is flagged,
+    labels are not required and overrides are not applied.
+    """
     if multi_face not in ("drop", "largest"):
         raise ValueError("multi_face must be 'drop' or 'largest'")
     df = manifest.copy()
+    if "alias_of" not in df:
+        df["alias_of"] = pd.array([pd.NA] * len(df), dtype="string")
     report = _Report(df)
     keep = pd.Series(True, index=df.index)
     by_id = pd.Series(df.index, index=df["image_id"])
+
+    def remove(i, reason: str, detail: str = "") -> None:
+        if keep_all:
+            report.add(df.at[i, "image_id"], "flagged", reason, detail)
+        else:
+            keep[i] = False
+            report.add(df.at[i, "image_id"], "removed", reason, detail)
+
+    if keep_all:
+        overrides, require_age, min_images_per_person = None, False, 0
 
     # 1. manual decisions
     if overrides is not None:
@@ -189,42 +228,30 @@ def clean_manifest(
         age = df.at[i, "age"]
         if pd.isna(age):
             if require_age:
-                keep[i] = False
-                report.add(df.at[i, "image_id"], "removed", "missing_age")
+                remove(i, "missing_age")
         elif not lo <= int(age) <= hi:
-            keep[i] = False
-            report.add(df.at[i, "image_id"], "removed", "impossible_age", f"age {age} outside [{lo}, {hi}]")
+            remove(i, "impossible_age", f"age {age} outside [{lo}, {hi}]")
         gender = df.at[i, "gender"]
         if not pd.isna(gender) and gender not in ("M", "F"):
-            keep[i] = False
-            report.add(df.at[i, "image_id"], "removed", "bad_gender", f"gender {gender!r}")
+            remove(i, "bad_gender", f"gender {gender!r}")
 
-    # 3. decoding
+    # 3. decoding (an alias was inspected as its original: it takes its findings)
     insp = inspection.set_index("image_id")
-    missing = set(df["image_id"]) - set(insp.index)
+    looked_up = df["alias_of"].fillna(df["image_id"]).astype(str)
+    missing = set(looked_up) - set(insp.index)
     if missing:
         raise ValueError(f"inspection lacks {len(missing)} images, e.g. {sorted(missing)[:3]}")
-    insp = insp.loc[df["image_id"]]
+    insp = insp.loc[looked_up]
     insp.index = df.index
     for i in df.index[keep]:
         status = insp.at[i, "status"]
         if status != "ok":
             reason, _, detail = str(status).partition(": ")
-            keep[i] = False
-            report.add(df.at[i, "image_id"], "removed", reason if reason in REASONS else "undecodable", detail)
+            remove(i, reason if reason in REASONS else "undecodable", detail)
 
-    # 4. exact duplicates (first image id kept); only among images still kept
-    digests = insp["sha256"].where(keep)
-    first_of: dict[str, str] = {}
-    for i in df.index[keep]:
-        d = digests[i]
-        if pd.isna(d):
-            continue
-        if d in first_of:
-            keep[i] = False
-            report.add(df.at[i, "image_id"], "removed", "duplicate_content", f"same bytes as {first_of[d]}")
-        else:
-            first_of[d] = df.at[i, "image_id"]
+    # 4. exact duplicates: an alias of the first image id still kept with the same bytes
+    df["sha256"] = insp["sha256"].astype("string")
+    alias = _aliases(df, keep)
 
     # 5. faces
     for col in FACE_COLUMNS:
@@ -235,24 +262,26 @@ def clean_manifest(
             if pd.isna(n):
                 continue
             if n == 0:
-                keep[i] = False
-                report.add(df.at[i, "image_id"], "removed", "no_face")
+                remove(i, "no_face")
             elif n > 1:
                 if multi_face == "drop":
-                    keep[i] = False
-                    report.add(df.at[i, "image_id"], "removed", "several_faces", f"{n} faces")
+                    remove(i, "several_faces", f"{n} faces")
                 else:
                     report.add(df.at[i, "image_id"], "flagged", "several_faces", f"{n} faces; kept the largest")
 
-    # 6. too few images per person
-    counts = df[keep].groupby("person").size()
+    # 6. too few images per person (distinct photos: copies of one photo count once)
+    counts = df[keep & alias.isna()].groupby("person").size()
     few = counts[counts < min_images_per_person]
     for i in df.index[keep]:
         p = df.at[i, "person"]
         if p in few.index:
-            keep[i] = False
-            report.add(df.at[i, "image_id"], "removed", "too_few_images",
-                       f"person {p} has {few[p]} < {min_images_per_person} images")  # fmt: skip
+            remove(i, "too_few_images", f"person {p} has {few[p]} < {min_images_per_person} distinct images")
+
+    # aliases among the images finally kept (a removed original hands over to its first copy)
+    df["alias_of"] = _aliases(df, keep)
+    for i in df.index[keep & df["alias_of"].notna()]:
+        report.add(df.at[i, "image_id"], "alias", "duplicate_content",
+                   f"same bytes as {df.at[i, 'alias_of']}: embedded once, shares its vector")  # fmt: skip
 
     clean = df[keep].reset_index(drop=True)
     rep = report.frame()

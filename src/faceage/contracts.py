@@ -28,7 +28,10 @@ Stage files (``<ds>`` is the dataset name from the config):
     ``PAIR_COLUMNS``: ``pair_id``, ``image_a``, ``image_b``, ``person_a``,
     ``person_b``, ``genuine`` (1 same person, 0 different), ``age_a`` <=
     ``age_b`` (years), ``age_gap`` (``age_b - age_a``), ``range_a``, ``range_b``
-    (age-range labels from the configured bins).
+    (age-range labels from the configured bins), then ``fold`` (the person-disjoint
+    fold of the pair for the 10-fold accuracy: both persons of a pair are in
+    it; -1 for a pair across folds, empty when the pairs were drawn without
+    folds).
 ``results/<ds>/embeddings/<model>/shard_<k>.npz`` and ``.../<model>.npz``
     Embeddings, see :func:`write_embeddings`: per image the vector (NaN when
     no vector could be made) and the model's detection facts.
@@ -105,6 +108,10 @@ _DTYPES = {
     "range_a": "string",
     "range_b": "string",
     "similarity": "float64",
+    "sha256": "string",
+    "alias_of": "string",
+    "aligned": "boolean",
+    "fold": "Int64",
 }
 
 
@@ -159,6 +166,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         dtype = _DTYPES.get(col)
         if dtype in ("Int64", "float64"):
             df[col] = pd.to_numeric(df[col]).astype(dtype)
+        elif dtype == "boolean":
+            df[col] = df[col].map({"True": True, "False": False, "true": True, "false": False}).astype("boolean")
         elif dtype == "string" or dtype is None:
             df[col] = df[col].astype("string")
     return df
@@ -177,6 +186,17 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
     write_table(df, path, MANIFEST_COLUMNS)
 
 
+def own_content(manifest: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are decoded, inspected and embedded: every image that is no alias.
+
+    An alias (``alias_of`` set: the same bytes as an earlier image id) takes
+    its original's inspection and vector.
+    """
+    if "alias_of" not in manifest:
+        return manifest
+    return manifest[manifest["alias_of"].isna().to_numpy()]
+
+
 def read_pairs(path: str | os.PathLike) -> pd.DataFrame:
     return read_table(path, PAIR_COLUMNS)
 
@@ -187,7 +207,11 @@ def write_pairs(df: pd.DataFrame, path: str | os.PathLike) -> None:
 
 # --- embeddings -------------------------------------------------------------
 
-EMBEDDING_ARRAYS = ("image_id", "vectors", "status", "n_faces", "box", "det_score")
+EMBEDDING_ARRAYS = ("image_id", "vectors", "status", "n_faces", "box", "det_score", "route")
+# How a vector was made (``route``): the model's own detector (or the cleaning
+# stage's face), the no-face fallback (a centre crop), or the image taken as an
+# aligned crop; empty when no vector was made.
+ROUTES = ("detected", "fallback", "aligned", "")
 
 
 def write_embeddings(
@@ -198,6 +222,7 @@ def write_embeddings(
     n_faces: np.ndarray,
     box: np.ndarray,
     det_score: np.ndarray,
+    route: list[str] | np.ndarray | None = None,
 ) -> None:
     """Write one embeddings file (``.npz``, no pickles) atomically.
 
@@ -206,7 +231,9 @@ def write_embeddings(
     ``undecodable: ...``). ``n_faces`` is the number of faces the model's
     detector found (-1 when the model does not detect), ``box`` float [N, 4]
     (left, top, right, bottom in pixels of the loaded image; NaN when none),
-    ``det_score`` the detector's confidence for the face used (NaN when none).
+    ``det_score`` the detector's confidence for the face used (NaN when none),
+    ``route`` how the vector was made (:data:`ROUTES`; default ``detected``
+    where there is a vector).
     """
     n = len(image_id)
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -219,6 +246,11 @@ def write_embeddings(
         "n_faces": np.asarray(n_faces, dtype=np.int32),
         "box": np.asarray(box, dtype=np.float32).reshape(n, 4),
         "det_score": np.asarray(det_score, dtype=np.float32),
+        "route": (
+            np.asarray(route, dtype=str)
+            if route is not None
+            else np.where(np.isfinite(vectors).all(axis=1) if n else np.zeros(0, bool), "detected", "")
+        ),
     }
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -227,11 +259,31 @@ def write_embeddings(
 
 def read_embeddings(path: str | os.PathLike) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in EMBEDDING_ARRAYS}
+        out = {k: data[k] for k in EMBEDDING_ARRAYS if k in data}
+    if "route" not in out:  # files written before routes were recorded
+        ok = np.isfinite(out["vectors"]).all(axis=1) if len(out["image_id"]) else np.zeros(0, bool)
+        out["route"] = np.where(ok, "detected", "")
+    return out
 
 
-def merge_embeddings(paths: list[str | os.PathLike], out: str | os.PathLike) -> dict:
-    """Concatenate shard embedding files into one, sorted by image id."""
+def expand_aliases(emb: dict[str, np.ndarray], alias_of: dict[str, str]) -> dict[str, np.ndarray]:
+    """Add a row for every alias (``{alias id: original id}``), a copy of its original's row."""
+    if not alias_of:
+        return emb
+    row = {iid: i for i, iid in enumerate(emb["image_id"])}
+    missing = sorted(a for a, o in alias_of.items() if o not in row)
+    if missing:
+        raise ValueError(f"aliases of images not in the embeddings, e.g. {missing[:3]}")
+    names = sorted(alias_of)
+    idx = np.array([row[alias_of[a]] for a in names], dtype=np.int64)
+    out = {k: np.concatenate([v, v[idx]]) for k, v in emb.items() if k != "image_id"}
+    out["image_id"] = np.concatenate([emb["image_id"], np.asarray(names, dtype=str)])
+    return out
+
+
+def merge_embeddings(paths: list[str | os.PathLike], out: str | os.PathLike,
+                     alias_of: dict[str, str] | None = None) -> dict:  # fmt: skip
+    """Concatenate shard embedding files into one, every alias added, sorted by image id."""
     parts = [read_embeddings(p) for p in paths]
     dims = {p["vectors"].shape[1] for p in parts if len(p["image_id"])}
     if len(dims) > 1:
@@ -243,6 +295,7 @@ def merge_embeddings(paths: list[str | os.PathLike], out: str | os.PathLike) -> 
         if key == "vectors":
             arrays = [a.reshape(len(p["image_id"]), dim) for a, p in zip(arrays, parts, strict=True)]
         merged[key] = np.concatenate(arrays) if arrays else np.empty(0)
+    merged = expand_aliases(merged, alias_of or {})
     order = np.argsort(merged["image_id"], kind="stable")
     merged = {k: v[order] for k, v in merged.items()}
     if len(set(merged["image_id"])) != len(merged["image_id"]):

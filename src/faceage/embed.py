@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from faceage.contracts import FACE_COLUMNS, atomic_path, read_table, write_embeddings
+from faceage.contracts import FACE_COLUMNS, atomic_path, own_content, read_table, write_embeddings
 from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
 from faceage.models import get_adapter
-from faceage.models.base import Face, FaceResult, ModelAdapter
+from faceage.models.base import Face, FaceResult, ModelAdapter, centre_crop
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
     adapter.check_weights(settings, weights_dir)
     info = {"python": sys.version.split()[0], **adapter.provenance(settings, weights_dir)}
     if type(adapter).prepare is not ModelAdapter.prepare:
-        manifest = read_table(manifest_path)
+        manifest = own_content(read_table(manifest_path))
         if len(manifest) > fit_images:
             manifest = manifest.sample(n=fit_images, random_state=seed).sort_values("image_id")
         images = ((im, face) for _, im, face, status in iter_images(manifest, max_side) if status == "ok")
@@ -73,47 +73,99 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
     return info
 
 
+FALLBACKS = ("none", "centre_crop")
+
+
 def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
                 shard: int, out_path: str | Path, state_dir: str | Path,
-                max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32) -> dict:  # fmt: skip
-    """Embed every image of ``shard`` in ``manifest_path`` with ``model``; write one npz."""
+                max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32,
+                fallback: str = "none", fallback_crop: float = 1.0) -> dict:  # fmt: skip
+    """Embed every image of ``shard`` in ``manifest_path`` with ``model``; write one npz.
+
+    Aliases (``alias_of`` set) are skipped: the merge step gives them their
+    original's vector. Images marked ``aligned`` in the manifest (or all,
+    with the model setting ``aligned_input``) are embedded as aligned crops.
+    With ``fallback="centre_crop"``, an image on which the model finds no
+    face is embedded from its centre crop (``fallback_crop`` of the shorter
+    side) as an aligned crop; its ``route`` says ``fallback``.
+    """
+    if fallback not in FALLBACKS:
+        raise ValueError(f"no-face fallback must be one of {FALLBACKS}, got {fallback!r}")
     adapter = get_adapter(model)
-    manifest = read_table(manifest_path)
+    manifest = own_content(read_table(manifest_path))
     rows = manifest[manifest["shard"] == shard].reset_index(drop=True)
+    aligned = np.zeros(len(rows), dtype=bool)
+    if "aligned" in rows:
+        aligned = rows["aligned"].fillna(False).to_numpy(dtype=bool)
+    if settings.get("aligned_input", False):
+        aligned[:] = True
     t0 = time.perf_counter()
     embedder = adapter.load(settings, Path(weights_dir), Path(state_dir))
+    embedder.name = embedder.name or model
     t_load = time.perf_counter() - t0
     n = len(rows)
     dim = embedder.dim
     vectors: list[np.ndarray | None] = [None] * n
     status = ["not_run"] * n
+    route = [""] * n
     n_faces = np.full(n, -1, dtype=np.int32)
     box = np.full((n, 4), np.nan, dtype=np.float32)
     score = np.full(n, np.nan, dtype=np.float32)
     step = max(1, n // 10)
     progress = {"next": step}
 
+    def run(call, items):
+        """``call`` on the whole batch; when it fails, on each item alone (one bad image sinks nothing)."""
+        try:
+            return call(items)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - retried one by one, then recorded per image
+            log.warning("batch of %d failed (%s); retrying image by image", len(items), exc)
+            out = []
+            for item in items:
+                try:
+                    out.extend(call([item]))
+                except Exception as one_exc:  # noqa: BLE001 - recorded per image
+                    out.append(FaceResult(None, f"error: {type(one_exc).__name__}: {one_exc}"))
+            return out
+
+    def aligned_results(crops):
+        try:
+            return run(embedder.embed_aligned, crops)
+        except NotImplementedError as exc:
+            return [FaceResult(None, f"error: {exc}") for _ in crops]
+
+    def record(pos, res, how):
+        vectors[pos] = res.vector
+        status[pos] = "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
+        route[pos] = how if res.vector is not None else ""
+        n_faces[pos] = res.n_faces
+        if res.face is not None:
+            box[pos] = res.face.as_box()
+            score[pos] = res.face.score
+
     def flush(batch):
         if not batch:
             return
         positions = [b[0] for b in batch]
-        try:
-            results = embedder.embed_batch([b[1] for b in batch], [b[2] for b in batch])
-        except Exception as exc:  # one bad image must not sink the batch: retry one by one
-            log.warning("batch of %d failed (%s); retrying image by image", len(batch), exc)
-            results = []
-            for b in batch:
-                try:
-                    results.extend(embedder.embed_batch([b[1]], [b[2]]))
-                except Exception as one_exc:  # noqa: BLE001 - recorded per image
-                    results.append(FaceResult(None, f"error: {type(one_exc).__name__}: {one_exc}"))
-        for pos, res in zip(positions, results, strict=True):
-            vectors[pos] = res.vector
-            status[pos] = "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
-            n_faces[pos] = res.n_faces
-            if res.face is not None:
-                box[pos] = res.face.as_box()
-                score[pos] = res.face.score
+        direct = [b for b in batch if aligned[b[0]]]
+        detect = [b for b in batch if not aligned[b[0]]]
+        for b, res in zip(direct, aligned_results([b[1] for b in direct]), strict=True):
+            record(b[0], res, "aligned")
+        results = run(lambda items: embedder.embed_batch([i[1] for i in items], [i[2] for i in items]), detect)
+        retry = []
+        for b, res in zip(detect, results, strict=True):
+            record(b[0], res, "detected")
+            if res.vector is None and res.status == "no_face" and fallback == "centre_crop":
+                retry.append(b)
+        if retry:
+            crops = [centre_crop(b[1], fallback_crop) for b in retry]
+            for b, res in zip(retry, aligned_results(crops), strict=True):
+                if res.vector is not None:
+                    vectors[b[0]], status[b[0]], route[b[0]] = res.vector, "ok", "fallback"
+                else:
+                    status[b[0]] = f"no_face; fallback failed: {res.status}"
         batch.clear()
         done = positions[-1] + 1
         if progress["next"] <= done < n:  # about every 10 %: a killed job shows how far it got
@@ -136,9 +188,11 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
     for i, v in enumerate(vectors):
         if v is not None:
             mat[i] = v
-    write_embeddings(out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score)
+    write_embeddings(out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score, route)
     ok = sum(s == "ok" for s in status)
-    summary = {"model": model, "shard": shard, "images": n, "embedded": ok, "load_seconds": round(t_load, 3),
-               "seconds": round(t_total, 3), "images_per_second": round(n / t_total, 3) if t_total else None}  # fmt: skip
+    summary = {"model": model, "shard": shard, "images": n, "embedded": ok,
+               "fallback": route.count("fallback"), "aligned": route.count("aligned"),
+               "load_seconds": round(t_load, 3), "seconds": round(t_total, 3),
+               "images_per_second": round(n / t_total, 3) if t_total and n else None}  # fmt: skip
     log.info("embedded %s", summary)
     return summary

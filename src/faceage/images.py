@@ -10,7 +10,9 @@ pixel coordinates of the image as returned here.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -45,8 +47,35 @@ def is_image_name(name: str) -> bool:
     return Path(name).suffix.lower() in IMAGE_SUFFIXES
 
 
+# An image stored inside a container file rather than as a file of its own:
+# ``<file>.bin::<index>`` is image <index> of an insightface evaluation .bin.
+_MEMBER = re.compile(r"^(?P<file>.+\.bin)::(?P<index>\d+)$", re.IGNORECASE)
+
+
+def member_of(path: str | os.PathLike) -> tuple[str, int] | None:
+    """(container file, index) for a ``<file>.bin::<index>`` path, else None."""
+    m = _MEMBER.match(str(path))
+    return (m["file"], int(m["index"])) if m else None
+
+
+def member_path(container: str | os.PathLike, index: int) -> str:
+    return f"{container}::{index}"
+
+
+def _member_bytes(container: str, index: int) -> bytes:
+    from faceage.protocols.formats import read_bin  # the restricted unpickler
+
+    images, _ = read_bin(container)
+    if not 0 <= index < len(images):
+        raise ImageError("unreadable", f"{container} holds {len(images)} images, not #{index}")
+    return images[index]
+
+
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-256 of the file's bytes (used to find exact duplicates)."""
+    member = member_of(path)
+    if member is not None:
+        return hashlib.sha256(_member_bytes(*member)).hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -85,17 +114,25 @@ def load_rgb(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> np.nd
     image format recognised, e.g. text named .jpg), ``truncated`` (the file
     ends early), ``undecodable`` (corrupt data), ``too_large`` or ``too_small``.
     """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageError("unreadable", str(exc)) from exc
+    member = member_of(path)
+    if member is not None:
+        try:
+            data = _member_bytes(*member)
+        except (OSError, ValueError) as exc:
+            raise ImageError("unreadable", str(exc)) from exc
+        size, source = len(data), io.BytesIO(data)
+    else:
+        source = Path(path)
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            raise ImageError("unreadable", str(exc)) from exc
     if size == 0:
         raise ImageError("empty_file", "0 bytes")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(source) as img:
                 w, h = img.size
                 if w * h > MAX_HEADER_PIXELS:
                     raise ImageError("too_large", f"{w}x{h} pixels")

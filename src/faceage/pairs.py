@@ -7,6 +7,16 @@
   gap in years, ``ratio`` x as many impostor pairs as genuine ones), or all
   cross-person pairs (``mode="all"``; only for small sets).
 
+Folds: with ``folds=k`` (the workflow's ``comparisons.folds``), persons are
+dealt to k folds *before* impostors are drawn and every impostor pair is
+drawn within one fold (each fold's impostors matched to that fold's genuine
+gaps), so the person-disjoint 10-fold accuracy of the verification stage can
+use every pair. ``fold`` is written into ``pairs.tsv``.
+
+Copies: two names of one photo (byte-identical files, ``alias_of``) are not
+a pair of two photos: such pairs are left out and counted
+(``copies_left_out`` in the summary).
+
 Age ranges: ``bins`` are upper edges in years, right-closed; with the default
 ``[10, 20, 30, 40, 50, 60, 70]`` the ranges are ``0-10``, ``11-20``, ...,
 ``61-70``, ``71+`` (the original's <=10, 10-20, ..., 60-70, 70+).
@@ -170,19 +180,103 @@ def impostor_pairs(
     return _frame(clean, pairs[:, 0], pairs[:, 1], 0, bins)
 
 
-def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ratio=1.0, seed=42) -> pd.DataFrame:
-    """Genuine then impostor pairs, each block sorted, with a running ``pair_id``."""
+def person_folds(clean: pd.DataFrame, n_folds: int) -> dict[str, int]:
+    """Fold (0..n_folds-1) of every person, balanced by genuine pairs.
+
+    Greedy: persons with most genuine pairs first (then by name), each to the
+    fold holding the fewest genuine pairs so far (then the lowest fold).
+    Deterministic.
+    """
+    sizes = clean.groupby("person", sort=True).size()
+    order = sorted(sizes.items(), key=lambda kv: (-(kv[1] * (kv[1] - 1) // 2), str(kv[0])))
+    load = np.zeros(n_folds, dtype=np.int64)
+    fold_of: dict[str, int] = {}
+    for person, n in order:
+        k = int(np.argmin(load))
+        fold_of[person] = k
+        load[k] += n * (n - 1) // 2
+    return fold_of
+
+
+def _content(clean: pd.DataFrame) -> pd.Series:
+    """Per image id, the id of the photo it is a copy of (itself when it is no alias)."""
+    ids = clean["image_id"].astype(str)
+    if "alias_of" not in clean:
+        return pd.Series(ids.to_numpy(), index=ids.to_numpy())
+    return pd.Series(clean["alias_of"].fillna(clean["image_id"]).astype(str).to_numpy(), index=ids.to_numpy())
+
+
+def _drop_copies(pairs: pd.DataFrame, content: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    same = content.reindex(pairs["image_a"].astype(str)).to_numpy() == content.reindex(
+        pairs["image_b"].astype(str)
+    ).to_numpy()
+    return pairs[~same], pairs[same]
+
+
+def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ratio=1.0, seed=42,
+               folds: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """Genuine then impostor pairs, each block sorted, with a running ``pair_id`` and ``fold``.
+
+    ``folds=None``: impostors drawn over all persons and ``fold`` left empty.
+    ``folds=k``: persons dealt to k folds first, impostors drawn within each
+    fold (``mode="all"``: every cross-person pair; those across folds get
+    fold -1). Pairs of two copies of one photo are left out; their count per
+    gap is in ``pairs.attrs["copies_left_out"]``.
+    """
+    clean = clean.sort_values("image_id", kind="stable").reset_index(drop=True)
+    content = _content(clean)
     gen = genuine_pairs(clean, bins)
-    imp = impostor_pairs(clean, gen, mode=mode, ratio=ratio, seed=seed, bins=bins)
+    if folds is None:
+        imp = impostor_pairs(clean, gen, mode=mode, ratio=ratio, seed=seed, bins=bins)
+        fold_of = None
+    else:
+        n_persons = clean["person"].nunique()
+        used = max(1, min(folds, n_persons // 2))  # at least two persons per fold, so it has impostors
+        if used < folds:
+            log.warning("%d persons: dealt to %d folds instead of %d (two persons per fold at least)", n_persons,
+                        used, folds)  # fmt: skip
+        fold_of = person_folds(clean, used)
+        pf = clean["person"].map(fold_of).to_numpy()
+        gen_fold = gen["person_a"].map(fold_of).to_numpy()
+        if mode == "all":
+            imp = impostor_pairs(clean, gen, mode=mode, ratio=ratio, seed=seed, bins=bins)
+        else:
+            parts = []
+            for k in range(used):
+                sub = clean[pf == k]
+                rng_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+                parts.append(impostor_pairs(sub, gen[gen_fold == k], mode=mode, ratio=ratio, seed=rng_seed, bins=bins))
+            imp = pd.concat(parts, ignore_index=True) if parts else gen.iloc[:0]
+    gen, gen_copies = _drop_copies(gen, content)
+    imp, imp_copies = _drop_copies(imp, content)
     gen = gen.sort_values(["image_a", "image_b"], kind="stable")
     imp = imp.sort_values(["image_a", "image_b"], kind="stable")
     pairs = pd.concat([gen, imp], ignore_index=True)
     pairs.insert(0, "pair_id", np.arange(len(pairs), dtype=np.int64))
-    return pairs[PAIR_COLUMNS]
+    if fold_of is None:
+        pairs["fold"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
+    else:
+        fa = pairs["person_a"].map(fold_of).to_numpy(dtype=np.int64)
+        fb = pairs["person_b"].map(fold_of).to_numpy(dtype=np.int64)
+        pairs["fold"] = pd.array(np.where(fa == fb, fa, -1), dtype="Int64")
+    copies = pd.concat([gen_copies, imp_copies], ignore_index=True)
+    if len(copies):
+        log.info("left out %d pairs of two copies of one photo (%d genuine, %d impostor)", len(copies),
+                 len(gen_copies), len(imp_copies))  # fmt: skip
+    pairs = pairs[PAIR_COLUMNS + ["fold"]]
+    pairs.attrs["copies_left_out"] = copies.groupby("age_gap").size().to_dict() if len(copies) else {}
+    return pairs
 
 
 def pair_summary(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Counts of genuine/impostor pairs per age gap (to check the matching)."""
+    """Counts of genuine/impostor pairs per age gap (to check the matching).
+
+    ``copies_left_out``: pairs of two copies of one photo left out at that gap.
+    """
     t = pairs.groupby(["age_gap", "genuine"]).size().unstack(fill_value=0)
     t = t.rename(columns={0: "impostor", 1: "genuine"}).reindex(columns=["genuine", "impostor"], fill_value=0)
+    copies = pd.Series(pairs.attrs.get("copies_left_out", {}), dtype="int64")
+    t = t.reindex(t.index.union(copies.index), fill_value=0)
+    t["copies_left_out"] = copies.reindex(t.index, fill_value=0).astype("int64")
+    t.index.name = "age_gap"
     return t.reset_index()

@@ -38,7 +38,7 @@ def manifest(fmt: str, root: str, n_shards: int, out_manifest: str, out_rejects:
 def inspect_shard(manifest_path: str, shard: int, detector: str, upsample: int, max_side: int, out: str) -> None:
     from faceage.clean import INSPECT_COLUMNS, inspect_images
 
-    man = c.read_manifest(manifest_path)
+    man = c.own_content(c.read_manifest(manifest_path))
     rows = man[man["shard"] == shard]
     det = None
     if detector != "none":
@@ -50,19 +50,27 @@ def inspect_shard(manifest_path: str, shard: int, detector: str, upsample: int, 
     log.info("shard %d: %d images inspected, %d not decodable", shard, len(table), (table["status"] != "ok").sum())
 
 
-def pairs(clean_manifest: str, bins: list[int], mode: str, ratio: float, seed: int, out_pairs: str, out_summary: str) -> None:
+def pairs(clean_manifest: str, bins: list[int], mode: str, ratio: float, seed: int, out_pairs: str, out_summary: str,
+          folds: int | None = None) -> None:  # fmt: skip
     from faceage.pairs import make_pairs, pair_summary
 
     clean = c.read_table(clean_manifest)
-    p = make_pairs(clean, bins=bins, mode=mode, ratio=ratio, seed=seed)
+    p = make_pairs(clean, bins=bins, mode=mode, ratio=ratio, seed=seed, folds=folds)
     c.write_pairs(p, out_pairs)
     c.write_table(pair_summary(p), out_summary)
     log.info("%d genuine and %d impostor pairs", (p["genuine"] == 1).sum(), (p["genuine"] == 0).sum())
 
 
-def merge_embeddings(shards: list[str], out: str) -> None:
-    merged = c.merge_embeddings(shards, out)
-    log.info("merged %d images from %d shards", len(merged["image_id"]), len(shards))
+def merge_embeddings(shards: list[str], out: str, clean_manifest: str | None = None) -> None:
+    aliases = {}
+    if clean_manifest is not None:
+        man = c.read_table(clean_manifest)
+        if "alias_of" in man:
+            has = man["alias_of"].notna().to_numpy()
+            aliases = dict(zip(man.loc[has, "image_id"].astype(str), man.loc[has, "alias_of"].astype(str), strict=True))
+    merged = c.merge_embeddings(shards, out, aliases)
+    log.info("merged %d images from %d shards (%d aliases share a vector)", len(merged["image_id"]), len(shards),
+             len(aliases))  # fmt: skip
 
 
 def export_embeddings(npz: str, out_csv: str, out_faces: str) -> None:
@@ -116,3 +124,63 @@ def projections(npz: str, clean_manifest: str, model: str, bins: list[int], sett
     c.write_table(proj, out_table)
     plots.projection_grid(proj, model, range_labels(bins), out_plot)
 
+
+
+# --- protocol runs (dataset_format: protocol) ---------------------------------
+
+
+def protocol_manifest(protocols: list[dict], n_shards: int, out_manifest: str, out_rejects: str,
+                      out_pairs: dict[str, str]) -> None:  # fmt: skip
+    """The manifest of every image the protocols name, their rejects, and each protocol's pairs."""
+    from faceage.datasets import finish_manifest
+    from faceage.protocols.dataset import protocol_manifest as build
+    from faceage.protocols.dataset import protocols_from_config
+
+    man, rejects, tables = build(protocols_from_config(protocols))
+    man = finish_manifest(man, n_shards)
+    c.write_manifest(man, out_manifest)
+    c.write_table(rejects, out_rejects, c.REJECT_COLUMNS)
+    for name, table in tables.items():
+        c.write_table(table, out_pairs[name])
+        log.info("protocol %s: %d pairs over %d names, %d names not found", name, len(table),
+                 len(set(table["image_a"]) | set(table["image_b"])), int(table[["id_a", "id_b"]].isna().any(axis=1).sum()))  # fmt: skip
+    log.info("%d images (%d aliases of byte-identical files) in %d shards", len(man), int(man["alias_of"].notna().sum()),
+             n_shards)  # fmt: skip
+
+
+def protocol_evaluation(pairs: str, embeddings: str, clean_manifest: str, name: str, fmt: str, model: str,
+                        out_summary: str, out_folds: str, out_pairs: str) -> dict:  # fmt: skip
+    """One model on one protocol: summary, per-fold table and scored pairs; a warning when depleted."""
+    from faceage.protocols.evaluation import CONVENTION, evaluate_protocol
+
+    table = c.read_table(pairs)
+    per_fold, summary, scored = evaluate_protocol(table, c.read_embeddings(embeddings))
+    man = c.read_table(clean_manifest)
+    named = set(table["id_a"].dropna()) | set(table["id_b"].dropna())
+    aliased = man["image_id"].isin(named) & man.get("alias_of", pd.Series(pd.NA, index=man.index)).notna()
+    not_found = set(table.loc[table["id_a"].isna(), "image_a"]) | set(table.loc[table["id_b"].isna(), "image_b"])
+    summary = {"protocol": name, "format": fmt, "model": model, **summary, "n_aliases": int(aliased.sum()),
+               "n_not_found": len(not_found), "convention": CONVENTION}  # fmt: skip
+    per_fold.insert(0, "model", model)
+    per_fold.insert(0, "protocol", name)
+    c.write_table(pd.DataFrame([summary]), out_summary)
+    c.write_table(per_fold, out_folds)
+    c.write_table(scored, out_pairs)
+    if summary["accuracy_note"]:
+        log.warning("WARNING protocol %s, model %s: no accuracy reported: %s (%d pairs: %d genuine, %d impostor, "
+                    "%d unscored)", name, model, summary["accuracy_note"], summary["n_pairs"], summary["n_genuine"],
+                    summary["n_impostor"], summary["n_unscored"])  # fmt: skip
+    log.info("protocol %s, model %s: accuracy %s +- %s, AUC %.4f, %d fallback pairs", name, model, summary["accuracy"],
+             summary["accuracy_std"], summary["auc"], summary["n_fallback_pairs"])  # fmt: skip
+    return summary
+
+
+def benchmarks(summaries: list[str], protocols: list[dict], out: str) -> pd.DataFrame:
+    """results/<ds>/verification/benchmarks.tsv: model x protocol."""
+    from faceage.protocols.dataset import protocols_from_config
+    from faceage.protocols.evaluation import benchmarks_table
+
+    published = {p.name: p.published for p in protocols_from_config(protocols)}
+    table = benchmarks_table([c.read_table(s) for s in summaries], published)
+    c.write_table(table, out)
+    return table

@@ -82,10 +82,11 @@ rule projections:
         "../scripts/projections.py"
 
 
-TARGETS.extend(
-    [
-        f"{RESULTS}/tables/similarity_within_range.csv",
-        f"{RESULTS}/plots/similarity_by_gap.png",
-    ]
-    + expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
-)
+if not PROTOCOL_RUN:
+    TARGETS.extend(
+        [
+            f"{RESULTS}/tables/similarity_within_range.csv",
+            f"{RESULTS}/plots/similarity_by_gap.png",
+        ]
+        + expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
+    )

@@ -35,11 +35,11 @@ rule attributes_predict:
         batch_size=ATTR["batch_size"],
         overrides=overrides_arg,
     shell:
-        "OMP_NUM_THREADS={threads} {params.python} -m faceage.attributes.cli predict"
-        " --estimator {wildcards.estimator} --settings '{params.settings}'"
-        " --weights-dir {params.weights} --manifest {input.manifest}"
-        " --overrides '{params.overrides}' --out {output.predictions} --timing {output.timing}"
-        " --max-side {params.max_side} --batch-size {params.batch_size} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage.attributes.cli predict"
+        " --estimator {wildcards.estimator:q} --settings {params.settings:q}"
+        " --weights-dir {params.weights:q} --manifest {input.manifest:q}"
+        " --overrides {params.overrides:q} --out {output.predictions:q} --timing {output.timing:q}"
+        " --max-side {params.max_side:q} --batch-size {params.batch_size:q} > {log:q} 2>&1"
 
 
 rule attributes_flags:
@@ -162,7 +162,7 @@ rule attributes_speed:
         "../scripts/attributes_speed.py"
 
 
-if ESTIMATOR_NAMES:
+if ESTIMATOR_NAMES and not PROTOCOL_RUN:
     TARGETS.extend(
         expand(
             [

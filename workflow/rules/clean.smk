@@ -44,6 +44,7 @@ rule clean:
         "../../envs/core.yaml"
     params:
         clean=config["clean"],
+        keep_all=PROTOCOL_RUN,
     script:
         "../scripts/clean.py"
 

@@ -36,6 +36,16 @@ export_src_path(_SRC)
 
 DS = config["dataset"]
 RESULTS = f"results/{DS}"
+# A protocol run (dataset_format: protocol): the dataset is the images the
+# configured protocols name; the study's pair stages are not targeted.
+PROTOCOL_RUN = config["dataset_format"] == "protocol"
+from faceage.protocols.dataset import protocols_from_config  # noqa: E402
+
+try:
+    PROTOCOLS = protocols_from_config(config["protocols"])
+except ValueError as exc:
+    raise WorkflowError(f"invalid configuration:\n  {exc}")
+PROTOCOL_NAMES = [p.name for p in PROTOCOLS]
 SHARDS = list(range(config["shards"]))
 MODEL_NAMES = list(config["models"])
 BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
@@ -45,7 +55,21 @@ TARGETS = []
 def _check_config():
     """Checks JSON Schema cannot express; each names the key and what is allowed."""
     problems = []
-    if config["dataset_format"] != "demo":
+    if PROTOCOL_RUN:
+        if not PROTOCOLS:
+            problems.append(
+                "protocols: dataset_format protocol needs at least one entry under protocols: "
+                "(file, format, images; config/README.md)"
+            )
+        for p in PROTOCOLS:
+            if not Path(p.file).is_file():
+                problems.append(f"protocols.{p.name}.file: {p.file!r} does not exist")
+            if p.format != "insightface_bin" and not Path(p.images).is_dir():
+                problems.append(
+                    f"protocols.{p.name}.images: folder {p.images!r} does not exist "
+                    f"(format {p.format} reads the images from a folder)"
+                )
+    elif config["dataset_format"] != "demo":
         path = Path(config["dataset_path"])
         want_file = config["dataset_format"] == "csv"
         if not (path.is_file() if want_file else path.is_dir()):
@@ -141,13 +165,21 @@ def score_files(wildcards):
     return {m: f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
 
 
-def verification_protocol_summaries(wildcards):
-    """Every model's summary of the configured protocol (none when verification.protocol.file is empty)."""
-    protocol = config["verification"]["protocol"]
-    if not protocol["file"]:
-        return []
-    name = protocol["name"] or Path(protocol["file"]).stem
-    return [f"{RESULTS}/verification/{m}/protocol_{name}.tsv" for m in MODEL_NAMES]
+def protocol_files(wildcards):
+    """The protocol files a protocol run reads (their images folders are found by walking)."""
+    return [p.file for p in PROTOCOLS]
+
+
+def protocol_entry(wildcards):
+    return next(p for p in PROTOCOLS if p.name == wildcards.protocol)
+
+
+def no_face_fallback():
+    """embeddings.no_face_fallback, with auto resolved: centre_crop in protocol runs, else none."""
+    mode = config["embeddings"]["no_face_fallback"]
+    if mode == "auto":
+        return "centre_crop" if PROTOCOL_RUN else "none"
+    return mode
 
 
 def log_path(rule_name, *parts):
@@ -207,6 +239,7 @@ def attribute_summaries(wildcards):
 wildcard_constraints:
     shard=r"\d+",
     model=r"[A-Za-z0-9_]+",
+    protocol=r"[A-Za-z0-9_.-]+",
 
 
 # Rules that run in the Snakemake process itself, never as cluster jobs: seconds of
@@ -221,7 +254,6 @@ localrules:
     verification_comparison,
     verification_plots,
     attributes_plots,
-    manifest,
     clean,
     pairs,
     merge_embeddings,

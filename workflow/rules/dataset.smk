@@ -14,25 +14,57 @@ rule demo_dataset:
         "../scripts/demo_dataset.py"
 
 
-rule manifest:
-    input:
-        dataset_input,
-    output:
-        manifest=f"{RESULTS}/manifest.tsv",
-        rejects=report(
-            f"{RESULTS}/rejects.tsv",
-            caption="../report/rejects.rst",
-            category="1. Dataset",
-        ),
-    log:
-        log_path("manifest"),
-    conda:
-        "../../envs/core.yaml"
-    params:
-        fmt=config["dataset_format"],
-        shards=config["shards"],
-    script:
-        "../scripts/manifest.py"
+if PROTOCOL_RUN:
+
+    # A protocol run: the manifest holds exactly the images the protocols name
+    # (once each, whichever protocols share them), plus each protocol's pairs.
+    rule protocol_manifest:
+        input:
+            protocol_files,
+        output:
+            manifest=f"{RESULTS}/manifest.tsv",
+            rejects=report(
+                f"{RESULTS}/rejects.tsv",
+                caption="../report/rejects.rst",
+                category="1. Dataset",
+            ),
+            pairs=expand(
+                f"{RESULTS}/protocols/{{protocol}}.tsv", protocol=PROTOCOL_NAMES
+            ),
+        log:
+            log_path("protocol_manifest"),
+        localrule: True
+        conda:
+            "../../envs/core.yaml"
+        params:
+            protocols=config["protocols"],
+            names=PROTOCOL_NAMES,
+            shards=config["shards"],
+        script:
+            "../scripts/protocol_manifest.py"
+
+else:
+
+    rule manifest:
+        input:
+            dataset_input,
+        output:
+            manifest=f"{RESULTS}/manifest.tsv",
+            rejects=report(
+                f"{RESULTS}/rejects.tsv",
+                caption="../report/rejects.rst",
+                category="1. Dataset",
+            ),
+        log:
+            log_path("manifest"),
+        localrule: True
+        conda:
+            "../../envs/core.yaml"
+        params:
+            fmt=config["dataset_format"],
+            shards=config["shards"],
+        script:
+            "../scripts/manifest.py"
 
 
 # Only on request (`snakemake -c1 resources/fgnet`): needs internet. FG-NET is

@@ -23,11 +23,11 @@ rule prepare_model:
         fit_images=model_fit_images,
         seed=config["analysis"]["seed"],
     shell:
-        "{params.python} -m faceage.cli prepare --model {wildcards.model}"
-        " --settings '{params.settings}' --weights-dir {params.weights}"
-        " --manifest {input} --state-dir {output.state} --provenance {output.provenance}"
-        " --max-side {params.max_side} --fit-images {params.fit_images} --seed {params.seed}"
-        " > {log} 2>&1 || {{ tail -n 30 {log} >&2; exit 1; }}"
+        "{params.python:q} -m faceage.cli prepare --model {wildcards.model:q}"
+        " --settings {params.settings:q} --weights-dir {params.weights:q}"
+        " --manifest {input:q} --state-dir {output.state:q} --provenance {output.provenance:q}"
+        " --max-side {params.max_side:q} --fit-images {params.fit_images:q} --seed {params.seed:q}"
+        " > {log:q} 2>&1 || {{ tail -n 30 {log:q} >&2; exit 1; }}"
 
 
 rule embed:
@@ -50,20 +50,24 @@ rule embed:
         weights=config["weights_dir"],
         max_side=config["clean"]["max_side"],
         batch_size=model_batch_size,
+        fallback=no_face_fallback(),
+        fallback_crop=config["embeddings"]["fallback_crop"],
     shell:
-        "OMP_NUM_THREADS={threads} {params.python} -m faceage.cli embed --model {wildcards.model}"
-        " --settings '{params.settings}' --weights-dir {params.weights}"
-        " --manifest {input.manifest} --state-dir {input.state} --shard {wildcards.shard}"
-        " --out {output} --max-side {params.max_side} --batch-size {params.batch_size}"
-        " > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage.cli embed --model {wildcards.model:q}"
+        " --settings {params.settings:q} --weights-dir {params.weights:q}"
+        " --manifest {input.manifest:q} --state-dir {input.state:q} --shard {wildcards.shard:q}"
+        " --out {output:q} --max-side {params.max_side:q} --batch-size {params.batch_size:q}"
+        " --fallback {params.fallback:q} --fallback-crop {params.fallback_crop:q}"
+        " > {log:q} 2>&1"
 
 
 rule merge_embeddings:
     input:
-        expand(
+        shards=expand(
             f"{RESULTS}/embeddings/{{{{model}}}}/shard_{{shard}}.npz",
             shard=SHARDS,
         ),
+        manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
         f"{RESULTS}/embeddings/{{model}}.npz",
     log:

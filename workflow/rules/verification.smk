@@ -1,15 +1,11 @@
 # Stage 7 - verification: genuine against impostor scores per age gap and age
 # range (ROC, AUC, EER, TAR@FAR, insightface 10-fold accuracy, subject-level
 # bootstrap CIs), the ageing mixed model, the age probe, a model comparison,
-# and (when verification.protocol.file is set) a standard protocol such as
-# AgeDB-30. Conventions: docs/verification.md.
+# and, in a protocol run (dataset_format: protocol), standard benchmarks such
+# as AgeDB-30 in one table. Conventions: docs/verification.md.
 
 VERIFICATION = config["verification"]
 VER = f"{RESULTS}/verification"
-PROTOCOL = VERIFICATION["protocol"]
-PROTOCOL_NAME = PROTOCOL["name"] or (
-    Path(PROTOCOL["file"]).stem if PROTOCOL["file"] else ""
-)
 
 
 rule verification_metrics:
@@ -108,27 +104,48 @@ rule verification_plots:
 
 rule verification_protocol:
     input:
-        protocol=PROTOCOL["file"] or [],
+        pairs=f"{RESULTS}/protocols/{{protocol}}.tsv",
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+        manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
-        summary=report(
-            f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}.tsv",
-            caption="../report/verification_protocol.rst",
-            category="6. Verification",
-            subcategory="{model}",
-            labels={"model": "{model}", "figure": f"protocol {PROTOCOL_NAME}"},
-        ),
-        folds=f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}_folds.tsv",
-        pairs=f"{VER}/{{model}}/protocol_{PROTOCOL_NAME}_pairs.tsv",
+        summary=f"{VER}/{{model}}/protocol_{{protocol}}.tsv",
+        folds=f"{VER}/{{model}}/protocol_{{protocol}}_folds.tsv",
+        pairs=f"{VER}/{{model}}/protocol_{{protocol}}_pairs.tsv",
     log:
-        log_path("verification_protocol", "{model}"),
+        log_path("verification_protocol", "{model}", "{protocol}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
-        protocol=PROTOCOL,
-        name=PROTOCOL_NAME,
+        entry=protocol_entry,
     script:
         "../scripts/verification_protocol.py"
+
+
+rule benchmarks:
+    input:
+        expand(
+            f"{VER}/{{model}}/protocol_{{protocol}}.tsv",
+            model=MODEL_NAMES,
+            protocol=PROTOCOL_NAMES,
+        ),
+    output:
+        report(
+            f"{VER}/benchmarks.tsv",
+            caption="../report/verification_protocol.rst",
+            category="6. Verification",
+            subcategory="benchmarks",
+            labels={"figure": "benchmarks (model x protocol)"},
+        ),
+    log:
+        log_path("benchmarks"),
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    params:
+        protocols=config["protocols"],
+    script:
+        "../scripts/benchmarks.py"
 
 
 rule verification_comparison:
@@ -136,7 +153,6 @@ rule verification_comparison:
         metrics=expand(f"{VER}/{{model}}/metrics.tsv", model=MODEL_NAMES),
         ageing=expand(f"{VER}/{{model}}/ageing.tsv", model=MODEL_NAMES),
         probe=expand(f"{VER}/{{model}}/age_probe.tsv", model=MODEL_NAMES),
-        protocols=verification_protocol_summaries,
     output:
         table=report(
             f"{VER}/comparison.tsv",
@@ -162,8 +178,31 @@ rule verification_comparison:
         "../scripts/verification_comparison.py"
 
 
-if VERIFICATION["enabled"]:
+if PROTOCOL_RUN:
+    TARGETS.append(f"{VER}/benchmarks.tsv")
+elif VERIFICATION["enabled"]:
     TARGETS.extend(
         [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
         + expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
     )
+
+
+def warn_depleted_benchmarks(log):
+    """After a run: print every model x protocol whose accuracy was withheld, with the counts."""
+    table = Path(f"{VER}/benchmarks.tsv")
+    if not (PROTOCOL_RUN and table.is_file()):
+        return
+    import pandas as pd
+
+    t = pd.read_csv(table, sep="\t", keep_default_na=False)
+    for _, r in t[t["accuracy_note"] != ""].iterrows():
+        print(
+            f"WARNING: protocol {r['protocol']}, model {r['model']}: no accuracy reported: "
+            f"{r['accuracy_note']} ({r['n_pairs']} pairs: {r['n_genuine']} genuine, "
+            f"{r['n_impostor']} impostor, {r['n_unscored']} unscored)",
+            file=sys.stderr,
+        )
+
+
+onsuccess:
+    warn_depleted_benchmarks(log)

@@ -30,6 +30,6 @@ rule download_model_weights:
         python=model_python,
         settings=model_settings_json,
     shell:
-        "{params.python} -m faceage.models.download --model {wildcards.model}"
-        " --settings '{params.settings}' --record {output}"
-        " > {log} 2>&1"
+        "{params.python:q} -m faceage.models.download --model {wildcards.model:q}"
+        " --settings {params.settings:q} --record {output:q}"
+        " > {log:q} 2>&1"

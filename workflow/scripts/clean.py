@@ -16,4 +16,5 @@ run_clean(
     age_range=(c["age_min"], c["age_max"]),
     require_age=c["require_age"],
     detector_used=c["detector"] != "none",
+    keep_all=snakemake.params.keep_all,
 )

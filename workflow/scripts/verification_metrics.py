@@ -7,4 +7,4 @@ p = snakemake.params.verification
 write_verification(snakemake.input.scores, snakemake.output.metrics, snakemake.output.roc,
                    snakemake.output.conventions, p["gap_bins"], p["far_levels"], p["impostors"],
                    p["bootstrap_iterations"], p["seed"], p["folds"], p["balance_accuracy"],
-                   model=snakemake.wildcards.model)  # fmt: skip
+                   model=snakemake.wildcards.model, min_accuracy_pairs=p["min_accuracy_pairs"])  # fmt: skip

@@ -165,10 +165,41 @@ def roc_metrics(fpr: np.ndarray, tpr: np.ndarray, far_levels: Sequence[float]) -
     return out
 
 
+@dataclass
+class _AccuracyAt:
+    """Weighted accuracy at one fixed threshold, for the bootstrap's per-person draw counts."""
+
+    gen_person: np.ndarray
+    gen_correct: np.ndarray
+    imp_a: np.ndarray
+    imp_b: np.ndarray
+    imp_correct: np.ndarray
+
+    @classmethod
+    def build(cls, similarity, genuine, person_a, person_b, threshold: float) -> _AccuracyAt:
+        s = np.asarray(similarity, dtype=np.float64)
+        g = np.asarray(genuine).astype(bool)
+        n = len(s)
+        both = np.concatenate([np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)])
+        codes, _ = pd.factorize(pd.Series(both), sort=True)
+        pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+        return cls(pa[g], (s[g] > threshold).astype(np.float64), pa[~g], pb[~g], (s[~g] <= threshold).astype(np.float64))
+
+    def __call__(self, counts: np.ndarray) -> float:
+        wg = counts[self.gen_person].astype(np.float64)
+        wi = (counts[self.imp_a] * counts[self.imp_b]).astype(np.float64)
+        total = wg.sum() + wi.sum()
+        return float((wg @ self.gen_correct + wi @ self.imp_correct) / total) if total > 0 else float("nan")
+
+
 def subject_bootstrap(similarity, genuine, person_a, person_b, far_levels: Sequence[float] = (),
                       n_iterations: int = 1000, seed: int = 0, label: str = "all",
-                      confidence: float = 0.95) -> pd.DataFrame:  # fmt: skip
+                      confidence: float = 0.95, accuracy_at: float | None = None) -> pd.DataFrame:  # fmt: skip
     """Percentile CIs for AUC, EER and TAR@FAR by resampling persons.
+
+    With ``accuracy_at`` (a cosine threshold), also ``acc``: the accuracy of
+    calling a pair "same" when its similarity is above that threshold, with
+    the same weights (a bounded interval, inside [0, 1]).
 
     Pairs without a score (NaN similarity) must be removed by the caller.
     Returns one row per metric: ``metric``, ``lo``, ``hi``, ``se`` (standard
@@ -176,6 +207,10 @@ def subject_bootstrap(similarity, genuine, person_a, person_b, far_levels: Seque
     which the metric existed).
     """
     metrics = ["auc", "eer"] + [far_key(f) for f in far_levels]
+    with_acc = accuracy_at is not None and np.isfinite(accuracy_at)
+    if with_acc:
+        metrics.append("acc")
+        acc = _AccuracyAt.build(similarity, genuine, person_a, person_b, float(accuracy_at))
     sp = SortedPairs.build(similarity, genuine, person_a, person_b)
     values = np.full((n_iterations, len(metrics)), np.nan)
     rng = subset_rng(seed, label)
@@ -187,6 +222,8 @@ def subject_bootstrap(similarity, genuine, person_a, person_b, far_levels: Seque
             if fpr is None:
                 continue
             m = roc_metrics(fpr, tpr, far_levels)
+            if with_acc:
+                m["acc"] = acc(counts)
             values[it] = [m[k] for k in metrics]
     alpha = (1.0 - confidence) / 2.0
     rows = []

@@ -72,12 +72,18 @@ CONVENTIONS = {
     "'same' when distance < threshold; for each fold the threshold with the highest accuracy "
     "on the other folds (the first on ties) is applied to the fold; acc_mean and acc_std are the "
     "mean and population standard deviation (numpy.std, ddof=0) of the fold accuracies",
-    "folds": "persons are dealt to 10 folds (most genuine pairs first, each to the fold with the "
-    "fewest genuine pairs so far), so no person is in two folds; impostor pairs whose two "
-    "persons sit in different folds are left out of the accuracy; with balance_accuracy the "
-    "larger class of each fold is subsampled (seeded) to the size of the smaller, as the LFW and "
-    "AgeDB protocols are balanced; folds without pairs are skipped (acc_folds says how many "
-    "were used)",
+    "folds": "the comparisons stage deals persons to the folds (most genuine pairs first, each to "
+    "the fold with the fewest genuine pairs so far) before it draws impostors, and draws every "
+    "impostor pair within one fold, so no person is in two folds and every scored pair is used "
+    "(acc_pairs); scores without a fold column (older runs) get the same dealing here, and "
+    "impostor pairs across folds are then left out; with balance_accuracy the larger class of "
+    "each fold is subsampled (seeded) to the size of the smaller",
+    "accuracy_guard": "the accuracy is reported only when at least 2 folds hold pairs of the "
+    "subset and every fold that does holds at least min_accuracy_pairs (default 5) scored pairs "
+    "of each class; otherwise the cell is empty and notes say which fold fell short",
+    "accuracy_interval": "acc_lo/acc_hi: subject-level bootstrap interval of the accuracy at the "
+    "cross-validated threshold (acc_threshold, the mean of the fold thresholds): inside [0, 1], "
+    "unlike mean +- std of the fold accuracies",
     "gap_bins": "bin edges [e0, e1, ...] give bins e0..e1-1, ..., last edge and above; the age "
     "gap is age_b - age_a in years",
     "impostors_per_gap_bin": "same_gap_bin: impostor pairs whose two images are as far apart in "
@@ -273,16 +279,49 @@ def balance_folds(folds: np.ndarray, genuine, rng: np.random.Generator) -> np.nd
     return folds
 
 
-def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = True,
-                    seed: int = 0) -> dict:  # fmt: skip
-    """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs."""
-    folds = person_folds(sub["person_a"], sub["person_b"], sub["genuine"], n_folds)
+MIN_ACCURACY_PAIRS = 5
+
+
+def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = False,
+                    seed: int = 0, min_pairs: int = MIN_ACCURACY_PAIRS) -> dict:  # fmt: skip
+    """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs.
+
+    Folds come from the pairs' ``fold`` column (drawn by the comparisons
+    stage) when it is there, else from :func:`person_folds`. The accuracy is
+    left empty (NaN, with ``acc_note``) unless at least two folds hold pairs
+    and each of them holds at least ``min_pairs`` pairs of each class.
+    """
+    if "fold" in sub and sub["fold"].notna().all() and len(sub):
+        folds = sub["fold"].to_numpy(dtype=np.int64)
+    else:
+        folds = person_folds(sub["person_a"], sub["person_b"], sub["genuine"], n_folds)
     if balance:
         folds = balance_folds(folds, sub["genuine"], subset_rng(seed, "folds:" + label))
+    g = np.asarray(sub["genuine"]).astype(bool)
+    used = folds >= 0
+    present = np.unique(folds[used])
+    size = int(present.max()) + 1 if len(present) else 0
+    n_gen = np.bincount(folds[used & g], minlength=size)
+    n_imp = np.bincount(folds[used & ~g], minlength=size)
+    short = [int(k) for k in present if min(n_gen[k], n_imp[k]) < min_pairs]
+    if len(present) < 2:
+        short = short or [int(present[0]) if len(present) else 0]
     res = insightface_accuracy(sub["similarity"], sub["genuine"], folds)
-    return {"acc_mean": res["acc_mean"], "acc_std": res["acc_std"], "acc_folds": res["acc_folds"],
-            "acc_pairs": int((folds >= 0).sum()),
-            "acc_threshold": float(np.mean(res["fold_threshold"])) if res["acc_folds"] else np.nan}  # fmt: skip
+    out = {"acc_mean": res["acc_mean"], "acc_std": res["acc_std"], "acc_folds": res["acc_folds"],
+           "acc_pairs": int(used.sum()),
+           "acc_threshold": float(np.mean(res["fold_threshold"])) if res["acc_folds"] else np.nan,
+           "acc_note": ""}  # fmt: skip
+    if short:
+        k = short[0]
+        out["acc_mean"] = out["acc_std"] = np.nan
+        ng, ni = (n_gen[k], n_imp[k]) if k < size else (0, 0)
+        out["acc_note"] = (
+            f"accuracy not reported: {len(short)} of {len(present)} folds hold fewer than {min_pairs} pairs of "
+            f"a class (fold {k}: {ng} genuine, {ni} impostor)"
+            if len(present) >= 2
+            else f"accuracy not reported: {len(present)} fold (needs at least 2)"
+        )
+    return out
 
 
 # --- the whole table -------------------------------------------------------
@@ -317,8 +356,9 @@ def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str 
 
 def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
                          impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                         n_folds: int = N_FOLDS, balance_accuracy: bool = True,
-                         confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+                         n_folds: int = N_FOLDS, balance_accuracy: bool = False,
+                         confidence: float = 0.95,
+                         min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
 
     ``metrics`` has one row per subset (see :func:`iter_subsets`) with
@@ -345,15 +385,22 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
         estimable = row["n_genuine"] > 0 and row["n_impostor"] > 0
+        if estimable:
+            row.update(subset_accuracy(scored.assign(person_a=pa, person_b=pb), f"{kind}:{label}", n_folds,
+                                       balance_accuracy, seed, min_accuracy_pairs))  # fmt: skip
+            acc_note = row.pop("acc_note")
+            if acc_note:
+                row["notes"] = "; ".join(x for x in (row.get("notes", ""), acc_note) if x)
         if estimable and n_bootstrap > 0:
-            ci = subject_bootstrap(s, g, pa, pb, far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence)  # fmt: skip
+            at = row["acc_threshold"] if np.isfinite(row.get("acc_mean", np.nan)) else None
+            ci = subject_bootstrap(s, g, pa, pb, far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence,
+                                   accuracy_at=at)  # fmt: skip
             for _, c in ci.iterrows():
-                ok = np.isfinite(row.get(c["metric"], np.nan))
+                key = "acc_mean" if c["metric"] == "acc" else c["metric"]
+                ok = np.isfinite(row.get(key, np.nan))
                 row[c["metric"] + "_lo"] = c["lo"] if ok else np.nan
                 row[c["metric"] + "_hi"] = c["hi"] if ok else np.nan
         if estimable:
-            row.update(subset_accuracy(scored.assign(person_a=pa, person_b=pb), f"{kind}:{label}", n_folds,
-                                       balance_accuracy, seed))  # fmt: skip
             fpr, tpr, _ = roc_curve(g, s)
             curve = roc_on_grid(fpr, tpr)
             curve.insert(0, "label", label)
@@ -376,7 +423,7 @@ def metric_columns(far_levels: Sequence[float]) -> list[str]:
     for far in far_levels:
         k = far_key(far)
         cols += [k, k + "_lo", k + "_hi", k + "_threshold"]
-    cols += ["acc_mean", "acc_std", "acc_folds", "acc_pairs", "acc_threshold",
+    cols += ["acc_mean", "acc_std", "acc_lo", "acc_hi", "acc_folds", "acc_pairs", "acc_threshold",
              "mean_genuine_similarity", "mean_impostor_similarity", "notes"]  # fmt: skip
     return cols
 
@@ -390,12 +437,13 @@ def write_verification(scores_path: str | os.PathLike, metrics_path: str | os.Pa
                        roc_path: str | os.PathLike, conventions_path: str | os.PathLike,
                        gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
                        impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                       n_folds: int = N_FOLDS, balance_accuracy: bool = True,
-                       model: str | None = None) -> pd.DataFrame:  # fmt: skip
+                       n_folds: int = N_FOLDS, balance_accuracy: bool = False,
+                       model: str | None = None,
+                       min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> pd.DataFrame:  # fmt: skip
     """Read one model's scores, compute :func:`verification_metrics`, write the three outputs."""
     scores = read_table(scores_path, SCORE_COLUMNS)
     metrics, roc = verification_metrics(scores, gap_edges, far_levels, impostors, n_bootstrap, seed,
-                                        n_folds, balance_accuracy)  # fmt: skip
+                                        n_folds, balance_accuracy, min_accuracy_pairs=min_accuracy_pairs)  # fmt: skip
     model = model or Path(scores_path).stem
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
@@ -405,6 +453,7 @@ def write_verification(scores_path: str | os.PathLike, metrics_path: str | os.Pa
                 "gap_bins": gap_bin_labels(gap_edges), "far_levels": list(far_levels),
                 "impostors_per_gap_bin": impostors, "bootstrap_iterations": n_bootstrap,
                 "seed": seed, "n_folds": n_folds, "balance_accuracy": balance_accuracy,
+                "min_accuracy_pairs": min_accuracy_pairs,
                 "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR"}  # fmt: skip
     with atomic_path(conventions_path) as tmp:
         tmp.write_text(json.dumps(conventions(settings), indent=2) + "\n")

@@ -13,6 +13,7 @@ import importlib
 import os
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 
 from faceage.contracts import MANIFEST_COLUMNS, REJECT_COLUMNS
@@ -26,27 +27,67 @@ ADAPTERS = {
     "csv": "faceage.datasets.csvfile",
 }
 
-__all__ = ["ADAPTERS", "Labels", "NameProblem", "build_manifest", "assign_shards"]
+__all__ = ["ADAPTERS", "Labels", "NameProblem", "build_manifest", "assign_shards", "finish_manifest"]
 
 
 def assign_shards(manifest: pd.DataFrame, n_shards: int) -> pd.Series:
-    """Split persons into ``n_shards`` groups of about equal image counts.
+    """Shard per image: equal numbers of images to decode and embed (+-1), whatever the labels.
 
-    Greedy longest-first: persons sorted by image count (then name) go one by
-    one to the shard holding fewest images so far. Deterministic; all images
-    of one person land in the same shard.
+    Only images with their own content are counted (an alias - ``alias_of``
+    set - is never decoded or embedded; it takes its original's shard).
+    The images, in manifest order (sorted by image id), are cut into
+    ``n_shards`` contiguous blocks whose sizes differ by at most one, so a
+    dataset in which every image carries the same person label still uses
+    every core. Pairs and person-level analyses group by person, not shard.
     """
     if n_shards < 1:
         raise ValueError("n_shards must be >= 1")
-    counts = manifest.groupby("person", sort=True).size()
-    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    load = [0] * n_shards
-    shard_of: dict[str, int] = {}
-    for person, count in order:
-        k = min(range(n_shards), key=lambda i: (load[i], i))
-        shard_of[person] = k
-        load[k] += count
-    return manifest["person"].map(shard_of).astype("Int64")
+    n = len(manifest)
+    alias_of = manifest["alias_of"] if "alias_of" in manifest else pd.Series(pd.NA, index=manifest.index)
+    own = alias_of.isna().to_numpy()
+    k = int(own.sum())
+    sizes = np.full(n_shards, k // n_shards)
+    sizes[: k % n_shards] += 1
+    shard = np.zeros(n, dtype=np.int64)
+    shard[own] = np.repeat(np.arange(n_shards), sizes)
+    if (~own).any():
+        of = dict(zip(manifest["image_id"].to_numpy()[own], shard[own], strict=True))
+        shard[~own] = [of[a] for a in alias_of[~own]]
+    return pd.Series(shard, index=manifest.index).astype("Int64")
+
+
+def mark_aliases(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Add ``sha256`` (of each file's bytes) and ``alias_of`` (the first image id with those bytes).
+
+    Byte-identical files are aliases: decoded, detected and embedded once (as
+    the first id, in image-id order), every name then gets that vector. A
+    file that cannot be read has no hash and no alias.
+    """
+    from faceage.images import file_digest
+
+    digests = []
+    for path in manifest["path"]:
+        try:
+            digests.append(file_digest(path))
+        except (OSError, ValueError):
+            digests.append(None)
+    out = manifest.copy()
+    out["sha256"] = pd.array(digests, dtype="string")
+    first = out.dropna(subset=["sha256"]).groupby("sha256", sort=False)["image_id"].transform("first")
+    alias = pd.Series(pd.NA, index=out.index, dtype="string")
+    alias.loc[first.index] = first.astype("string")
+    alias[alias == out["image_id"]] = pd.NA
+    out["alias_of"] = alias
+    return out
+
+
+def finish_manifest(manifest: pd.DataFrame, n_shards: int) -> pd.DataFrame:
+    """Sort by image id, mark aliases, assign shards: the last step of every manifest."""
+    manifest = manifest.sort_values("image_id", kind="stable").reset_index(drop=True)
+    manifest["age"] = pd.array(manifest["age"], dtype="Int64")
+    manifest = mark_aliases(manifest)
+    manifest["shard"] = assign_shards(manifest, n_shards)
+    return manifest
 
 
 def build_manifest(fmt: str, root: str | os.PathLike, n_shards: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,8 +116,6 @@ def build_manifest(fmt: str, root: str | os.PathLike, n_shards: int = 1) -> tupl
     manifest = pd.DataFrame(rows, columns=[c for c in MANIFEST_COLUMNS if c != "shard"] + ["race"])
     if manifest["race"].isna().all():
         manifest = manifest.drop(columns="race")
-    manifest = manifest.sort_values("image_id", kind="stable").reset_index(drop=True)
-    manifest["age"] = pd.array(manifest["age"], dtype="Int64")
-    manifest["shard"] = assign_shards(manifest, n_shards) if len(manifest) else pd.array([], dtype="Int64")
+    manifest = finish_manifest(manifest, n_shards)
     rejects_df = pd.DataFrame(rejects, columns=REJECT_COLUMNS).sort_values("path", kind="stable")
     return manifest, rejects_df.reset_index(drop=True)

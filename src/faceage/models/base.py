@@ -107,12 +107,41 @@ class MissingPackageError(ImportError):
 
 
 class Embedder:
-    """A loaded model. Subclasses implement :meth:`embed_batch`."""
+    """A loaded model. Subclasses implement :meth:`embed_batch`.
+
+    :meth:`embed_aligned` embeds images that already are aligned face crops
+    (an insightface ``.bin``), or the centre crop of an image on which the
+    detector found no face (the protocol fallback): no detection, no
+    alignment, only the resize to the recogniser's input. Models without it
+    leave such images without a vector, with the reason.
+    """
 
     dim: int = 0
+    name: str = ""
 
     def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
         raise NotImplementedError
+
+    def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
+        raise NotImplementedError(f"model {self.name or type(self).__name__!r} has no aligned-input mode")
+
+
+def resize_rgb(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """``image`` resized to ``size`` x ``size`` (or (width, height)) pixels, bilinear."""
+    from PIL import Image
+
+    wh = (size, size) if isinstance(size, int) else size
+    if image.shape[1] == wh[0] and image.shape[0] == wh[1]:
+        return image
+    return np.asarray(Image.fromarray(image).resize(wh, Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+def centre_crop(image: np.ndarray, fraction: float = 1.0) -> np.ndarray:
+    """The centred square whose side is ``fraction`` of the image's shorter side."""
+    h, w = image.shape[:2]
+    side = max(1, int(round(min(h, w) * fraction)))
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top : top + side, left : left + side]
 
 
 class ModelAdapter:

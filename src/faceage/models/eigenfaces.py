@@ -46,6 +46,9 @@ class EigenEmbedder(Embedder):
         self.size = size
         self.dim = self.components.shape[0]
 
+    def embed_aligned(self, crops):
+        return self.embed_batch(crops, [None] * len(crops))  # the centred square of each crop
+
     def embed_batch(self, images, faces):
         x = np.stack([grey_crop(im, f, self.size) for im, f in zip(images, faces, strict=True)])
         z = ((x - self.mean) @ self.components.T) / self.scale

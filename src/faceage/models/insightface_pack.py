@@ -45,6 +45,7 @@ from faceage.models.base import (
     WeightFile,
     fill_vectors,
     package_versions,
+    resize_rgb,
 )
 
 PACK_URL = "https://github.com/deepinsight/insightface/releases/download/v0.7/{pack}.zip"
@@ -182,6 +183,14 @@ class InsightfaceEmbedder(Embedder):
             slots.append(i)
         if crops:
             fill_vectors(results, slots, self.rec.get_feat(crops))
+        return results
+
+    def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
+        """Each crop resized to the recogniser's input (BGR), no detection or alignment."""
+        bgr = [np.ascontiguousarray(resize_rgb(c, self.crop_size)[:, :, ::-1]) for c in crops]
+        results = [FaceResult(None, "ok", -1, None) for _ in bgr]
+        if bgr:
+            fill_vectors(results, list(range(len(bgr))), self.rec.get_feat(bgr))
         return results
 
 
