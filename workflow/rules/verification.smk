@@ -187,22 +187,5 @@ elif VERIFICATION["enabled"]:
     )
 
 
-def warn_depleted_benchmarks(log):
-    """After a run: print every model x protocol whose accuracy was withheld, with the counts."""
-    table = Path(f"{VER}/benchmarks.tsv")
-    if not (PROTOCOL_RUN and table.is_file()):
-        return
-    import pandas as pd
-
-    t = pd.read_csv(table, sep="\t", keep_default_na=False)
-    for _, r in t[t["accuracy_note"] != ""].iterrows():
-        print(
-            f"WARNING: protocol {r['protocol']}, model {r['model']}: no accuracy reported: "
-            f"{r['accuracy_note']} ({r['n_pairs']} pairs: {r['n_genuine']} genuine, "
-            f"{r['n_impostor']} impostor, {r['n_unscored']} unscored)",
-            file=sys.stderr,
-        )
-
-
 onsuccess:
     warn_depleted_benchmarks(log)
