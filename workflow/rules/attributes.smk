@@ -38,7 +38,7 @@ rule attributes_predict:
         "OMP_NUM_THREADS={threads} {params.python:q} -m faceage.attributes.cli predict"
         " --estimator {wildcards.estimator:q} --settings {params.settings:q}"
         " --weights-dir {params.weights:q} --manifest {input.manifest:q}"
-        " --overrides {params.overrides:q} --out {output.predictions:q} --timing {output.timing:q}"
+        " --overrides={params.overrides:q} --out {output.predictions:q} --timing {output.timing:q}"
         " --max-side {params.max_side:q} --batch-size {params.batch_size:q} > {log:q} 2>&1"
 
 
