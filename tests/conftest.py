@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from capabilities import missing, need_module  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def need_shared(path: Path = SHARED) -> None:
     if not path.exists():
-        pytest.skip(f"needs {path} (../shared with real faces/models is absent here)")
+        missing("shared", f"needs {path} (../shared with real faces/models is absent here)")
 
 
 def run_workflow(workdir: Path, *args: str, configfile: Path | None = None, cores: int = 2,
@@ -57,8 +58,19 @@ def fgnet_run(tmp_path_factory) -> Path:
     About 3 minutes on 2 cores. Skips when ../shared is absent.
     """
     need_shared(FGNET)
-    pytest.importorskip("dlib", reason="dlib-bin is not installed in this environment")
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
     work = tmp_path_factory.mktemp("fgnet")
     run_workflow(work, "--config", f"dataset_path={FGNET}", "comparisons={impostors: all}",
+                 configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
+    return work
+
+
+@pytest.fixture(scope="session")
+def fgnet_preset_run(tmp_path_factory) -> Path:
+    """Real FG-NET with the preset as users run it (matched impostors drawn within folds), no attributes."""
+    need_shared(FGNET)
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
+    work = tmp_path_factory.mktemp("fgnet_preset")
+    run_workflow(work, "--config", f"dataset_path={FGNET}", "attributes={enabled: false}",
                  configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
     return work

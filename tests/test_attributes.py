@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from capabilities import missing  # noqa: E402
 
 from faceage.attributes import ESTIMATORS, get_estimator
 from faceage.attributes.evaluation import (
@@ -51,16 +52,14 @@ SCRFD = SHARED / "models" / "scrfd_500m_bnkps.onnx"
 
 def need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(
-            f"{path} absent: this test needs ../shared (real faces/models, research use only)"
-        )
+        missing("shared", f"{path} absent: this test needs ../shared (real faces/models, research use only)")
     return path
 
 
 def ready_python(env: str) -> Path:
     venv = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs")) / env
     if not (venv / ".ready").exists():
-        pytest.skip(f"{venv}/.ready absent: the {env} venv is not built (make venv-{env})")
+        missing(f"venv-{env}", f"{venv}/.ready absent: the {env} venv is not built (make venv-{env})")
     return venv / "bin" / "python"
 
 

@@ -34,12 +34,32 @@ def test_each_rule_removes_with_its_reason():
     r = reasons(rep)
     assert r["p0_1.jpg"] == "impossible_age"
     assert r["p0_2.jpg"] == "undecodable"
-    assert r["p1_1.jpg"] == "duplicate_content"  # the first id (p1_0) is kept...
     assert r["p1_2.jpg"] == "no_face"
-    assert r["p1_0.jpg"] == "too_few_images"  # ...but then p1 has one image left
+    # p1_1 is a copy of p1_0: one distinct photo left, so both go as too_few_images
+    assert r["p1_0.jpg"] == "too_few_images" and r["p1_1.jpg"] == "too_few_images"
+    assert "1 < 2 distinct" in rep.set_index("image_id").at["p1_1.jpg", "detail"]
     assert r["p2_0.jpg"] == "too_few_images"
     assert set(clean["image_id"]) == {"p0_0.jpg", "p0_3.jpg"}
     assert (rep["action"] == "removed").all()
+
+
+def test_copies_are_aliases_not_rejects():
+    """Byte-identical files stay, as aliases of the first image id; distinct photos are what counts."""
+    man, insp = make((3, 2))
+    insp.loc[1, "sha256"] = insp.loc[0, "sha256"]  # p0_1 is a copy of p0_0
+    clean, rep = clean_manifest(man, insp, min_images_per_person=2)
+    assert len(clean) == 5
+    alias = clean.set_index("image_id")["alias_of"]
+    assert alias["p0_1.jpg"] == "p0_0.jpg" and alias.drop("p0_1.jpg").isna().all()
+    assert rep[["image_id", "action", "reason"]].values.tolist() == [["p0_1.jpg", "alias", "duplicate_content"]]
+    # a removed original hands over to its first copy
+    man.loc[0, "age"] = 150
+    clean, rep = clean_manifest(man, insp, min_images_per_person=1)
+    assert "p0_0.jpg" not in set(clean["image_id"]) and clean.set_index("image_id").at["p0_1.jpg", "alias_of"] is pd.NA
+    # a protocol run (keep_all) removes nothing and flags what it found
+    clean, rep = clean_manifest(man, insp, min_images_per_person=5, keep_all=True)
+    assert len(clean) == 5 and not (rep["action"] == "removed").any()
+    assert set(rep.loc[rep["action"] == "flagged", "reason"]) == {"impossible_age"}
 
 
 def test_several_faces_policy():

@@ -90,3 +90,31 @@ def test_readme_utkface_command_validates(tmp_path):
     run_workflow(tmp_path / "w", "-n", "-q", "--config", "dataset=utk", "dataset_format=utkface",
                  f"dataset_path={data}", "clean={min_images_per_person: 1}",
                  "comparisons={impostors: none}", timeout=300)  # fmt: skip
+
+
+def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
+    """dataset_format: demo draws into dataset_path: a folder holding other files stops the run before
+    any job, and nothing in it is touched (only the demo's own rule may write a dataset folder)."""
+    from conftest import run_workflow
+
+    data = tmp_path / "real"
+    data.mkdir()
+    (data / "078A11.JPG").write_bytes(b"not a demo")
+    proc = run_workflow(tmp_path / "w", "-q", "--config", f"dataset_path={data}", check=False, timeout=300)
+    assert proc.returncode != 0
+    assert "holds files that are not a demo" in proc.stdout + proc.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["078A11.JPG"]
+    assert (data / "078A11.JPG").read_bytes() == b"not a demo"
+
+
+def test_two_demo_configurations_keep_their_own_images(tmp_path):
+    """A second demo configuration with its own dataset_path does not overwrite the first one's images."""
+    from conftest import run_workflow
+
+    a, b = tmp_path / "demo_a", tmp_path / "demo_b"
+    for path, persons in ((a, 3), (b, 4)):
+        run_workflow(tmp_path / "w", "-q", "--config", f"dataset_path={path}", f"dataset=d{persons}",
+                     f"demo={{persons: {persons}, images_per_person: 5}}", "shards=1",
+                     "clean={min_images_per_person: 2}", "verification={enabled: false}",
+                     targets=(f"results/d{persons}/manifest.tsv",), timeout=600)  # fmt: skip
+    assert len(list(a.glob("person*"))) == 3 and len(list(b.glob("person*"))) == 4

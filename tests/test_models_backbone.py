@@ -1,7 +1,7 @@
 """The backbone's two models through the real libraries: dlib (real weights) and eigenfaces."""
 
 import numpy as np
-import pytest
+from capabilities import need_module  # noqa: E402
 from conftest import FGNET, need_shared
 
 from faceage.contracts import read_embeddings, write_manifest
@@ -35,7 +35,7 @@ def test_missing_weights_message(tmp_path):
 
 def test_dlib_real_weights_same_person_closer():
     need_shared(FGNET)
-    pytest.importorskip("dlib")
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
     from faceage.images import load_rgb
 
     adapter = get_adapter("dlib")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from capabilities import need_module  # noqa: E402
 from conftest import FGNET, need_shared, run_workflow
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -63,7 +64,7 @@ def write_run(tmp_path, name, protocol: pd.DataFrame, images, **extra):
 @pytest.fixture(scope="module")
 def copies_runs(tmp_path_factory):
     need_shared(FGNET)
-    pytest.importorskip("dlib", reason="dlib-bin is not installed in this environment")
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
     tmp = tmp_path_factory.mktemp("protocol_copies")
     rng = np.random.default_rng(3)
     files = fgnet_files()
@@ -153,7 +154,7 @@ def _chips(files, size=112):
 
 def test_insightface_bin_runs_in_aligned_mode(tmp_path):
     need_shared(FGNET)
-    pytest.importorskip("dlib", reason="dlib-bin is not installed in this environment")
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
     from PIL import Image
 
     files = fgnet_files()[:160]

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from capabilities import missing, need_module  # noqa: E402
 from PIL import Image
 
 from faceage.contracts import read_embeddings, read_table
@@ -47,7 +48,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
 def need_fgnet() -> None:
     if not FGNET.is_dir():
-        pytest.skip(f"needs real faces in {FGNET} (../shared is absent here; research use only)")
+        missing("shared", f"needs real faces in {FGNET} (../shared is absent here; research use only)")
 
 
 def subject_files(subject: str) -> list[Path]:
@@ -138,9 +139,10 @@ def build_fixture(root: Path) -> dict[str, tuple[str, str]]:
     put("p005/75.png", demo[0].read_bytes(), "report", "no_face")
     put("p005/150.png", demo[1].read_bytes(), "report", "impossible_age")
     put("p005/-3.png", demo[2].read_bytes(), "report", "impossible_age")
-    # The same bytes under two names: the first image id is kept.
+    # The same bytes under two names: kept as an alias of the first image id (embedded once; the
+    # pair of the two copies is left out of the comparisons).
     first = subject_files("007")[0]
-    put(f"p007/{age_of(first)}_copy.JPG", first.read_bytes(), "report", "duplicate_content")
+    put(f"p007/{age_of(first)}_copy.JPG", first.read_bytes(), "kept", "")
     # A person with a single image.
     put("solo/30.JPG", (FGNET / SOLO).read_bytes(), "report", "too_few_images")
 
@@ -228,7 +230,7 @@ def run_measured(cmd: list[str], timeout: int = 900) -> tuple[subprocess.Complet
 def bad_run(tmp_path_factory):
     """The workflow on the mixed fixture; returns (workdir, data, expectations, peak MiB, process)."""
     need_fgnet()
-    pytest.importorskip("dlib", reason="dlib-bin is not installed in this environment")
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
     base = tmp_path_factory.mktemp("baddata")
     data = base / "data"
     expect = build_fixture(data)
@@ -293,7 +295,8 @@ def test_reports_say_what_is_wrong(bad_run):
     assert "truncated" in report.at["p005/71.jpg", "detail"]
     assert "expected <person>/<age>.jpg" in rejects.at["readme.jpg", "reason"]
     summary = pd.read_csv(res / "clean" / "cleaning_summary.tsv", sep="\t").set_index("what")["count"]
-    assert summary["images kept"] == 4 * PER_PERSON
+    assert summary["images kept"] == 4 * PER_PERSON + 1  # + the alias
+    assert summary["alias: duplicate_content"] == 1
     assert summary["persons kept"] == 4
 
 
@@ -310,7 +313,13 @@ def test_every_kept_image_is_embedded(bad_run):
     scores = read_table(res / "scores" / "eigenfaces.tsv")
     assert scores["similarity"].notna().all()
     n = len(clean)
-    assert len(scores) == n * (n - 1) // 2  # impostors: all -> every pair scored
+    # impostors: all -> every pair scored, except the one pair of a photo and its own copy
+    assert len(scores) == n * (n - 1) // 2 - 1
+    copy = clean.loc[clean["alias_of"].notna(), ["image_id", "alias_of"]].iloc[0]
+    pair = {copy["image_id"], copy["alias_of"]}
+    assert not any({a, b} == pair for a, b in zip(scores["image_a"], scores["image_b"], strict=True))
+    v = dict(zip(emb["image_id"], emb["vectors"], strict=True))
+    np.testing.assert_array_equal(v[copy["image_id"]], v[copy["alias_of"]])  # one vector, shared
 
 
 def test_rotation_honoured_and_colours_converted(bad_run):
@@ -403,7 +412,7 @@ def test_bad_files_one_by_one_never_raise_anything_else(tmp_path):
 
 def test_fixture_leaves_no_images_in_the_repository():
     if shutil.which("git") is None:
-        pytest.skip("git absent")
+        missing("git", "git absent")
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     images = [t for t in tracked if t.lower().endswith((".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"))
               and not t.startswith(("docs/", "workflow/report/"))]  # fmt: skip

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from capabilities import missing  # noqa: E402
 from PIL import Image
 
 from faceage.contracts import EMBEDDING_ARRAYS
@@ -342,7 +343,7 @@ def test_missing_package_named_before_any_embedding(tmp_path):
 def test_runs_without_network(reference):
     ref, offline = reference
     if not offline:
-        pytest.skip("cannot create a network namespace here (unshare -n needs root or user namespaces)")
+        missing("netns", "cannot create a network namespace here (unshare -n needs root or user namespaces)")
     probe = subprocess.run(["unshare", "-n", sys.executable, "-c",
                             "import socket; socket.create_connection(('pypi.org', 443), timeout=5)"],
                            capture_output=True, text=True)  # fmt: skip

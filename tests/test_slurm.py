@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from capabilities import missing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -248,9 +249,7 @@ def test_agedb_with_three_models_is_tens_of_jobs(dry_copy, tmp_path):
 @pytest.fixture(scope="module")
 def slurm():
     if os.environ.get("FACEAGE_SLURM") != "1":
-        pytest.skip(
-            "no SLURM: run `scripts/slurm/local-slurm.sh start` (root) and set FACEAGE_SLURM=1"
-        )
+        missing("slurm", "no SLURM: run `scripts/slurm/local-slurm.sh start` (root) and set FACEAGE_SLURM=1")
     try:
         state = sh("sinfo", "-h", "-o", "%T")
     except (OSError, subprocess.SubprocessError) as exc:

@@ -335,3 +335,31 @@ def test_fgnet_dlib_auc_falls_with_age_gap(fgnet_run):
         "dlib/ageing.png",
     ]:
         assert (ver / png).read_bytes()[:4] == b"\x89PNG", png
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_fgnet_accuracy_uses_every_scored_pair(fgnet_preset_run):
+    """config/fgnet.yaml: impostors drawn within person folds, so the 10-fold accuracy of every subset
+    uses all its scored pairs; a bin without enough pairs per fold has no accuracy (with the reason);
+    no plotted band leaves [0, 1]."""
+    from faceage.analysis.comparison import read_result
+
+    ver = fgnet_preset_run / "results" / "fgnet" / "verification"
+    m = read_result(ver / "dlib" / "metrics.tsv")
+    pairs = pd.read_csv(fgnet_preset_run / "results" / "fgnet" / "pairs.tsv", sep="\t")
+    assert (pairs["fold"] >= 0).all() and pairs["fold"].nunique() == 10
+    est = m[np.isfinite(m["acc_mean"].astype(float))]
+    assert {"all", "gap_bin"} <= set(est["subset"])
+    for _, r in m[m["subset"].isin(["all", "gap_bin"])].iterrows():
+        scored = r["n_genuine"] + r["n_impostor"]
+        if np.isfinite(r["acc_mean"]):
+            assert r["acc_pairs"] == scored, r["label"]
+        elif scored:
+            assert "accuracy not reported" in r["notes"], r["label"]
+    gap = m[m["subset"] == "gap_bin"].set_index("label")
+    print(gap[["n_genuine", "n_impostor", "auc", "acc_mean", "acc_lo", "acc_hi", "acc_pairs"]])
+    assert gap.loc["30+", "acc_mean"] < gap.loc["0-4", "acc_mean"]  # accuracy falls with the gap, as AUC does
+    for col in [c for c in m.columns if c.endswith(("_lo", "_hi"))]:
+        v = m[col].astype(float).dropna()
+        assert ((v >= 0) & (v <= 1)).all(), col

@@ -42,8 +42,10 @@ def read_benchmarks(bench_dir: str | Path, dataset: str, rule: str) -> pd.DataFr
 
 
 def images_per_shard(manifest: pd.DataFrame) -> pd.Series:
-    """Image count of each shard of a manifest (column ``shard``)."""
-    return manifest.groupby("shard").size()
+    """Images each shard job decodes and embeds (column ``shard``; aliases are embedded once, as their original)."""
+    from faceage.contracts import own_content
+
+    return own_content(manifest).groupby("shard").size()
 
 
 def rates(bench: pd.DataFrame, counts: pd.Series, rule: str) -> pd.DataFrame:

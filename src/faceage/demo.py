@@ -85,11 +85,31 @@ def _draw(idn: dict, age: int, size: int, rng: np.random.Generator) -> Image.Ima
     return Image.fromarray(rgb, "RGB")
 
 
+# Written into every demo folder: the workflow draws a demo only into an empty folder or one holding
+# this marker, so a dataset_path that points at real data is never overwritten.
+DEMO_MARKER = ".faceage-demo"
+
+
+def is_demo_folder(path: str | Path) -> bool:
+    """True for a missing or empty folder, one with the demo marker, or one holding only demo faces."""
+    import re
+
+    path = Path(path)
+    if not path.is_dir() or (path / DEMO_MARKER).is_file():
+        return True
+    files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+    return all(re.fullmatch(r"person\d+/\d+\.png|\.snakemake_timestamp", f) for f in files)
+
+
 def make_demo(out_dir: str | Path, persons: int = 16, images_per_person: int = 10, size: int = 96,
               min_age: int = 1, max_age: int = 79, seed: int = 7) -> list[Path]:  # fmt: skip
     """Write ``persons`` x ``images_per_person`` synthetic faces; return their paths."""
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
+    if not is_demo_folder(out_dir):
+        raise FileExistsError(f"{out_dir} holds files that are not a demo: refusing to draw the demo into it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / DEMO_MARKER).write_text("synthetic demo faces drawn by faceage.demo.make_demo\n")
     paths = []
     for p in range(persons):
         idn = _identity(rng)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
+from capabilities import missing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -31,16 +31,14 @@ def env_python(env: str) -> Path:
     base = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs"))
     py = base / env / "bin" / "python"
     if not py.exists():
-        pytest.skip(f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`")
+        missing(f"venv-{env}", f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`")
     return py
 
 
 def need_shared(*parts: str) -> Path:
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        pytest.skip(
-            f"{p} absent: these tests need ../shared (real faces/models, research use only)"
-        )
+        missing("shared", f"{p} absent: these tests need ../shared (real faces/models, research use only)")
     return p
 
 

@@ -34,6 +34,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 export_src_path(_SRC)
 
+from faceage.demo import is_demo_folder  # noqa: E402
+
 DS = config["dataset"]
 RESULTS = f"results/{DS}"
 # A protocol run (dataset_format: protocol): the dataset is the images the
@@ -69,7 +71,15 @@ def _check_config():
                     f"protocols.{p.name}.images: folder {p.images!r} does not exist "
                     f"(format {p.format} reads the images from a folder)"
                 )
-    elif config["dataset_format"] != "demo":
+    elif config["dataset_format"] == "demo":
+        demo = Path(config["dataset_path"])
+        if not is_demo_folder(demo):
+            problems.append(
+                f"dataset_path: {str(demo)!r} holds files that are not a demo drawn by this "
+                "workflow; the demo draws its images into dataset_path, so give it an empty or "
+                "new folder (e.g. resources/demo)"
+            )
+    else:
         path = Path(config["dataset_path"])
         want_file = config["dataset_format"] == "csv"
         if not (path.is_file() if want_file else path.is_dir()):
@@ -111,8 +121,7 @@ def using_conda():
 
 
 def dataset_input(wildcards):
-    if config["dataset_format"] == "demo":
-        return "resources/demo"
+    """The dataset folder or CSV; for the demo, the folder its images are drawn into (dataset_path)."""
     return config["dataset_path"]
 
 
@@ -263,7 +272,6 @@ wildcard_constraints:
 # work, or downloads (compute nodes may have no internet; login nodes do).
 localrules:
     all,
-    demo_dataset,
     download_fgnet,
     download_weights,
     download_model_weights,

@@ -1,17 +1,22 @@
 # Stage 1 - dataset: a folder of face images -> one manifest (+ rejects).
 
 
-rule demo_dataset:
-    output:
-        directory("resources/demo"),
-    log:
-        "logs/demo_dataset/demo.log",
-    conda:
-        "../../envs/core.yaml"
-    params:
-        demo=config["demo"],
-    script:
-        "../scripts/demo_dataset.py"
+# The demo's images are drawn into dataset_path. Only defined for the demo, so
+# no other dataset folder can ever be the output of a rule (and be replaced).
+if config["dataset_format"] == "demo":
+
+    rule demo_dataset:
+        output:
+            directory(config["dataset_path"]),
+        log:
+            "logs/demo_dataset/demo.log",
+        localrule: True
+        conda:
+            "../../envs/core.yaml"
+        params:
+            demo=config["demo"],
+        script:
+            "../scripts/demo_dataset.py"
 
 
 if PROTOCOL_RUN:

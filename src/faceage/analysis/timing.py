@@ -72,17 +72,17 @@ def timing_table(
     """Timing per model from (model, shard, benchmark file) triples.
 
     ``images_per_shard``: images given to each shard job (the clean
-    manifest's shard sizes; every model embeds the same images).
+    manifest's shard sizes, aliases not counted; every model embeds the same
+    images). A shard the manifest does not hold was emptied by cleaning: its
+    job embedded 0 images.
     """
     rows = []
     for model, shard, path in benchmarks:
-        if shard not in images_per_shard:
-            raise ValueError(f"{path}: shard {shard} is not in the manifest")
         rows.append(
             {
                 "model": model,
                 "shard": shard,
-                "images": images_per_shard[shard],
+                "images": images_per_shard.get(shard, 0),
                 **read_benchmark(path),
             }
         )
@@ -96,10 +96,11 @@ def timing_table(
         cpu_seconds=("cpu_seconds", lambda s: s.sum(min_count=1)),
         max_rss_mb=("max_rss_mb", "max"),
     )
+    images = out["images"].where(out["images"] > 0)  # no image: no per-image figure
     out["cores"] = out["cpu_seconds"] / out["seconds"]
-    out["images_per_second"] = out["images"] / out["seconds"]
-    out["ms_per_image"] = 1000 * out["seconds"] / out["images"]
-    out["cpu_ms_per_image"] = 1000 * out["cpu_seconds"] / out["images"]
+    out["images_per_second"] = images / out["seconds"]
+    out["ms_per_image"] = 1000 * out["seconds"] / images
+    out["cpu_ms_per_image"] = 1000 * out["cpu_seconds"] / images
     return out.reset_index()[TIMING_COLUMNS]
 
 
@@ -107,7 +108,9 @@ def timing_from_files(
     benchmark_files: Iterable[str | Path], dataset: str, manifest: pd.DataFrame
 ) -> pd.DataFrame:
     """:func:`timing_table` for files named ``<dataset>_<model>_shard<k>.tsv``."""
-    sizes = manifest.groupby("shard").size()
+    from faceage.contracts import own_content
+
+    sizes = own_content(manifest).groupby("shard").size()
     counts = {int(k): int(v) for k, v in sizes.items()}
     triples = [(*parse_benchmark_name(p, dataset), p) for p in benchmark_files]
     return timing_table(triples, counts)

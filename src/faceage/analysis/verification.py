@@ -76,8 +76,9 @@ CONVENTIONS = {
     "the fold with the fewest genuine pairs so far) before it draws impostors, and draws every "
     "impostor pair within one fold, so no person is in two folds and every scored pair is used "
     "(acc_pairs); scores without a fold column (older runs) get the same dealing here, and "
-    "impostor pairs across folds are then left out; with balance_accuracy the larger class of "
-    "each fold is subsampled (seeded) to the size of the smaller",
+    "impostor pairs across folds are then left out; with balance_accuracy (default) the larger "
+    "class of each fold is subsampled (seeded) to the size of the smaller - with matched "
+    "impostors drawn within folds the classes are equal and nothing is dropped",
     "accuracy_guard": "the accuracy is reported only when at least 2 folds hold pairs of the "
     "subset and every fold that does holds at least min_accuracy_pairs (default 5) scored pairs "
     "of each class; otherwise the cell is empty and notes say which fold fell short",
@@ -282,7 +283,7 @@ def balance_folds(folds: np.ndarray, genuine, rng: np.random.Generator) -> np.nd
 MIN_ACCURACY_PAIRS = 5
 
 
-def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = False,
+def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = True,
                     seed: int = 0, min_pairs: int = MIN_ACCURACY_PAIRS) -> dict:  # fmt: skip
     """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs.
 
@@ -356,7 +357,7 @@ def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str 
 
 def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
                          impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                         n_folds: int = N_FOLDS, balance_accuracy: bool = False,
+                         n_folds: int = N_FOLDS, balance_accuracy: bool = True,
                          confidence: float = 0.95,
                          min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
@@ -437,7 +438,7 @@ def write_verification(scores_path: str | os.PathLike, metrics_path: str | os.Pa
                        roc_path: str | os.PathLike, conventions_path: str | os.PathLike,
                        gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
                        impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                       n_folds: int = N_FOLDS, balance_accuracy: bool = False,
+                       n_folds: int = N_FOLDS, balance_accuracy: bool = True,
                        model: str | None = None,
                        min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> pd.DataFrame:  # fmt: skip
     """Read one model's scores, compute :func:`verification_metrics`, write the three outputs."""

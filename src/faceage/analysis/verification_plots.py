@@ -98,7 +98,7 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
         panels.append(
             (far, f"TAR at FAR = {far.removeprefix('tar_far_')}", far + "_lo", far + "_hi")
         )
-    panels.append(("acc_mean", "10-fold accuracy", None, None))
+    panels.append(("acc_mean", "10-fold accuracy", "acc_lo", "acc_hi"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
     colours = sns.color_palette("colorblind", len(metrics))
     x = np.arange(len(bins))
@@ -110,7 +110,7 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
             g = g.reindex(bins)
             y = g[col].to_numpy(dtype=float)
             ax.plot(x, y, marker="o", color=colour, label=model)
-            if lo is not None:
+            if lo in g and hi in g:  # subject-bootstrap intervals: inside [0, 1]
                 ax.fill_between(
                     x,
                     g[lo].to_numpy(dtype=float),
@@ -118,9 +118,6 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
                     color=colour,
                     alpha=0.2,
                 )
-            else:
-                sd = g["acc_std"].to_numpy(dtype=float)
-                ax.fill_between(x, y - sd, y + sd, color=colour, alpha=0.2)
         if not any(np.isfinite(m.loc[m["subset"] == "gap_bin", col].to_numpy(dtype=float)).any()
                    for m in metrics.values()):  # fmt: skip
             note = (
