@@ -155,3 +155,24 @@ def test_fgnet_dlib_ageing_slope_negative(fgnet_run):
     assert res["slope_per_year_hi"] < 0  # the 95 % interval excludes 0
     probe = pd.read_csv(ver / "age_probe.tsv", sep="\t").iloc[0]
     assert probe["mae"] < probe["mae_median_baseline"]  # dlib's embedding still holds age
+
+
+def test_age_probe_groups_persons():
+    """Ages constant within a person and embeddings that identify the person, with no age in them:
+    a probe whose folds split persons learns identity -> age and looks good; grouped folds do not."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    rng = np.random.default_rng(4)
+    n_p, per, dim = 40, 8, 32
+    ident = rng.normal(size=(n_p, dim))
+    person = np.repeat(np.arange(n_p), per)
+    x = ident[person] + rng.normal(0, 0.1, (n_p * per, dim))
+    age = rng.uniform(5, 70, n_p)[person]
+    order = rng.permutation(len(person))  # images of a person are not contiguous (as in a real manifest)
+    x, age, person = x[order], age[order], person[order]
+    leaky = cross_val_predict(Ridge(alpha=1.0), x, age, cv=KFold(5))
+    r2_leaky = 1 - np.sum((leaky - age) ** 2) / np.sum((age - age.mean()) ** 2)
+    assert r2_leaky > 0.5  # the data would expose a probe that splits persons
+    res = age_probe(x, age, person.astype(str))
+    assert res["r2"] < 0.2, res

@@ -138,3 +138,19 @@ def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
     assert np.linalg.matrix_rank(v) == len(v)  # distinct images give distinct vectors
     assert emb["provenance"]["settings"]["model_name"] == "ArcFace"
     assert emb["provenance"]["packages"]["tf-keras"] == "2.21.0"
+
+
+@pytest.mark.shared
+def test_vectors_equal_deepface_represent(tmp_path):
+    """For the same pixels, the adapter's batched vectors equal DeepFace.represent with the same model,
+    detector and alignment settings, image by image (within 1e-5 cosine)."""
+    from model_env import assert_same_vectors, reference_in_env
+
+    home = dlib_weights_home(tmp_path)
+    fgnet_manifest(tmp_path / "manifest.tsv", persons=2, seed=3)
+    settings = {"model_name": "Dlib", "detector_backend": "dlib", "weights_dir": str(home)}
+    ours = run_in_env("deepface", "deepface", settings, tmp_path / "unused", tmp_path / "manifest.tsv",
+                      tmp_path / "out", batch_size=8)  # fmt: skip
+    ref = reference_in_env("deepface", "deepface", settings, tmp_path / "unused", tmp_path / "manifest.tsv",
+                           tmp_path / "ref.npz")  # fmt: skip
+    assert assert_same_vectors(ours, ref) >= 10

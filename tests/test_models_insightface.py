@@ -99,3 +99,18 @@ def test_det_size_640_loses_tightly_cropped_faces(tmp_path):
     missed = int((emb["status"] == "no_face").sum())
     assert missed >= 0.15 * len(manifest), f"only {missed}/{len(manifest)} missed at 640"
     assert emb["provenance"]["det_size"] == [[640, 640]]
+
+
+@pytest.mark.shared
+def test_vectors_equal_faceanalysis_get(tmp_path):
+    """For the same pixels, the adapter's vectors are FaceAnalysis.get(img)[largest].normed_embedding
+    (within 1e-5 cosine): a colour-order, alignment or normalisation slip cannot hide behind an AUC."""
+    from model_env import assert_same_vectors, reference_in_env
+
+    weights = small_pack(tmp_path)
+    fgnet_manifest(tmp_path / "manifest.tsv", persons=3, seed=4)
+    settings = {"pack": "testpack"}
+    ours = run_in_env("insightface", "insightface", settings, weights, tmp_path / "manifest.tsv", tmp_path / "out")
+    ref = reference_in_env("insightface", "insightface", settings, weights, tmp_path / "manifest.tsv",
+                           tmp_path / "ref.npz")  # fmt: skip
+    assert assert_same_vectors(ours, ref) >= 20

@@ -350,7 +350,8 @@ def test_estimate_runtime_from_benchmarks(tmp_path):
     emb = rates(read_benchmarks(tmp_path, "ds_x", "embed"), counts, "embed")
     # Slowest shard per image: shard 1, 60 s / 200 images (shard 0: 20 s / 100).
     assert det.loc[0, "s_per_image"] == pytest.approx(0.3)
-    assert det.loc[0, "cpu_s_per_image"] == pytest.approx(0.15)
+    # Snakemake's cpu_time misses the work of a shell job's child process: not a per-image cost
+    assert "cpu_s_per_image" not in det.columns
     assert (det.loc[0, "shards"], det.loc[0, "images"]) == (2, 300)
     assert list(emb["model"]) == ["dlib"] and emb.loc[0, "s_per_image"] == pytest.approx(0.5)
     plan = suggest(pd.concat([det, emb]), images=16_000, shards=8, margin=3)

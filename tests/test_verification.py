@@ -363,3 +363,81 @@ def test_fgnet_accuracy_uses_every_scored_pair(fgnet_preset_run):
     for col in [c for c in m.columns if c.endswith(("_lo", "_hi"))]:
         v = m[col].astype(float).dropna()
         assert ((v >= 0) & (v <= 1)).all(), col
+
+
+# --- hand-computed cases: right, not nearly right ---------------------------------------------
+
+
+def test_eer_and_threshold_interpolated_exactly():
+    """Genuine 0.9, 0.5; impostor 0.8, 0.3, 0.1, 0.05. ROC (sklearn, collinear points dropped):
+    (0,0) (0,.5)@.9 (.25,.5)@.8 (.25,1)@.5 (1,1)@.05; FAR - FRR = -1, -.5, -.25, .25, 1 changes
+    sign between the points at .8 and .5, half-way: EER = .25, threshold = .8 + .5 (.5 - .8) = .65."""
+    g = np.array([1, 1, 0, 0, 0, 0])
+    s = np.array([0.9, 0.5, 0.8, 0.3, 0.1, 0.05])
+    m = v.point_metrics(g, s, far_levels=())
+    assert m["eer"] == pytest.approx(0.25, abs=1e-12)
+    assert m["eer_threshold"] == pytest.approx(0.65, abs=1e-12)
+    # the corner case: FAR - FRR reaches 0 exactly at a ROC point
+    m = v.point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), far_levels=())
+    assert m["eer"] == pytest.approx(0.5, abs=1e-12) and m["eer_threshold"] == pytest.approx(0.7, abs=1e-12)
+
+
+def test_fold_thresholds_and_accuracy_exactly():
+    """Two folds, distances d = 2 - 2 cos away from the 0.01 grid's points.
+    fold 0: genuine d .2, .425; impostor d 1.8, 1.6.   fold 1: genuine d .6, .765; impostor 1.4, 1.2.
+    Testing fold 0, fold 1 is perfect from t = .77 (first on the grid): cos threshold 1 - .77/2 = .615,
+    fold 0 all right. Testing fold 1, fold 0 is perfect from t = .43: cos .785, both genuine pairs of
+    fold 1 (d .6, .765 >= .43) wrong: 0.5."""
+    s = np.array([0.9, 0.7875, 0.1, 0.2, 0.7, 0.6175, 0.3, 0.4])
+    g = np.array([1, 1, 0, 0, 1, 1, 0, 0])
+    f = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    res = v.insightface_accuracy(s, g, f)
+    np.testing.assert_allclose(res["fold_accuracy"], [1.0, 0.5])
+    np.testing.assert_allclose(res["fold_threshold"], [0.615, 0.785], atol=1e-12)
+    assert res["acc_mean"] == pytest.approx(0.75) and res["acc_std"] == pytest.approx(0.25)
+    sub = pd.DataFrame({"similarity": s, "genuine": g, "fold": f, "person_a": [f"p{k}" for k in f],
+                        "person_b": [f"p{k}" if x else f"q{k}" for k, x in zip(f, g, strict=True)]})  # fmt: skip
+    acc = v.subset_accuracy(sub, "hand", n_folds=2, min_pairs=2)
+    assert acc["acc_threshold"] == pytest.approx(0.7, abs=1e-12) and acc["acc_pairs"] == 8
+    assert acc["acc_mean"] == pytest.approx(0.75) and acc["acc_note"] == ""
+    short = v.subset_accuracy(sub, "hand", n_folds=2, min_pairs=3)
+    assert np.isnan(short["acc_mean"]) and "fewer than 3 pairs" in short["acc_note"]
+
+
+def _person_effect_scores(rng, n_p=20, per=6, d=1.5, sigma_u=1.5, sigma_w=0.7):
+    persons = np.repeat(np.arange(n_p), per)
+    i, j = np.triu_indices(len(persons), 1)
+    pa, pb = persons[i], persons[j]
+    keep = (pa == pb) | (rng.random(len(pa)) < 0.15)
+    pa, pb = pa[keep], pb[keep]
+    g = (pa == pb).astype(int)
+    u = rng.normal(0, sigma_u, n_p)  # how well each person is recognised: shared by all their pairs
+    w = rng.normal(0, sigma_w, n_p)  # how alike each person looks to others: shared by their impostors
+    s = rng.normal(0, 1, len(g)) + g * (d + u[pa]) + (1 - g) * (w[pa] + w[pb])
+    return s, g, pa, pb
+
+
+def _pair_bootstrap_auc(s, g, rng, n_iterations=300):
+    idx = rng.integers(0, len(s), size=(n_iterations, len(s)))
+    aucs = [roc_auc_score(g[k], s[k]) for k in idx if 0 < g[k].sum() < len(k)]
+    return np.quantile(aucs, [0.025, 0.975])
+
+
+def test_subject_bootstrap_covers_with_person_effects_and_pair_bootstrap_does_not():
+    """Genuine scores N(d + u_p, 1) with a person effect u_p ~ N(0, 1.5^2), impostor scores
+    N(w_p + w_q, 1) with w ~ N(0, 0.7^2): true AUC = Phi(d / sqrt(2 + 1.5^2 + 2 * 0.7^2)). Pairs of one
+    person are not independent: the subject-level interval covers the true AUC at about its nominal
+    rate; resampling pairs gives intervals that are too narrow (measured: 39/40 against 18/40)."""
+    d, su, sw = 1.5, 1.5, 0.7
+    true_auc = norm.cdf(d / np.sqrt(2 + su**2 + 2 * sw**2))
+    subject, pair, draws = 0, 0, 40
+    for r in range(draws):
+        rng = np.random.default_rng(500 + r)
+        s, g, pa, pb = _person_effect_scores(rng, d=d, sigma_u=su, sigma_w=sw)
+        ci = bs.subject_bootstrap(s, g, pa, pb, (), n_iterations=300, seed=r).set_index("metric")
+        subject += ci.loc["auc", "lo"] <= true_auc <= ci.loc["auc", "hi"]
+        lo, hi = _pair_bootstrap_auc(s, g, rng)
+        pair += lo <= true_auc <= hi
+    print(f"coverage of the 95 % interval: subject-level {subject}/{draws}, pair-level {pair}/{draws}")
+    assert subject / draws >= 0.85
+    assert pair / draws <= 0.7 and pair < subject

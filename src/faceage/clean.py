@@ -312,5 +312,7 @@ def run_clean(manifest_path, inspection_paths, overrides_path, out_manifest, out
     write_table(report, out_report, REPORT_COLUMNS)
     write_table(summarise(manifest, clean, report), out_summary)
     log.info("kept %d of %d images (%d persons)", len(clean), len(manifest), clean["person"].nunique())
+    if not len(clean):
+        log.error("no image survived cleaning; see %s", out_report)
     return clean, report
 

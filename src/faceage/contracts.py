@@ -186,6 +186,18 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
     write_table(df, path, MANIFEST_COLUMNS)
 
 
+class EmptyDatasetError(ValueError):
+    """No image survived cleaning: nothing to pair or embed."""
+
+
+def require_images(clean_manifest: pd.DataFrame, path: str | os.PathLike) -> pd.DataFrame:
+    """``clean_manifest`` itself, or :class:`EmptyDatasetError` with the one message users need."""
+    if len(clean_manifest) == 0:
+        report = Path(path).parent / "cleaning_report.tsv"
+        raise EmptyDatasetError(f"no image survived cleaning; see {report}")
+    return clean_manifest
+
+
 def own_content(manifest: pd.DataFrame) -> pd.DataFrame:
     """The rows that are decoded, inspected and embedded: every image that is no alias.
 

@@ -55,6 +55,9 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
             state_dir: str | Path, provenance_path: str | Path, max_side: int = DEFAULT_MAX_SIDE,
             fit_images: int = 2000, seed: int = 0) -> dict:  # fmt: skip
     """Check weights, run the adapter's one-off preparation, load the model once, write provenance."""
+    from faceage.contracts import require_images
+
+    require_images(read_table(manifest_path), manifest_path)
     adapter = get_adapter(model)
     weights_dir = Path(weights_dir)
     adapter.check_weights(settings, weights_dir)

@@ -54,7 +54,7 @@ def pairs(clean_manifest: str, bins: list[int], mode: str, ratio: float, seed: i
           folds: int | None = None) -> None:  # fmt: skip
     from faceage.pairs import make_pairs, pair_summary
 
-    clean = c.read_table(clean_manifest)
+    clean = c.require_images(c.read_table(clean_manifest), clean_manifest)
     p = make_pairs(clean, bins=bins, mode=mode, ratio=ratio, seed=seed, folds=folds)
     c.write_pairs(p, out_pairs)
     c.write_table(pair_summary(p), out_summary)

@@ -130,3 +130,33 @@ def python_of(env: str) -> str:
 
 __all__ = ["ROOT", "SHARED", "SHARED_MODELS", "auc", "cosine_scores", "env_python", "fgnet_manifest",
            "need_shared", "plain_manifest", "run_in_env", "python_of", "sys"]  # fmt: skip
+
+
+REFERENCE = Path(__file__).with_name("reference_in_env.py")
+
+
+def reference_in_env(env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out: Path) -> dict:
+    """The library's own vectors for the manifest's images (tests/helpers/reference_in_env.py)."""
+    py = env_python(env)
+    cmd = [str(py), str(REFERENCE), "--model", model, "--settings", json.dumps(settings), "--weights",
+           str(weights_dir), "--manifest", str(manifest), "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "OMP_NUM_THREADS": "2"})  # fmt: skip
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    with np.load(out, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def assert_same_vectors(ours: dict, ref: dict, tol: float = 1e-5) -> int:
+    """Same images embedded, and each of our vectors within ``tol`` cosine of the library's; returns the count."""
+    ours_by = {i: v for i, v, s in zip(ours["image_id"], ours["vectors"], ours["status"], strict=True) if s == "ok"}
+    ref_by = {i: v for i, v in zip(ref["image_id"], ref["vectors"], strict=True) if np.isfinite(v).all()}
+    assert set(ours_by) == set(ref_by), (sorted(set(ours_by) ^ set(ref_by)))[:5]
+    worst = 1.0
+    for i, v in ours_by.items():
+        r = ref_by[i]
+        cos = float(np.dot(v, r) / (np.linalg.norm(v) * np.linalg.norm(r)))
+        worst = min(worst, cos)
+    assert worst >= 1 - tol, f"an adapter vector is {1 - worst:.2e} cosine away from the library's"
+    return len(ours_by)

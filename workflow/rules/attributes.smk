@@ -52,7 +52,7 @@ rule attributes_flags:
         review=report(
             f"{RESULTS}/attributes/{{estimator}}/review.tsv",
             caption="../report/attributes_review.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Label checks",
             labels={"estimator": "{estimator}", "table": "review sheet"},
         ),
@@ -74,14 +74,14 @@ rule attributes_evaluate:
         age=report(
             f"{RESULTS}/attributes/{{estimator}}/age_table.tsv",
             caption="../report/attributes_age_table.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Tables",
             labels={"estimator": "{estimator}", "table": "age error by age group"},
         ),
         gender=report(
             f"{RESULTS}/attributes/{{estimator}}/gender_table.tsv",
             caption="../report/attributes_gender_table.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Tables",
             labels={
                 "estimator": "{estimator}",
@@ -91,7 +91,7 @@ rule attributes_evaluate:
         confusion=report(
             f"{RESULTS}/attributes/{{estimator}}/gender_confusion.tsv",
             caption="../report/attributes_gender_confusion.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Tables",
             labels={"estimator": "{estimator}", "table": "gender confusion matrix"},
         ),
@@ -113,14 +113,14 @@ rule attributes_plots:
         joint=report(
             f"{RESULTS}/plots/attributes_{{estimator}}_joint.png",
             caption="../report/attributes_joint.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Plots",
             labels={"estimator": "{estimator}", "plot": "predicted vs labelled age"},
         ),
         distributions=report(
             f"{RESULTS}/plots/attributes_{{estimator}}_age_distributions.png",
             caption="../report/attributes_distributions.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Plots",
             labels={"estimator": "{estimator}", "plot": "age distributions"},
         ),
@@ -141,14 +141,14 @@ rule attributes_speed:
         table=report(
             f"{RESULTS}/attributes/summary.tsv",
             caption="../report/attributes_summary.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Tables",
             labels={"estimator": "all", "table": "summary per estimator"},
         ),
         plot=report(
             f"{RESULTS}/plots/attributes_speed_vs_mae.png",
             caption="../report/attributes_speed.rst",
-            category="6. Age and gender",
+            category="7. Age and gender",
             subcategory="Plots",
             labels={"estimator": "all", "plot": "speed vs age error"},
         ),

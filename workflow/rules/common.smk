@@ -245,6 +245,17 @@ def attribute_summaries(wildcards):
     )
 
 
+def explain_failure(log):
+    """After a failed run: one line for the failure users most need explained."""
+    clean = Path(f"{RESULTS}/clean/manifest.tsv")
+    if clean.is_file() and sum(1 for _ in clean.open()) <= 1:
+        print(
+            f"ERROR: no image survived cleaning; see {RESULTS}/clean/cleaning_report.tsv "
+            f"and {RESULTS}/clean/cleaning_summary.tsv",
+            file=sys.stderr,
+        )
+
+
 def warn_depleted_benchmarks(log):
     """After a run: print every model x protocol whose accuracy was withheld, with the counts."""
     table = Path(f"{RESULTS}/verification/benchmarks.tsv")

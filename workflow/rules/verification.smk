@@ -189,3 +189,7 @@ elif VERIFICATION["enabled"]:
 
 onsuccess:
     warn_depleted_benchmarks(log)
+
+
+onerror:
+    explain_failure(log)

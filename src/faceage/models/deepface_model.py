@@ -225,6 +225,18 @@ class DeepfaceEmbedder(Embedder):
         return results
 
 
+    def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
+        """Aligned crops through deepface's own ``detector_backend="skip"`` (resized to the model's input)."""
+        s = self.settings
+        results = []
+        for im in crops:
+            objs = self._df.represent(img_path=np.ascontiguousarray(im[:, :, ::-1]), model_name=s["model_name"],
+                                      detector_backend="skip", enforce_detection=False, align=False,
+                                      normalization=s["normalization"])  # fmt: skip
+            results.append(FaceResult(np.asarray(objs[0]["embedding"], dtype=np.float32), "ok", -1, None))
+        return results
+
+
 class DeepfaceAdapter(ModelAdapter):
     name = "deepface"
     env = "deepface"
