@@ -1,8 +1,12 @@
-"""The weight downloader (download_weights rule), offline through file:// URLs."""
+"""The weight downloader (download_weights rule), offline through a local HTTP server."""
 
 import bz2
+import functools
+import hashlib
+import http.server
 import json
 import tarfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -49,12 +53,30 @@ def test_interrupted_unpack_leaves_no_weight_file_under_its_name(tmp_path):
     assert out.read_bytes() == b"weights" and [p.name for p in dest.iterdir()] == ["w.dat"]
 
 
-def test_download_insightface_pack_then_check(tmp_path, monkeypatch):
-    zpath = tmp_path / "buffalo_l.zip"
-    with zipfile.ZipFile(zpath, "w") as zf:  # the published zip holds the .onnx files at its top
+@pytest.fixture
+def served(tmp_path):
+    """A local HTTP server over tmp_path/www: (folder, base URL)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def write_pack(path, content=b"onnx bytes of "):
+    with zipfile.ZipFile(path, "w") as zf:  # the published zip holds the .onnx files at its top
         for name in ("det_10g.onnx", "w600k_r50.onnx", "genderage.onnx"):
-            zf.writestr(name, b"onnx bytes of " + name.encode())
-    monkeypatch.setattr(insightface_pack, "PACK_URL", zpath.as_uri().replace("buffalo_l", "{pack}"))
+            zf.writestr(name, content + name.encode())
+
+
+def test_download_insightface_pack_then_check(tmp_path, monkeypatch, served):
+    www, base = served
+    zpath = www / "buffalo_l.zip"
+    write_pack(zpath)
+    monkeypatch.setattr(insightface_pack, "PACK_URL", base + "/{pack}.zip")
     record = tmp_path / "weights" / ".downloads" / "insightface.json"
     assert dl.main(["--model", "insightface", "--record", str(record)]) == 0
     pack = tmp_path / "weights" / "insightface" / "models" / "buffalo_l"
@@ -70,8 +92,37 @@ def test_download_insightface_pack_then_check(tmp_path, monkeypatch):
     assert download_model("insightface", {}, tmp_path / "weights")["files"]
 
 
-def test_failed_download_says_so(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(paddle_model, "TAR_URL", (tmp_path / "absent_{}.tar").as_uri())
+def test_first_hash_pinned_and_a_replaced_file_refused(tmp_path, monkeypatch, served, capsys):
+    """No published hash: the first download's SHA-256 is recorded; a later, different file is refused
+    (nothing kept); a published hash that does not match refuses the very first download."""
+    www, base = served
+    write_pack(www / "buffalo_l.zip")
+    monkeypatch.setattr(insightface_pack, "PACK_URL", base + "/{pack}.zip")
+    weights = tmp_path / "weights"
+    download_model("insightface", {}, weights)
+    pins = json.loads((weights / ".downloads" / "sha256.json").read_text())
+    url = base + "/buffalo_l.zip"
+    assert pins[url] == hashlib.sha256((www / "buffalo_l.zip").read_bytes()).hexdigest()
+    pack = weights / "insightface" / "models" / "buffalo_l"
+    for p in pack.iterdir():
+        p.unlink()
+    (www / "buffalo_l.zip").write_bytes(b"<html>404 Not Found</html>")  # the asset changed / an error page
+    assert dl.main(["--model", "insightface", "--weights-dir", str(weights)]) == 1
+    err = capsys.readouterr().err
+    assert "download failed" in err and "first seen and recorded" in err and "Nothing was kept" in err
+    assert not any(pack.iterdir())
+    # a published hash is checked on the very first download
+    write_pack(www / "buffalo_l.zip")
+    monkeypatch.setitem(dl.PUBLISHED_SHA256, url, "0" * 64)
+    with pytest.raises(dl.HashMismatchError, match="was published"):
+        download_model("insightface", {}, tmp_path / "other")
+    assert not any((tmp_path / "other").rglob("*.onnx"))
+
+
+def test_failed_download_says_so(tmp_path, monkeypatch, capsys, served):
+    _, base = served
+    monkeypatch.setattr(paddle_model, "TAR_URL", base + "/absent_{}.tar")
+    monkeypatch.setattr(dl.time, "sleep", lambda s: None)
     assert dl.main(["--model", "insightface_paddle", "--weights-dir", str(tmp_path / "w")]) == 1
     assert "download failed" in capsys.readouterr().err
     assert not any(Path(tmp_path / "w").rglob("inference.*"))

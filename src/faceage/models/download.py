@@ -8,9 +8,14 @@
 Each adapter that has published weights lists them with ``downloads(settings,
 weights_dir)``: a list of :class:`Download` (URL, archive kind, destination
 folder, which files to keep). Files already present are not fetched again.
-After fetching, the adapter's ``check_weights`` must pass, and a JSON record
-(URL, file, size, SHA-256) is written. Only the workflow's ``download_weights``
-rule calls this; nothing downloads at embedding time.
+Fetching goes through pooch (retries, a progress bar, hash check before the
+file is used): an archive whose SHA-256 is published (:data:`PUBLISHED_SHA256`)
+must match it; for the others the first hash seen is recorded in
+``<weights_dir>/.downloads/sha256.json`` and a later download that differs
+(a replaced release asset, an HTML error page) is refused. After fetching,
+the adapter's ``check_weights`` must pass, and a JSON record (URL, file,
+size, SHA-256) is written. Only the workflow's ``download_weights`` rule
+calls this; nothing downloads at embedding time.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import urllib.request
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -55,19 +60,72 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(url: str, to: Path, timeout: float = 60) -> None:
-    """Download ``url`` to ``to`` (via a temporary file, so a broken transfer leaves nothing)."""
+# SHA-256 of published weight archives, where a value has been published (insightface's v0.7
+# release packs, as pinned by public installers that verify them); the others are pinned on first
+# download (trust on first use) in <weights_dir>/.downloads/sha256.json.
+PUBLISHED_SHA256 = {
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_s.zip":
+        "d85a87f503f691807cd8bb97128bdf7a0660326cd9cd02657127fa978bab8b5e",
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_m.zip":
+        "d98264bd8f2dc75cbc2ddce2a14e636e02bb857b3051c234b737bf3b614edca9",
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip":
+        "8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5",
+}  # fmt: skip
+
+
+class HashMismatchError(ValueError):
+    """A download whose bytes are not the ones pinned for its URL."""
+
+
+def fetch(url: str, to: Path, known_hash: str | None = None, retries: int = 3, timeout: float = 60) -> str:
+    """Download ``url`` to ``to`` with pooch (progress bar, ``retries``); return its SHA-256.
+
+    With ``known_hash`` the bytes must match it (pooch checks before the file is kept), else
+    :class:`HashMismatchError`. A broken transfer leaves nothing under ``to``.
+    """
+    import pooch
+
     to.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=to.parent, delete=False, suffix=".part") as tmp:
+    downloader = pooch.HTTPDownloader(progressbar=True, timeout=timeout)  # tqdm bar on stderr (the log)
+    for attempt in range(1, retries + 1):
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - fixed https URLs
-                shutil.copyfileobj(resp, tmp, 1 << 20)
-            tmp.close()
-            Path(tmp.name).replace(to)
-        except BaseException:
-            tmp.close()
-            Path(tmp.name).unlink(missing_ok=True)
-            raise
+            pooch.retrieve(url, known_hash=f"sha256:{known_hash}" if known_hash else None, fname=to.name,
+                           path=to.parent, downloader=downloader)  # fmt: skip
+            return sha256(to)
+        except ValueError as exc:  # pooch: hash mismatch (the file is not kept)
+            raise HashMismatchError(f"{url}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - network errors of any kind: retry, then give up
+            if attempt == retries:
+                raise OSError(f"{url}: {type(exc).__name__}: {exc}") from exc
+            print(f"retrying {url} ({attempt}/{retries}): {exc}", file=sys.stderr, flush=True)
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def pinned_hashes(weights_dir: Path) -> tuple[dict, Path]:
+    """The first-seen SHA-256 per URL (``<weights_dir>/.downloads/sha256.json``) and that file's path."""
+    path = Path(weights_dir) / ".downloads" / "sha256.json"
+    return (json.loads(path.read_text()) if path.is_file() else {}), path
+
+
+def fetch_pinned(url: str, to: Path, weights_dir: Path) -> str:
+    """:func:`fetch` with the published hash, or the one first seen for ``url``; records a new one."""
+    seen, record = pinned_hashes(weights_dir)
+    known = PUBLISHED_SHA256.get(url) or seen.get(url)
+    try:
+        digest = fetch(url, to, known)
+    except HashMismatchError as exc:
+        origin = "published" if url in PUBLISHED_SHA256 else f"first seen and recorded in {record}"
+        raise HashMismatchError(
+            f"{exc}\nThe file at {url} is not the one whose SHA-256 ({known}) was {origin}: the release "
+            "asset was replaced or the server sent something else (an error page?). Nothing was kept. "
+            "If the new file is intended, delete its line from the record and download again."
+        ) from None
+    if url not in PUBLISHED_SHA256 and url not in seen:
+        seen[url] = digest
+        with atomic_path(record) as tmp:
+            tmp.write_text(json.dumps(seen, indent=2, sort_keys=True) + "\n")
+    return digest
 
 
 def wanted(name: str, keep: tuple[str, ...]) -> bool:
@@ -132,7 +190,7 @@ def download_model(
             with tempfile.TemporaryDirectory() as tmp:
                 archive = Path(tmp) / PurePosixPath(d.url).name
                 print(f"fetching {d.url}", file=sys.stderr, flush=True)
-                fetch(d.url, archive)
+                fetch_pinned(d.url, archive, Path(weights_dir))
                 files = unpack(d, archive)
         done += [
             {"url": d.url, "file": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
