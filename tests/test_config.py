@@ -47,7 +47,7 @@ def test_defaults_fill_empty_config_and_presets_validate():
     cfg = {}
     validate(cfg, schema=str(SCHEMA))
     assert cfg["models"] == ["eigenfaces"] and cfg["clean"]["min_images_per_person"] == 8
-    assert cfg["comparisons"]["age_bins"] == [10, 20, 30, 40, 50, 60, 70]
+    assert cfg["comparisons"]["age_bins"] == [0, 11, 21, 31, 41, 51, 61, 71]
     for preset in Path(ROOT / "config").glob("*.yaml"):
         validate(yaml.safe_load(preset.read_text()), schema=str(SCHEMA))
 

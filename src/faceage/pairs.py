@@ -17,9 +17,10 @@ Copies: two names of one photo (byte-identical files, ``alias_of``) are not
 a pair of two photos: such pairs are left out and counted
 (``copies_left_out`` in the summary).
 
-Age ranges: ``bins`` are upper edges in years, right-closed; with the default
-``[10, 20, 30, 40, 50, 60, 70]`` the ranges are ``0-10``, ``11-20``, ...,
-``61-70``, ``71+`` (the original's <=10, 10-20, ..., 60-70, 70+).
+Age ranges: ``bins`` are left edges in years (:mod:`faceage.bins`, the one
+convention of the workflow); the default ``[0, 11, 21, 31, 41, 51, 61, 71]``
+gives ``0-10``, ``11-20``, ..., ``61-70``, ``71+`` (the original's <=10,
+10-20, ..., 60-70, 70+).
 """
 
 from __future__ import annotations
@@ -29,28 +30,22 @@ import logging
 import numpy as np
 import pandas as pd
 
+from faceage.bins import bin_labels, bin_of
 from faceage.contracts import PAIR_COLUMNS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AGE_BINS = [10, 20, 30, 40, 50, 60, 70]
+DEFAULT_AGE_BINS = [0, 11, 21, 31, 41, 51, 61, 71]
 
 
 def range_labels(bins: list[int]) -> list[str]:
-    """Labels of the age ranges defined by the upper edges ``bins`` (in order)."""
-    labels, lo = [], 0
-    for edge in bins:
-        labels.append(f"{lo}-{edge}")
-        lo = edge + 1
-    labels.append(f"{lo}+")
-    return labels
+    """Labels of the age ranges whose left edges are ``bins`` (:func:`faceage.bins.bin_labels`)."""
+    return bin_labels(bins)
 
 
 def age_range(ages, bins: list[int]) -> np.ndarray:
-    """The range label of each age (years)."""
-    ages = np.asarray(ages, dtype=float)
-    idx = np.searchsorted(np.asarray(bins, dtype=float), ages, side="left")
-    return np.asarray(range_labels(bins), dtype=object)[idx]
+    """The range label of each age (years); None below the first edge."""
+    return bin_of(ages, bins)
 
 
 def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bins) -> pd.DataFrame:

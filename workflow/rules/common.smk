@@ -88,6 +88,12 @@ def _check_config():
                 f"dataset_path: {kind} {str(path)!r} does not exist "
                 f"(dataset_format {config['dataset_format']!r} needs a {kind})"
             )
+    if config["comparisons"]["age_bins"][0] != 0:
+        problems.append(
+            f"comparisons.age_bins: {config['comparisons']['age_bins']} must be left edges starting at 0 "
+            "(e.g. [0, 11, 21, 31, 41, 51, 61, 71] for 0-10, 11-20, ..., 71+); earlier versions read "
+            "them as upper edges"
+        )
     custom = set(config["custom_models"])
     for m in MODEL_NAMES:
         if m not in MODELS and m not in custom:

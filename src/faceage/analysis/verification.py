@@ -48,6 +48,7 @@ from faceage.analysis.bootstrap import (
     subset_rng,
     tar_from_roc,
 )
+from faceage.bins import bin_labels, bin_of
 from faceage.contracts import SCORE_COLUMNS, atomic_path, read_table, write_table
 
 FAR_LEVELS = (1e-2, 1e-3, 1e-4)
@@ -99,23 +100,15 @@ CONVENTIONS = {
 
 
 def gap_bin_labels(edges: Sequence[int]) -> list[str]:
-    """Labels of the age-gap bins: [0, 5, 10] -> ["0-4", "5-9", "10+"]."""
-    edges = [int(e) for e in edges]
-    if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-        raise ValueError(f"gap bin edges must be strictly increasing integers, got {edges}")
-    labels = [
-        f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:], strict=False)
-    ]
-    return labels + [f"{edges[-1]}+"]
+    """Labels of the age-gap bins: [0, 5, 10] -> ["0-4", "5-9", "10+"] (:func:`faceage.bins.bin_labels`)."""
+    return bin_labels(edges)
 
 
 def assign_gap_bins(age_gap, edges: Sequence[int]) -> pd.Series:
     """Gap-bin label per pair (missing below the first edge or when the gap is unknown)."""
     gaps = pd.to_numeric(pd.Series(age_gap), errors="coerce").astype("float64")
     labels = gap_bin_labels(edges)
-    idx = np.searchsorted(np.asarray(edges, dtype=float), gaps.to_numpy(), side="right") - 1
-    out = np.array([labels[i] if 0 <= i < len(labels) else None for i in idx], dtype=object)
-    out[gaps.isna().to_numpy()] = None
+    out = bin_of(gaps.to_numpy(), edges)
     return pd.Series(pd.Categorical(out, categories=labels, ordered=True), index=gaps.index)
 
 

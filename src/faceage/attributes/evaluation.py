@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from faceage.bins import bin_labels, bin_of
 from faceage.contracts import atomic_path, read_table, write_table
 
 DEFAULT_AGE_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80]
@@ -33,22 +34,14 @@ SUMMARY_KEYS = ["estimator", "images", "predicted", "age_n", "mae", "bias", "cs5
 
 
 def group_labels(edges: list[int]) -> list[str]:
-    edges = [int(e) for e in edges]
-    if sorted(edges) != edges or len(set(edges)) != len(edges) or not edges:
-        raise ValueError(f"age_bins must be increasing left edges, got {edges}")
-    labels = [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return labels + [f"{edges[-1]}+"]
+    """Labels of the age groups whose left edges are ``edges`` (:func:`faceage.bins.bin_labels`)."""
+    return bin_labels(edges)
 
 
 def age_group(age: pd.Series, edges: list[int]) -> pd.Series:
     """The age-group label of each age (years); NA below the first edge or when unknown."""
-    labels = group_labels(edges)
     values = pd.to_numeric(age, errors="coerce").astype("float64")
-    idx = np.searchsorted(np.asarray(edges, dtype=float), values.to_numpy(), side="right") - 1
-    out = pd.Series(pd.NA, index=age.index, dtype="string")
-    ok = values.notna().to_numpy() & (idx >= 0)
-    out[ok] = [labels[i] for i in idx[ok]]
-    return out
+    return pd.Series(bin_of(values.to_numpy(), edges), index=age.index).astype("string")
 
 
 def balance(df: pd.DataFrame, edges: list[int], age_min=None, age_max=None, cap_per_bin=None,
