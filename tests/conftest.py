@@ -57,20 +57,18 @@ def fgnet_run(tmp_path_factory) -> Path:
 
     About 3 minutes on 2 cores. Skips when ../shared is absent.
     """
+    return _fgnet_preset(tmp_path_factory, "fgnet", "comparisons={impostors: all}")
+
+
+def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
     need_shared(FGNET)
     need_module("dlib", reason="dlib-bin is not installed in this environment")
-    work = tmp_path_factory.mktemp("fgnet")
-    run_workflow(work, "--config", f"dataset_path={FGNET}", "comparisons={impostors: all}",
-                 configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
+    work = tmp_path_factory.mktemp(name)
+    run_workflow(work, "--config", f"dataset_path={FGNET}", *config, configfile=ROOT / "config" / "fgnet.yaml")
     return work
 
 
 @pytest.fixture(scope="session")
 def fgnet_preset_run(tmp_path_factory) -> Path:
     """Real FG-NET with the preset as users run it (matched impostors drawn within folds), no attributes."""
-    need_shared(FGNET)
-    need_module("dlib", reason="dlib-bin is not installed in this environment")
-    work = tmp_path_factory.mktemp("fgnet_preset")
-    run_workflow(work, "--config", f"dataset_path={FGNET}", "attributes={enabled: false}",
-                 configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
-    return work
+    return _fgnet_preset(tmp_path_factory, "fgnet_preset", "attributes={enabled: false}")

@@ -53,6 +53,18 @@ def _rows(d):
     return [tr for tr in d.find_elements(By.CSS_SELECTOR, "tr") if tr.find_elements(By.CSS_SELECTOR, "a[iconname=eye]")]
 
 
+def _open(d, url, category, sub):
+    """The report at ``category`` (and its subcategory ``sub``), freshly loaded."""
+    from selenium.webdriver.common.by import By
+
+    d.get(url)
+    d.find_element(By.LINK_TEXT, category).click()
+    time.sleep(0.3)
+    if sub:
+        d.find_element(By.LINK_TEXT, sub).click()
+        time.sleep(0.3)
+
+
 def test_report_shows_every_category_and_plot(demo_run, browser):
     from selenium.webdriver.common.by import By
 
@@ -69,24 +81,12 @@ def test_report_shows_every_category_and_plot(demo_run, browser):
     seen: Counter = Counter()
     broken = []
     for category in DEMO_CATEGORIES:
-        d.get(url)
-        d.find_element(By.LINK_TEXT, category).click()
-        time.sleep(0.3)
+        _open(d, url, category, None)
         subs = [a.text for a in d.find_elements(By.TAG_NAME, "a") if a.text and a.text not in menu + ["Results"]]
         for sub in subs or [None]:
-            d.get(url)
-            d.find_element(By.LINK_TEXT, category).click()
-            time.sleep(0.3)
-            if sub:
-                d.find_element(By.LINK_TEXT, sub).click()
-                time.sleep(0.3)
+            _open(d, url, category, sub)
             for k in range(len(_rows(d))):
-                d.get(url)
-                d.find_element(By.LINK_TEXT, category).click()
-                time.sleep(0.3)
-                if sub:
-                    d.find_element(By.LINK_TEXT, sub).click()
-                    time.sleep(0.3)
+                _open(d, url, category, sub)
                 row = _rows(d)[k]
                 label = row.text
                 row.find_element(By.CSS_SELECTOR, "a[iconname=eye]").click()

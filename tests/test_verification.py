@@ -220,14 +220,8 @@ def test_bootstrap_ci_covers_true_auc_in_most_draws():
     covered, draws = 0, 40
     for r in range(draws):
         rng = np.random.default_rng(100 + r)
-        n_p, per = 30, 4  # 30 persons, 6 genuine pairs each, impostors among all persons
-        persons = np.repeat(np.arange(n_p), per)
-        i, j = np.triu_indices(len(persons), 1)
-        pa, pb = persons[i], persons[j]
-        keep = (pa == pb) | (rng.random(len(pa)) < 0.15)
-        pa, pb = pa[keep], pb[keep]
-        g = (pa == pb).astype(int)
-        s = rng.normal(0, 1, len(g)) + d * g
+        # 30 persons, 6 genuine pairs each, impostors among all persons, no person effect
+        s, g, pa, pb = _person_effect_scores(rng, n_p=30, per=4, d=d, sigma_u=0.0, sigma_w=0.0)
         ci = bs.subject_bootstrap(s, g, pa, pb, (), n_iterations=300, seed=r).set_index("metric")
         covered += ci.loc["auc", "lo"] <= true_auc <= ci.loc["auc", "hi"]
     assert covered / draws >= 0.85, f"95% CI covered the true AUC in only {covered}/{draws} draws"
