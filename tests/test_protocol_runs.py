@@ -21,7 +21,7 @@ import yaml
 from capabilities import need_module  # noqa: E402
 from conftest import FGNET, need_shared, run_workflow
 
-pytestmark = [pytest.mark.shared, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 PERSONS = [f"{i:03d}" for i in range(1, 21)]  # 20 FG-NET subjects, about 240 images
 
@@ -91,6 +91,7 @@ def copies_runs(tmp_path_factory):
     return runs, copied, with_copies
 
 
+@pytest.mark.shared
 def test_copies_are_aliases_and_every_pair_is_scored(copies_runs):
     runs, copied, protocol = copies_runs
     work, _ = runs["copies"]
@@ -117,6 +118,7 @@ def test_copies_are_aliases_and_every_pair_is_scored(copies_runs):
     assert len(embedded) == man["alias_of"].isna().sum() < len(man)
 
 
+@pytest.mark.shared
 def test_accuracy_equals_the_original_names_exactly(copies_runs):
     runs, _, _ = copies_runs
     tables = {}
@@ -152,6 +154,7 @@ def _chips(files, size=112):
     return out
 
 
+@pytest.mark.shared
 def test_insightface_bin_runs_in_aligned_mode(tmp_path):
     need_shared(FGNET)
     need_module("dlib", reason="dlib-bin is not installed in this environment")
@@ -184,3 +187,34 @@ def test_insightface_bin_runs_in_aligned_mode(tmp_path):
     assert set(emb["route"]) == {"aligned"}
     # decoded images never leave the job: no image files under results/
     assert not [p for p in (work / "results").rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".bmp"}]
+
+
+def test_depleted_protocol_warns_and_reports_no_accuracy(tmp_path):
+    """A protocol whose impostor pairs all name a missing file: every impostor pair unscored, so the
+    accuracy cell is empty with the reason, and the run prints a warning with protocol, model, counts.
+    Synthetic demo faces and eigenfaces (no ../shared needed)."""
+    from faceage.demo import make_demo
+
+    images = tmp_path / "imgs"
+    make_demo(images, persons=6, images_per_person=6, size=64, seed=1)
+    names = sorted(p.relative_to(images).as_posix() for p in images.rglob("*.png"))
+    rows = []
+    for k in range(40):
+        a = names[k % len(names)]
+        if k % 2 == 0:
+            same = [n for n in names if n.split("/")[0] == a.split("/")[0] and n != a]
+            rows.append({"image_a": a, "image_b": same[k % len(same)], "same": 1})
+        else:
+            rows.append({"image_a": a, "image_b": "nobody/missing.png", "same": 0})
+    pd.DataFrame(rows).to_csv(tmp_path / "p.csv", index=False)
+    cfg = {"dataset": "dep", "dataset_format": "protocol", "models": ["eigenfaces"], "shards": 2,
+           "clean": {"detector": "none"}, "protocols": [{"file": str(tmp_path / "p.csv"), "format": "csv",
+                                                          "images": str(images), "name": "dep"}]}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_workflow(tmp_path / "w", configfile=tmp_path / "c.yaml")
+    row = pd.read_csv(tmp_path / "w" / "results/dep/verification/benchmarks.tsv", sep="\t", keep_default_na=False).iloc[0]
+    assert row["accuracy"] == "" and "no scored impostor pair" in row["accuracy_note"]
+    assert row["n_unscored"] == 20 and row["n_not_found"] == 1
+    out = proc.stdout + proc.stderr
+    assert "WARNING: protocol dep, model eigenfaces: no accuracy reported" in out
+    assert "40 pairs: 20 genuine, 20 impostor, 20 unscored" in out
