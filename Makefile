@@ -37,11 +37,12 @@ demo: setup
 
 lint: setup
 	$(VENV)/bin/ruff check src tests workflow scripts/make-venv
+	$(VENV)/bin/ruff format --check src tests workflow scripts/*.py
 	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
 	$(SNAKEMAKE) --lint
 
 fmt: setup
-	$(VENV)/bin/ruff format src tests workflow
+	$(VENV)/bin/ruff format src tests workflow scripts/*.py
 	$(VENV)/bin/snakefmt Snakefile workflow/rules
 
 test: lint

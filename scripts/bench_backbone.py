@@ -130,8 +130,11 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=300, help="images for (a) and (b)")
     ap.add_argument("--pairs", type=int, default=150, help="genuine pairs for (d)")
     ap.add_argument("--skip-workflow", action="store_true")
-    ap.add_argument("--stages", action="store_true",
-                    help="only: milliseconds per image of each step of dlib, and faces missed with/without upsampling")  # fmt: skip
+    ap.add_argument(
+        "--stages",
+        action="store_true",
+        help="only: milliseconds per image of each step of dlib, and faces missed with/without upsampling",
+    )
     args = ap.parse_args()
     if args.stages:
         return stages(args.fgnet)
@@ -166,21 +169,39 @@ def main() -> int:
         embed_shard("dlib", {"reuse_clean_faces": False}, tmp, tmp / "m.tsv", 0, tmp / "e.npz", tmp)
         t_b = time.perf_counter() - t0
     rate_b = len(paths) / t_b
-    rows.append(("(b) embedding stage (same work, batched), 1 process", f"{rate_b:.2f} images/s",
-                 f"{100 * rate_b / rate_a:.0f} % of (a)"))  # fmt: skip
+    rows.append(
+        (
+            "(b) embedding stage (same work, batched), 1 process",
+            f"{rate_b:.2f} images/s",
+            f"{100 * rate_b / rate_a:.0f} % of (a)",
+        )
+    )
 
     # (c) whole workflow, cold and no-op: the study (dataset -> plots, verification included) and
     # the preset as shipped (config/fgnet.yaml also runs the age/gender branch)
     if not args.skip_workflow:
-        base = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-c2", "-q",
-                "--configfile", str(ROOT / "config" / "fgnet.yaml"), "--config", f"dataset_path={args.fgnet}"]  # fmt: skip
+        base = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-c2",
+            "-q",
+            "--configfile",
+            str(ROOT / "config" / "fgnet.yaml"),
+            "--config",
+            f"dataset_path={args.fgnet}",
+        ]
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "snakemake", "--version"], check=True, capture_output=True
         )
         t_start = time.perf_counter() - t0
-        for label, extra in (("study, attributes off", ["attributes={enabled: false}"]),
-                             ("config/fgnet.yaml as shipped, with age/gender", [])):  # fmt: skip
+        for label, extra in (
+            ("study, attributes off", ["attributes={enabled: false}"]),
+            ("config/fgnet.yaml as shipped, with age/gender", []),
+        ):
             with tempfile.TemporaryDirectory() as work:
                 cmd = base[:5] + ["-d", work] + base[5:] + extra
                 t0 = time.perf_counter()
@@ -189,14 +210,23 @@ def main() -> int:
                 t0 = time.perf_counter()
                 _run(cmd)
                 t_noop = time.perf_counter() - t0
-                bench = pd.concat([pd.read_csv(f, sep="\t").assign(job=f.parent.name + "/" + f.stem)
-                                   for f in Path(work, "benchmarks").rglob("*.tsv")])  # fmt: skip
+                bench = pd.concat(
+                    [
+                        pd.read_csv(f, sep="\t").assign(job=f.parent.name + "/" + f.stem)
+                        for f in Path(work, "benchmarks").rglob("*.tsv")
+                    ]
+                )
             n_images = len(man)
             det = bench[bench["job"].str.startswith("detect_faces")]["s"].sum()
             emb = bench[bench["job"].str.startswith("embed")]["s"].sum()
-            rows.append((f"(c) whole workflow, -c2, cold, {label}", f"{t_cold:.0f} s",
-                         f"{n_images} images; job time {bench['s'].sum():.0f} s in benchmarked jobs: detect_faces {det:.0f} s, "
-                         f"embed {emb:.0f} s ({n_images / (det + emb):.2f} images/s per core)"))  # fmt: skip
+            rows.append(
+                (
+                    f"(c) whole workflow, -c2, cold, {label}",
+                    f"{t_cold:.0f} s",
+                    f"{n_images} images; job time {bench['s'].sum():.0f} s in benchmarked jobs: detect_faces {det:.0f} s, "
+                    f"embed {emb:.0f} s ({n_images / (det + emb):.2f} images/s per core)",
+                )
+            )
             rows.append((f"(c) no-op re-run, {label}", f"{t_noop:.1f} s", "nothing to be done"))
             rows.append(
                 (
@@ -205,8 +235,13 @@ def main() -> int:
                     "max_rss in benchmarks/",
                 )
             )
-        rows.append(("(c) Snakemake start-up alone (`snakemake --version`)", f"{t_start:.1f} s",
-                     "part of every run; see docs/performance.md on SLURM tools without a controller"))  # fmt: skip
+        rows.append(
+            (
+                "(c) Snakemake start-up alone (`snakemake --version`)",
+                f"{t_start:.1f} s",
+                "part of every run; see docs/performance.md on SLURM tools without a controller",
+            )
+        )
     # (d) the original approach: re-embed both images of every genuine pair
     all_genuine = genuine_pairs(man)
     n_gen = len(all_genuine)
@@ -221,8 +256,13 @@ def main() -> int:
     rate_d = len(pairs) / t_d
     t_orig = n_gen / rate_d
     t_ours = len(man) / rate_b
-    rows.append(("(d) original approach (embed both images per pair)", f"{rate_d:.2f} pairs/s",
-                 f"{n_gen} genuine pairs -> {t_orig / 60:.0f} min, vs embedding each image once {t_ours / 60:.1f} min: {t_orig / t_ours:.0f}x"))  # fmt: skip
+    rows.append(
+        (
+            "(d) original approach (embed both images per pair)",
+            f"{rate_d:.2f} pairs/s",
+            f"{n_gen} genuine pairs -> {t_orig / 60:.0f} min, vs embedding each image once {t_ours / 60:.1f} min: {t_orig / t_ours:.0f}x",
+        )
+    )
 
     # (e) scoring throughput
     rng = np.random.default_rng(0)

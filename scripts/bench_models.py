@@ -74,8 +74,16 @@ def make_weights(case: str, env: str, weights: Path) -> None:
             if not (pack / name).exists():
                 (pack / name).symlink_to(SHARED / "models" / name)
     elif case == "deepface_dlib":
-        out = subprocess.run([py, "-c", "import face_recognition_models as f; print(f.face_recognition_model_location())"],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+        out = subprocess.run(
+            [
+                py,
+                "-c",
+                "import face_recognition_models as f; print(f.face_recognition_model_location())",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         models = Path(out.stdout.strip().splitlines()[-1]).parent
         dest = weights / "deepface" / ".deepface" / "weights"
         dest.mkdir(parents=True, exist_ok=True)
@@ -86,11 +94,17 @@ def make_weights(case: str, env: str, weights: Path) -> None:
             if not (dest / name).exists():
                 (dest / name).symlink_to(models / name)
     elif case == "deepface_arcface":
-        subprocess.run([py, str(HELPERS / "write_deepface_weights.py"), str(weights / "deepface"), "ArcFace"],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [py, str(HELPERS / "write_deepface_weights.py"), str(weights / "deepface"), "ArcFace"],
+            check=True,
+            capture_output=True,
+        )
     elif case == "paddle_tiny":
-        subprocess.run([py, str(HELPERS / "write_paddle_models.py"), str(weights / "insightface_paddle")],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [py, str(HELPERS / "write_paddle_models.py"), str(weights / "insightface_paddle")],
+            check=True,
+            capture_output=True,
+        )
 
 
 def fgnet_manifest(path: Path, n: int) -> int:
@@ -101,9 +115,17 @@ def fgnet_manifest(path: Path, n: int) -> int:
     files = sorted(
         f for f in (SHARED / "datasets" / "fgnet").iterdir() if f.suffix.lower() == ".jpg"
     )[:n]
-    df = pd.DataFrame({"image_id": [f.stem for f in files], "path": [str(f) for f in files],
-                       "person": [f.name[:3] for f in files], "age": [int(f.stem[4:6]) for f in files],
-                       "gender": "", "source": [f.name for f in files], "shard": 0})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "image_id": [f.stem for f in files],
+            "path": [str(f) for f in files],
+            "person": [f.name[:3] for f in files],
+            "age": [int(f.stem[4:6]) for f in files],
+            "gender": "",
+            "source": [f.name for f in files],
+            "shard": 0,
+        }
+    )
     write_manifest(df, path)
     return len(df)
 
@@ -119,16 +141,54 @@ def run_case(
     manifest = work / f"{case}_manifest.tsv"
     n = fgnet_manifest(manifest, n_images)
     state = work / case / "state"
-    common = ["--model", model, "--settings", json.dumps(settings), "--weights-dir", str(weights),
-              "--manifest", str(manifest), "--state-dir", str(state)]  # fmt: skip
+    common = [
+        "--model",
+        model,
+        "--settings",
+        json.dumps(settings),
+        "--weights-dir",
+        str(weights),
+        "--manifest",
+        str(manifest),
+        "--state-dir",
+        str(state),
+    ]
     env_vars = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT / "src")}
-    subprocess.run([py, "-m", "faceage.cli", "prepare", *common, "--provenance", str(work / case / "prov.json")],
-                   check=True, capture_output=True, env=env_vars)  # fmt: skip
+    subprocess.run(
+        [
+            py,
+            "-m",
+            "faceage.cli",
+            "prepare",
+            *common,
+            "--provenance",
+            str(work / case / "prov.json"),
+        ],
+        check=True,
+        capture_output=True,
+        env=env_vars,
+    )
     out = work / case / "shard_0.npz"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([py, "-m", "faceage.cli", "embed", *common, "--shard", "0", "--out", str(out),
-                           "--batch-size", "32"], capture_output=True, text=True, env=env_vars)  # fmt: skip
+    proc = subprocess.run(
+        [
+            py,
+            "-m",
+            "faceage.cli",
+            "embed",
+            *common,
+            "--shard",
+            "0",
+            "--out",
+            str(out),
+            "--batch-size",
+            "32",
+        ],
+        capture_output=True,
+        text=True,
+        env=env_vars,
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -136,10 +196,21 @@ def run_case(
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     m = re.search(r"'embedded': (\d+), 'load_seconds': ([\d.]+)", proc.stderr)
     embedded, load = (int(m[1]), float(m[2])) if m else (None, float("nan"))
-    return {"case": case, "model": model, "env": env, "settings": settings, "images": n, "embedded": embedded,
-            "wall_s": round(wall, 2), "load_s": round(load, 2),
-            "images_per_s": round(n / (wall - load), 2), "images_per_s_incl_load": round(n / wall, 2),
-            "cores": round(cpu / wall, 2), "cpu_ms_per_image": round(1000 * cpu / n, 1), "threads": threads}  # fmt: skip
+    return {
+        "case": case,
+        "model": model,
+        "env": env,
+        "settings": settings,
+        "images": n,
+        "embedded": embedded,
+        "wall_s": round(wall, 2),
+        "load_s": round(load, 2),
+        "images_per_s": round(n / (wall - load), 2),
+        "images_per_s_incl_load": round(n / wall, 2),
+        "cores": round(cpu / wall, 2),
+        "cpu_ms_per_image": round(1000 * cpu / n, 1),
+        "threads": threads,
+    }
 
 
 def main() -> int:
@@ -149,8 +220,13 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                    help="override a model setting in every case, e.g. --set det_size=640")  # fmt: skip
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a model setting in every case, e.g. --set det_size=640",
+    )
     ap.add_argument("--out")
     a = ap.parse_args()
     overrides = {}
@@ -173,8 +249,10 @@ def main() -> int:
         f"\n{'case':18} {'images':>6} {'embedded':>8} {'wall s':>7} {'load s':>6} {'img/s':>6} {'cores':>5}"
     )
     for r in rows:
-        print(f"{r['case']:18} {r['images']:>6} {r['embedded']!s:>8} {r['wall_s']:>7} {r['load_s']:>6} "
-              f"{r['images_per_s']:>6} {r['cores']:>5} {r['cpu_ms_per_image']:>10}")  # fmt: skip
+        print(
+            f"{r['case']:18} {r['images']:>6} {r['embedded']!s:>8} {r['wall_s']:>7} {r['load_s']:>6} "
+            f"{r['images_per_s']:>6} {r['cores']:>5} {r['cpu_ms_per_image']:>10}"
+        )
     print(
         f"(load average after the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores)"
     )

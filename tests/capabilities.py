@@ -29,7 +29,9 @@ def provided() -> set[str]:
 def missing(piece: str, reason: str) -> None:
     """Skip with ``reason`` - or fail, when CI declared that it provides ``piece``."""
     if piece in provided():
-        pytest.fail(f"CI declares {piece!r} (FACEAGE_PROVIDES) but it is missing: {reason}", pytrace=False)
+        pytest.fail(
+            f"CI declares {piece!r} (FACEAGE_PROVIDES) but it is missing: {reason}", pytrace=False
+        )
     pytest.skip(reason)
 
 

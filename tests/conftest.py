@@ -29,17 +29,41 @@ def need_shared(path: Path = SHARED) -> None:
         missing("shared", f"needs {path} (../shared with real faces/models is absent here)")
 
 
-def run_workflow(workdir: Path, *args: str, configfile: Path | None = None, cores: int = 2,
-                 check: bool = True, env: dict | None = None, timeout: int = 1800,
-                 targets: tuple[str, ...] = ()) -> subprocess.CompletedProcess:  # fmt: skip
+def run_workflow(
+    workdir: Path,
+    *args: str,
+    configfile: Path | None = None,
+    cores: int = 2,
+    check: bool = True,
+    env: dict | None = None,
+    timeout: int = 1800,
+    targets: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess:
     """Run the workflow with ``workdir`` as working directory; returns the completed process."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = SNAKEMAKE + [*targets, "-s", str(ROOT / "Snakefile"), "-d", str(workdir), f"-c{cores}",
-                       "--configfile", str(configfile or ROOT / "config" / "config.yaml"), *args]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})  # fmt: skip
+    cmd = SNAKEMAKE + [
+        *targets,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        f"-c{cores}",
+        "--configfile",
+        str(configfile or ROOT / "config" / "config.yaml"),
+        *args,
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"workflow failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"workflow failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 
@@ -64,7 +88,13 @@ def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
     need_shared(FGNET)
     need_module("dlib", reason="dlib-bin is not installed in this environment")
     work = tmp_path_factory.mktemp(name)
-    run_workflow(work, "--config", f"dataset_path={FGNET}", *config, configfile=ROOT / "config" / "fgnet.yaml")
+    run_workflow(
+        work,
+        "--config",
+        f"dataset_path={FGNET}",
+        *config,
+        configfile=ROOT / "config" / "fgnet.yaml",
+    )
     return work
 
 

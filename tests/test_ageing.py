@@ -169,7 +169,9 @@ def test_age_probe_groups_persons():
     person = np.repeat(np.arange(n_p), per)
     x = ident[person] + rng.normal(0, 0.1, (n_p * per, dim))
     age = rng.uniform(5, 70, n_p)[person]
-    order = rng.permutation(len(person))  # images of a person are not contiguous (as in a real manifest)
+    order = rng.permutation(
+        len(person)
+    )  # images of a person are not contiguous (as in a real manifest)
     x, age, person = x[order], age[order], person[order]
     leaky = cross_val_predict(Ridge(alpha=1.0), x, age, cv=KFold(5))
     r2_leaky = 1 - np.sum((leaky - age) ** 2) / np.sum((age - age.mean()) ** 2)

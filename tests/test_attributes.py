@@ -52,14 +52,19 @@ SCRFD = SHARED / "models" / "scrfd_500m_bnkps.onnx"
 
 def need(path: Path) -> Path:
     if not path.exists():
-        missing("shared", f"{path} absent: this test needs ../shared (real faces/models, research use only)")
+        missing(
+            "shared",
+            f"{path} absent: this test needs ../shared (real faces/models, research use only)",
+        )
     return path
 
 
 def ready_python(env: str) -> Path:
     venv = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs")) / env
     if not (venv / ".ready").exists():
-        missing(f"venv-{env}", f"{venv}/.ready absent: the {env} venv is not built (make venv-{env})")
+        missing(
+            f"venv-{env}", f"{venv}/.ready absent: the {env} venv is not built (make venv-{env})"
+        )
     return venv / "bin" / "python"
 
 
@@ -281,8 +286,12 @@ def test_planted_wrong_labels_are_flagged(tmp_path, utk_predictions):
     from faceage.datasets import build_manifest
 
     manifest, _ = build_manifest("utkface", need(UTK))
-    good = table[(table["age"].between(25, 45)) & (table["gender_pred"] == table["gender"])
-                 & (table["gender_conf"] >= 0.99) & ((table["age_pred"] - table["age"]).abs() <= 3)]  # fmt: skip
+    good = table[
+        (table["age"].between(25, 45))
+        & (table["gender_pred"] == table["gender"])
+        & (table["gender_conf"] >= 0.99)
+        & ((table["age_pred"] - table["age"]).abs() <= 3)
+    ]
     assert len(good) >= 8
     subset = manifest[manifest["image_id"].isin(good["image_id"].head(8))].reset_index(drop=True)
     gender_id, age_id, clean_ids = (
@@ -295,10 +304,23 @@ def test_planted_wrong_labels_are_flagged(tmp_path, utk_predictions):
     planted.loc[1, "age"] = planted.loc[1, "age"] + 45
     write_manifest(planted, tmp_path / "manifest.tsv")
     out = tmp_path / "agegender"
-    run_predict("agegender", {}, tmp_path / "w", tmp_path / "manifest.tsv", None, out / "predictions.tsv",
-                out / "timing.json")  # fmt: skip
-    counts = run_flags(out / "predictions.tsv", tmp_path / "manifest.tsv", None, "agegender",
-                       out / "flags.tsv", out / "review.tsv")  # fmt: skip
+    run_predict(
+        "agegender",
+        {},
+        tmp_path / "w",
+        tmp_path / "manifest.tsv",
+        None,
+        out / "predictions.tsv",
+        out / "timing.json",
+    )
+    counts = run_flags(
+        out / "predictions.tsv",
+        tmp_path / "manifest.tsv",
+        None,
+        "agegender",
+        out / "flags.tsv",
+        out / "review.tsv",
+    )
     review = read_table(out / "review.tsv")
     assert set(zip(review["image_id"], review["field"], strict=True)) == {
         (gender_id, "gender"),
@@ -328,15 +350,36 @@ def test_insightface_genderage_in_its_venv(tmp_path):
     pack = tmp_path / "weights" / "insightface" / "models" / "testpack"
     pack.mkdir(parents=True)
     (pack / "det_500m.onnx").symlink_to(SCRFD)
-    subprocess.run([str(py), str(ROOT / "tests" / "helpers" / "write_genderage_onnx.py"),
-                    str(pack / "genderage.onnx")], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            str(py),
+            str(ROOT / "tests" / "helpers" / "write_genderage_onnx.py"),
+            str(pack / "genderage.onnx"),
+        ],
+        check=True,
+    )
     manifest, _ = build_manifest("utkface", need(UTK))
     write_manifest(manifest.iloc[::100].reset_index(drop=True), tmp_path / "manifest.tsv")
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [str(py), "-m", "faceage.attributes.cli", "predict", "--estimator", "insightface",
-           "--settings", json.dumps({"pack": "testpack"}), "--weights-dir", str(tmp_path / "weights"),
-           "--manifest", str(tmp_path / "manifest.tsv"), "--out", str(out / "p.tsv"), "--timing", str(out / "t.json")]  # fmt: skip
+    cmd = [
+        str(py),
+        "-m",
+        "faceage.attributes.cli",
+        "predict",
+        "--estimator",
+        "insightface",
+        "--settings",
+        json.dumps({"pack": "testpack"}),
+        "--weights-dir",
+        str(tmp_path / "weights"),
+        "--manifest",
+        str(tmp_path / "manifest.tsv"),
+        "--out",
+        str(out / "p.tsv"),
+        "--timing",
+        str(out / "t.json"),
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     pred = read_predictions(out / "p.tsv")
@@ -355,14 +398,42 @@ def test_insightface_genderage_in_its_venv(tmp_path):
 
 def test_deepface_missing_weights_in_its_venv(tmp_path):
     py = ready_python("deepface")
-    manifest = pd.DataFrame([{"image_id": "x.jpg", "path": str(tmp_path / "x.jpg"), "person": "p", "age": 30,
-                              "gender": "M", "source": "x.jpg", "shard": 0}])  # fmt: skip
+    manifest = pd.DataFrame(
+        [
+            {
+                "image_id": "x.jpg",
+                "path": str(tmp_path / "x.jpg"),
+                "person": "p",
+                "age": 30,
+                "gender": "M",
+                "source": "x.jpg",
+                "shard": 0,
+            }
+        ]
+    )
     write_manifest(manifest, tmp_path / "manifest.tsv")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    res = subprocess.run([str(py), "-m", "faceage.attributes.cli", "predict", "--estimator", "deepface",
-                          "--weights-dir", str(tmp_path / "w"), "--manifest", str(tmp_path / "manifest.tsv"),
-                          "--out", str(tmp_path / "p.tsv"), "--timing", str(tmp_path / "t.json")],
-                         env=env, capture_output=True, text=True)  # fmt: skip
+    res = subprocess.run(
+        [
+            str(py),
+            "-m",
+            "faceage.attributes.cli",
+            "predict",
+            "--estimator",
+            "deepface",
+            "--weights-dir",
+            str(tmp_path / "w"),
+            "--manifest",
+            str(tmp_path / "manifest.tsv"),
+            "--out",
+            str(tmp_path / "p.tsv"),
+            "--timing",
+            str(tmp_path / "t.json"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 1
     assert (
         "age_model_weights.h5" in res.stderr
@@ -383,8 +454,21 @@ def test_workflow_attribute_branch_and_report(tmp_path):
     for f in sorted(UTK.iterdir())[::17]:
         (data / f.name).symlink_to(f)
     work = tmp_path / "wf"
-    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".venv", ".venvs", "results", "logs", "benchmarks",
-                                                             ".snakemake", ".git", "resources", "__pycache__"))  # fmt: skip
+    shutil.copytree(
+        ROOT,
+        work,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".venvs",
+            "results",
+            "logs",
+            "benchmarks",
+            ".snakemake",
+            ".git",
+            "resources",
+            "__pycache__",
+        ),
+    )
     (work / "config" / "test_attributes.yaml").write_text(
         f"dataset: utk\ndataset_format: utkface\ndataset_path: {data}\nshards: 1\nmodels: [eigenfaces]\n"
         "attributes:\n  enabled: true\n  balance: {age_max: 80}\n"
@@ -393,8 +477,11 @@ def test_workflow_attribute_branch_and_report(tmp_path):
     base = [str(snakemake), "-c1"]
     cfg = ["--configfile", "config/test_attributes.yaml"]
     target = "results/utk/plots/attributes_speed_vs_mae.png"
-    targets = [target, "results/utk/attributes/agegender/review.tsv",
-               "results/utk/plots/attributes_agegender_joint.png"]  # fmt: skip
+    targets = [
+        target,
+        "results/utk/attributes/agegender/review.tsv",
+        "results/utk/plots/attributes_agegender_joint.png",
+    ]
     res = subprocess.run(base + targets + cfg, cwd=work, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     s = read_table(work / "results/utk/attributes/summary.tsv")

@@ -10,13 +10,34 @@ def make(n_per_person=(3, 3, 1)):
     rows = []
     for p, n in enumerate(n_per_person):
         for k in range(n):
-            rows.append({"image_id": f"p{p}_{k}.jpg", "path": f"/x/p{p}_{k}.jpg", "person": f"p{p}", "age": 10 + k,
-                         "gender": "M", "source": f"p{p}_{k}.jpg", "shard": 0})  # fmt: skip
+            rows.append(
+                {
+                    "image_id": f"p{p}_{k}.jpg",
+                    "path": f"/x/p{p}_{k}.jpg",
+                    "person": f"p{p}",
+                    "age": 10 + k,
+                    "gender": "M",
+                    "source": f"p{p}_{k}.jpg",
+                    "shard": 0,
+                }
+            )
     man = pd.DataFrame(rows)
     man["age"] = man["age"].astype("Int64")
-    insp = pd.DataFrame({"image_id": man["image_id"], "status": "ok", "width": 100, "height": 100,
-                         "sha256": [f"h{i}" for i in range(len(man))], "n_faces": 1,
-                         "face_left": 10.0, "face_top": 10.0, "face_right": 60.0, "face_bottom": 60.0, "face_score": 1.0})  # fmt: skip
+    insp = pd.DataFrame(
+        {
+            "image_id": man["image_id"],
+            "status": "ok",
+            "width": 100,
+            "height": 100,
+            "sha256": [f"h{i}" for i in range(len(man))],
+            "n_faces": 1,
+            "face_left": 10.0,
+            "face_top": 10.0,
+            "face_right": 60.0,
+            "face_bottom": 60.0,
+            "face_score": 1.0,
+        }
+    )
     return man, insp
 
 
@@ -51,11 +72,16 @@ def test_copies_are_aliases_not_rejects():
     assert len(clean) == 5
     alias = clean.set_index("image_id")["alias_of"]
     assert alias["p0_1.jpg"] == "p0_0.jpg" and alias.drop("p0_1.jpg").isna().all()
-    assert rep[["image_id", "action", "reason"]].values.tolist() == [["p0_1.jpg", "alias", "duplicate_content"]]
+    assert rep[["image_id", "action", "reason"]].values.tolist() == [
+        ["p0_1.jpg", "alias", "duplicate_content"]
+    ]
     # a removed original hands over to its first copy
     man.loc[0, "age"] = 150
     clean, rep = clean_manifest(man, insp, min_images_per_person=1)
-    assert "p0_0.jpg" not in set(clean["image_id"]) and clean.set_index("image_id").at["p0_1.jpg", "alias_of"] is pd.NA
+    assert (
+        "p0_0.jpg" not in set(clean["image_id"])
+        and clean.set_index("image_id").at["p0_1.jpg", "alias_of"] is pd.NA
+    )
     # a protocol run (keep_all) removes nothing and flags what it found
     clean, rep = clean_manifest(man, insp, min_images_per_person=5, keep_all=True)
     assert len(clean) == 5 and not (rep["action"] == "removed").any()
@@ -66,7 +92,11 @@ def test_several_faces_policy():
     man, insp = make((3,))
     insp.loc[0, "n_faces"] = 2
     clean, rep = clean_manifest(man, insp, min_images_per_person=1, multi_face="largest")
-    assert len(clean) == 3 and rep["action"].tolist() == ["flagged"] and rep["reason"].tolist() == ["several_faces"]
+    assert (
+        len(clean) == 3
+        and rep["action"].tolist() == ["flagged"]
+        and rep["reason"].tolist() == ["several_faces"]
+    )
     clean, rep = clean_manifest(man, insp, min_images_per_person=1, multi_face="drop")
     assert len(clean) == 2 and rep["action"].tolist() == ["removed"]
 
@@ -81,11 +111,13 @@ def test_no_detector_skips_face_checks():
 def test_overrides_drop_and_relabel(tmp_path):
     man, insp = make((3, 3))
     f = tmp_path / "overrides.tsv"
-    f.write_text("# comment\nimage_id\taction\tfield\tvalue\tnote\n"
-                 "p0_0.jpg\tdrop\t\t\tblurred\n"
-                 "p1_0.jpg\trelabel\tgender\tF\tchecked\n"
-                 "p1_1.jpg\trelabel\tage\t40\t\n"
-                 "ghost.jpg\tdrop\t\t\t\n")  # fmt: skip
+    f.write_text(
+        "# comment\nimage_id\taction\tfield\tvalue\tnote\n"
+        "p0_0.jpg\tdrop\t\t\tblurred\n"
+        "p1_0.jpg\trelabel\tgender\tF\tchecked\n"
+        "p1_1.jpg\trelabel\tage\t40\t\n"
+        "ghost.jpg\tdrop\t\t\t\n"
+    )
     ov = read_overrides(f)
     clean, rep = clean_manifest(man, insp, ov, min_images_per_person=1)
     assert "p0_0.jpg" not in set(clean["image_id"])

@@ -23,12 +23,14 @@ def leaves(props: dict, prefix=()):
 def test_every_key_has_description_and_default():
     schema = yaml.safe_load(SCHEMA.read_text())
     missing = []
+
     def walk(props, prefix=()):
         for key, spec in props.items():
             if "description" not in spec or "default" not in spec:
                 missing.append(".".join(prefix + (key,)))
             if "properties" in spec:
                 walk(spec["properties"], prefix + (key,))
+
     walk(schema["properties"])
     assert not missing, f"schema keys without description or default: {missing}"
 
@@ -77,7 +79,9 @@ def test_numbers_and_booleans_typed_in_config_dicts_are_read_as_the_schema_wants
     assert cfg["model_settings"]["insightface"]["det_size"] == 320
     validate(cfg, schema=str(SCHEMA))
     # Only when the schema would accept the result: a wrong value is left for the schema to report.
-    bad = coerce_cli_scalars(parse_config(["shards=x", "clean={min_images_per_person: many}"]), schema)
+    bad = coerce_cli_scalars(
+        parse_config(["shards=x", "clean={min_images_per_person: many}"]), schema
+    )
     assert bad["clean"]["min_images_per_person"] == "many"
 
 
@@ -87,9 +91,18 @@ def test_readme_utkface_command_validates(tmp_path):
 
     data = tmp_path / "UTKFace"
     data.mkdir()
-    run_workflow(tmp_path / "w", "-n", "-q", "--config", "dataset=utk", "dataset_format=utkface",
-                 f"dataset_path={data}", "clean={min_images_per_person: 1}",
-                 "comparisons={impostors: none}", timeout=300)  # fmt: skip
+    run_workflow(
+        tmp_path / "w",
+        "-n",
+        "-q",
+        "--config",
+        "dataset=utk",
+        "dataset_format=utkface",
+        f"dataset_path={data}",
+        "clean={min_images_per_person: 1}",
+        "comparisons={impostors: none}",
+        timeout=300,
+    )
 
 
 def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
@@ -100,7 +113,9 @@ def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
     data = tmp_path / "real"
     data.mkdir()
     (data / "078A11.JPG").write_bytes(b"not a demo")
-    proc = run_workflow(tmp_path / "w", "-q", "--config", f"dataset_path={data}", check=False, timeout=300)
+    proc = run_workflow(
+        tmp_path / "w", "-q", "--config", f"dataset_path={data}", check=False, timeout=300
+    )
     assert proc.returncode != 0
     assert "holds files that are not a demo" in proc.stdout + proc.stderr
     assert sorted(p.name for p in data.iterdir()) == ["078A11.JPG"]
@@ -113,8 +128,17 @@ def test_two_demo_configurations_keep_their_own_images(tmp_path):
 
     a, b = tmp_path / "demo_a", tmp_path / "demo_b"
     for path, persons in ((a, 3), (b, 4)):
-        run_workflow(tmp_path / "w", "-q", "--config", f"dataset_path={path}", f"dataset=d{persons}",
-                     f"demo={{persons: {persons}, images_per_person: 5}}", "shards=1",
-                     "clean={min_images_per_person: 2}", "verification={enabled: false}",
-                     targets=(f"results/d{persons}/manifest.tsv",), timeout=600)  # fmt: skip
+        run_workflow(
+            tmp_path / "w",
+            "-q",
+            "--config",
+            f"dataset_path={path}",
+            f"dataset=d{persons}",
+            f"demo={{persons: {persons}, images_per_person: 5}}",
+            "shards=1",
+            "clean={min_images_per_person: 2}",
+            "verification={enabled: false}",
+            targets=(f"results/d{persons}/manifest.tsv",),
+            timeout=600,
+        )
     assert len(list(a.glob("person*"))) == 3 and len(list(b.glob("person*"))) == 4

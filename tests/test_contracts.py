@@ -8,8 +8,17 @@ from faceage import contracts as c
 
 
 def test_table_roundtrip_dtypes(tmp_path):
-    df = pd.DataFrame({"image_id": ["b", "a"], "path": ["x", "y"], "person": ["001", "002"], "age": [3, None],
-                       "gender": [None, "F"], "source": ["b", "a"], "shard": [0, 1]})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "image_id": ["b", "a"],
+            "path": ["x", "y"],
+            "person": ["001", "002"],
+            "age": [3, None],
+            "gender": [None, "F"],
+            "source": ["b", "a"],
+            "shard": [0, 1],
+        }
+    )
     c.write_manifest(df, tmp_path / "m.tsv")
     back = c.read_manifest(tmp_path / "m.tsv")
     assert back["person"].tolist() == ["001", "002"]  # not turned into numbers
@@ -30,8 +39,15 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
 def test_embeddings_merge(tmp_path):
     def write(name, ids, dim=3):
         n = len(ids)
-        c.write_embeddings(tmp_path / name, ids, np.arange(n * dim, dtype=np.float32).reshape(n, dim),
-                           ["ok"] * n, np.ones(n), np.zeros((n, 4)), np.ones(n))  # fmt: skip
+        c.write_embeddings(
+            tmp_path / name,
+            ids,
+            np.arange(n * dim, dtype=np.float32).reshape(n, dim),
+            ["ok"] * n,
+            np.ones(n),
+            np.zeros((n, 4)),
+            np.ones(n),
+        )
 
     write("s0.npz", ["c", "a"])
     write("s1.npz", ["b"])

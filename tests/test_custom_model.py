@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_workflow
 
-RULE = '''
+RULE = """
 include: "{root}/Snakefile"
 
 
@@ -27,7 +27,7 @@ rule my_model:
         vec = np.stack([base[p] + 0.1 * rng.normal(size=16) for p in man["person"]])
         write_embeddings(output[0], man["image_id"], vec, ["ok"] * n, np.full(n, -1),
                          np.full((n, 4), np.nan), np.full(n, np.nan))
-'''
+"""
 
 
 @pytest.mark.slow
@@ -35,8 +35,15 @@ def test_custom_model_rule(tmp_path):
     snakefile = tmp_path / "Snakefile"
     snakefile.write_text(RULE.format(root=ROOT))
     work = tmp_path / "work"
-    run_workflow(work, "-s", str(snakefile), "--config", "models=[eigenfaces,mymodel]", "custom_models=[mymodel]",
-                 targets=("all",))
+    run_workflow(
+        work,
+        "-s",
+        str(snakefile),
+        "--config",
+        "models=[eigenfaces,mymodel]",
+        "custom_models=[mymodel]",
+        targets=("all",),
+    )
     scores = pd.read_csv(work / "results" / "demo" / "scores" / "mymodel.tsv", sep="\t")
     gen = scores[scores["genuine"] == 1]["similarity"]
     imp = scores[scores["genuine"] == 0]["similarity"]

@@ -17,15 +17,20 @@ def touch(root: Path, rel: str, data: bytes = b"x") -> None:
 
 @pytest.mark.parametrize(
     "name,person,age,gender",
-    [("0_MariaCallas_35_f.jpg", "MariaCallas", 35, "F"),
-     ("16487_Some_Name_71_m.jpg", "Some_Name", 71, "M")],
+    [
+        ("0_MariaCallas_35_f.jpg", "MariaCallas", 35, "F"),
+        ("16487_Some_Name_71_m.jpg", "Some_Name", 71, "M"),
+    ],
 )
 def test_agedb_names(name, person, age, gender):
     lab = agedb.parse_name(PurePosixPath(name))
     assert (lab.person, lab.age, lab.gender) == (person, age, gender)
 
 
-@pytest.mark.parametrize("name", ["MariaCallas_35_f.jpg", "0_MariaCallas_x_f.jpg", "0_MariaCallas_35_q.jpg", "0__35_f.jpg"])
+@pytest.mark.parametrize(
+    "name",
+    ["MariaCallas_35_f.jpg", "0_MariaCallas_x_f.jpg", "0_MariaCallas_35_q.jpg", "0__35_f.jpg"],
+)
 def test_agedb_malformed(name):
     with pytest.raises(NameProblem, match="unparseable_name"):
         agedb.parse_name(PurePosixPath(name))
@@ -33,14 +38,21 @@ def test_agedb_malformed(name):
 
 @pytest.mark.parametrize(
     "name,person,age",
-    [("078A11.JPG", "078", 11), ("001a43b.jpg", "001", 43), ("001A43a.JPG", "001", 43), ("012A02.png", "012", 2)],
+    [
+        ("078A11.JPG", "078", 11),
+        ("001a43b.jpg", "001", 43),
+        ("001A43a.JPG", "001", 43),
+        ("012A02.png", "012", 2),
+    ],
 )
 def test_fgnet_names(name, person, age):
     lab = fgnet.parse_name(PurePosixPath(name))
     assert (lab.person, lab.age, lab.gender) == (person, age, None)
 
 
-@pytest.mark.parametrize("name", ["78A11.JPG", "078B11.JPG", "078A1.JPG", "078A11ab.JPG", "notes.JPG"])
+@pytest.mark.parametrize(
+    "name", ["78A11.JPG", "078B11.JPG", "078A1.JPG", "078A11ab.JPG", "notes.JPG"]
+)
 def test_fgnet_malformed(name):
     with pytest.raises(NameProblem):
         fgnet.parse_name(PurePosixPath(name))
@@ -52,9 +64,16 @@ def test_utkface_names():
     assert lab.person == "utk_20170116174525125_26"  # no identity: each image is its own person
 
 
-@pytest.mark.parametrize("name", ["61_1_20170109150557335.jpg.chip.jpg", "39_1_20170116174525125 .jpg.chip.jpg",
-                                  "24_0_1_2017011619.jpg.chip.jpg", "x_0_1_20170116174525125.jpg.chip.jpg",
-                                  "26_2_1_20170116174525125.jpg.chip.jpg"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "61_1_20170109150557335.jpg.chip.jpg",
+        "39_1_20170116174525125 .jpg.chip.jpg",
+        "24_0_1_2017011619.jpg.chip.jpg",
+        "x_0_1_20170116174525125.jpg.chip.jpg",
+        "26_2_1_20170116174525125.jpg.chip.jpg",
+    ],
+)
 def test_utkface_malformed(name):
     with pytest.raises(NameProblem):
         utkface.parse_name(PurePosixPath(name))
@@ -62,9 +81,13 @@ def test_utkface_malformed(name):
 
 @pytest.mark.parametrize(
     "rel,person,age,gender",
-    [("anna/34.jpg", "anna", 34, None), ("anna/34a.jpg", "anna", 34, None), ("anna/34_2.png", "anna", 34, None),
-     ("F/anna/7.jpg", "anna", 7, "F")],
-)  # fmt: skip
+    [
+        ("anna/34.jpg", "anna", 34, None),
+        ("anna/34a.jpg", "anna", 34, None),
+        ("anna/34_2.png", "anna", 34, None),
+        ("F/anna/7.jpg", "anna", 7, "F"),
+    ],
+)
 def test_folders_names(rel, person, age, gender):
     lab = folders.parse_name(PurePosixPath(rel))
     assert (lab.person, lab.age, lab.gender) == (person, age, gender)
@@ -77,16 +100,30 @@ def test_folders_malformed(rel):
 
 
 def test_build_manifest_rejects_and_ids(tmp_path):
-    for rel in ["001A02.JPG", "001A05.JPG", "002a10.jpg", "sub/003A20.JPG", "bad_name.JPG", ".DS_Store",
-                "Thumbs.db", "readme.txt", ".hidden/001A09.JPG"]:  # fmt: skip
+    for rel in [
+        "001A02.JPG",
+        "001A05.JPG",
+        "002a10.jpg",
+        "sub/003A20.JPG",
+        "bad_name.JPG",
+        ".DS_Store",
+        "Thumbs.db",
+        "readme.txt",
+        ".hidden/001A09.JPG",
+    ]:
         touch(tmp_path, rel)
     man, rej = build_manifest("fgnet", tmp_path, n_shards=2)
     assert list(man["image_id"]) == ["001A02.JPG", "001A05.JPG", "002a10.jpg", "sub/003A20.JPG"]
     assert list(man["person"]) == ["001", "001", "002", "003"]
     assert man["age"].tolist() == [2, 5, 10, 20]
     reasons = dict(zip(rej["source"], rej["reason"].str.split(":").str[0], strict=True))
-    assert reasons == {"bad_name.JPG": "unparseable_name", ".DS_Store": "hidden_file", "Thumbs.db": "system_file",
-                       "readme.txt": "not_an_image_name", "001A09.JPG": "hidden_file"}  # fmt: skip
+    assert reasons == {
+        "bad_name.JPG": "unparseable_name",
+        ".DS_Store": "hidden_file",
+        "Thumbs.db": "system_file",
+        "readme.txt": "not_an_image_name",
+        "001A09.JPG": "hidden_file",
+    }
     # all images of a person in one shard
     assert man.groupby("person")["shard"].nunique().max() == 1
 
@@ -94,12 +131,18 @@ def test_build_manifest_rejects_and_ids(tmp_path):
 def test_csv_adapter(tmp_path):
     touch(tmp_path, "imgs/a.jpg")
     touch(tmp_path, "imgs/b.jpg")
-    (tmp_path / "list.csv").write_text("path,person,age,gender\nimgs/a.jpg,ann,30,female\nimgs/b.jpg,bob,,0\n"
-                                       "imgs/missing.jpg,cy,3,\nimgs/a.jpg,,4,\nimgs/b.jpg,dan,x,\n")  # fmt: skip
+    (tmp_path / "list.csv").write_text(
+        "path,person,age,gender\nimgs/a.jpg,ann,30,female\nimgs/b.jpg,bob,,0\n"
+        "imgs/missing.jpg,cy,3,\nimgs/a.jpg,,4,\nimgs/b.jpg,dan,x,\n"
+    )
     man, rej = build_manifest("csv", tmp_path / "list.csv")
     assert man[["person", "gender"]].values.tolist() == [["ann", "F"], ["bob", "M"]]
     assert pd.isna(man.loc[1, "age"])
-    assert sorted(r.split(":")[0] for r in rej["reason"]) == ["missing_file", "missing_label", "unparseable_name"]
+    assert sorted(r.split(":")[0] for r in rej["reason"]) == [
+        "missing_file",
+        "missing_label",
+        "unparseable_name",
+    ]
 
 
 def test_assign_shards_balanced_and_deterministic():

@@ -17,17 +17,34 @@ def test_eigenfaces_prepare_and_embed(tmp_path):
     make_demo(tmp_path / "demo", persons=4, images_per_person=5, size=64)
     man, _ = build_manifest("folders", tmp_path / "demo", 2)
     write_manifest(man, tmp_path / "m.tsv")
-    info = prepare("eigenfaces", {"components": 8}, tmp_path / "w", tmp_path / "m.tsv", tmp_path / "state", tmp_path / "p.json")
+    info = prepare(
+        "eigenfaces",
+        {"components": 8},
+        tmp_path / "w",
+        tmp_path / "m.tsv",
+        tmp_path / "state",
+        tmp_path / "p.json",
+    )
     assert info["prepared"]["components"] == 8
     for shard in (0, 1):
-        embed_shard("eigenfaces", {"components": 8}, tmp_path / "w", tmp_path / "m.tsv", shard, tmp_path / f"e{shard}.npz", tmp_path / "state")
+        embed_shard(
+            "eigenfaces",
+            {"components": 8},
+            tmp_path / "w",
+            tmp_path / "m.tsv",
+            shard,
+            tmp_path / f"e{shard}.npz",
+            tmp_path / "state",
+        )
     e = read_embeddings(tmp_path / "e0.npz")
     assert e["vectors"].shape[1] == 8 and (e["status"] == "ok").all()
 
 
 def test_missing_weights_message(tmp_path):
     adapter = get_adapter("dlib")
-    err = MissingWeightsError("x", [WeightFile(tmp_path / "w" / "model.onnx", "https://example.org/m.zip")])
+    err = MissingWeightsError(
+        "x", [WeightFile(tmp_path / "w" / "model.onnx", "https://example.org/m.zip")]
+    )
     msg = str(err)
     assert "model.onnx" in msg and str(tmp_path / "w") in msg and "https://example.org/m.zip" in msg
     assert adapter.env == "dlib"

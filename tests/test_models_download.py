@@ -106,10 +106,14 @@ def test_first_hash_pinned_and_a_replaced_file_refused(tmp_path, monkeypatch, se
     pack = weights / "insightface" / "models" / "buffalo_l"
     for p in pack.iterdir():
         p.unlink()
-    (www / "buffalo_l.zip").write_bytes(b"<html>404 Not Found</html>")  # the asset changed / an error page
+    (www / "buffalo_l.zip").write_bytes(
+        b"<html>404 Not Found</html>"
+    )  # the asset changed / an error page
     assert dl.main(["--model", "insightface", "--weights-dir", str(weights)]) == 1
     err = capsys.readouterr().err
-    assert "download failed" in err and "first seen and recorded" in err and "Nothing was kept" in err
+    assert (
+        "download failed" in err and "first seen and recorded" in err and "Nothing was kept" in err
+    )
     assert not any(pack.iterdir())
     # a published hash is checked on the very first download
     write_pack(www / "buffalo_l.zip")

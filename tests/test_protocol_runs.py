@@ -27,7 +27,9 @@ PERSONS = [f"{i:03d}" for i in range(1, 21)]  # 20 FG-NET subjects, about 240 im
 
 
 def fgnet_files():
-    files = sorted(p for p in FGNET.iterdir() if p.suffix.lower() == ".jpg" and p.name[:3] in PERSONS)
+    files = sorted(
+        p for p in FGNET.iterdir() if p.suffix.lower() == ".jpg" and p.name[:3] in PERSONS
+    )
     assert len(files) > 150
     return files
 
@@ -46,16 +48,31 @@ def make_protocol(files, rng, n_pairs=300):
         else:
             p, q = rng.choice(persons, size=2, replace=False)
             a, b = rng.choice(by_person[p]), rng.choice(by_person[q])
-        rows.append({"image_a": a, "image_b": b, "same": int(k % 2 == 0), "fold": k * 10 // n_pairs})
+        rows.append(
+            {"image_a": a, "image_b": b, "same": int(k % 2 == 0), "fold": k * 10 // n_pairs}
+        )
     return pd.DataFrame(rows)
 
 
 def write_run(tmp_path, name, protocol: pd.DataFrame, images, **extra):
     protocol.to_csv(tmp_path / f"{name}.csv", index=False)
-    cfg = {"dataset": name, "dataset_format": "protocol", "models": ["dlib"], "shards": 2,
-           "clean": {"detector": "hog"}, "attributes": {"enabled": False},
-           "protocols": [{"file": str(tmp_path / f"{name}.csv"), "format": "csv", "images": str(images), "name": name}],
-           **extra}  # fmt: skip
+    cfg = {
+        "dataset": name,
+        "dataset_format": "protocol",
+        "models": ["dlib"],
+        "shards": 2,
+        "clean": {"detector": "hog"},
+        "attributes": {"enabled": False},
+        "protocols": [
+            {
+                "file": str(tmp_path / f"{name}.csv"),
+                "format": "csv",
+                "images": str(images),
+                "name": name,
+            }
+        ],
+        **extra,
+    }
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -75,7 +92,10 @@ def copies_runs(tmp_path_factory):
     original = make_protocol(files, rng)
     # a third of the named images get a byte copy under another name; the protocol names the copy
     named = sorted(set(original["image_a"]) | set(original["image_b"]))
-    copied = {n: f"copy_{i:04d}_{n}" for i, n in enumerate(rng.choice(named, size=len(named) // 3, replace=False))}
+    copied = {
+        n: f"copy_{i:04d}_{n}"
+        for i, n in enumerate(rng.choice(named, size=len(named) // 3, replace=False))
+    }
     for n, c in copied.items():
         shutil.copy(images / n, images / c)
     with_copies = original.copy()
@@ -123,13 +143,26 @@ def test_accuracy_equals_the_original_names_exactly(copies_runs):
     runs, _, _ = copies_runs
     tables = {}
     for name, (work, _) in runs.items():
-        tables[name] = pd.read_csv(work / "results" / name / "verification" / "benchmarks.tsv", sep="\t").iloc[0]
+        tables[name] = pd.read_csv(
+            work / "results" / name / "verification" / "benchmarks.tsv", sep="\t"
+        ).iloc[0]
     a, b = tables["orig"], tables["copies"]
-    print(a[["accuracy", "accuracy_std", "auc", "n_fallback_pairs"]], b[["accuracy", "accuracy_std", "auc"]])
+    print(
+        a[["accuracy", "accuracy_std", "auc", "n_fallback_pairs"]],
+        b[["accuracy", "accuracy_std", "auc"]],
+    )
     assert np.isfinite(a["accuracy"]) and a["accuracy"] > 0.7
-    assert a["accuracy"] == b["accuracy"] and a["accuracy_std"] == b["accuracy_std"] and a["auc"] == b["auc"]
-    sa = pd.read_csv(runs["orig"][0] / "results/orig/verification/dlib/protocol_orig_pairs.tsv", sep="\t")
-    sb = pd.read_csv(runs["copies"][0] / "results/copies/verification/dlib/protocol_copies_pairs.tsv", sep="\t")
+    assert (
+        a["accuracy"] == b["accuracy"]
+        and a["accuracy_std"] == b["accuracy_std"]
+        and a["auc"] == b["auc"]
+    )
+    sa = pd.read_csv(
+        runs["orig"][0] / "results/orig/verification/dlib/protocol_orig_pairs.tsv", sep="\t"
+    )
+    sb = pd.read_csv(
+        runs["copies"][0] / "results/copies/verification/dlib/protocol_copies_pairs.tsv", sep="\t"
+    )
     np.testing.assert_array_equal(sa["similarity"].to_numpy(), sb["similarity"].to_numpy())
 
 
@@ -162,7 +195,9 @@ def test_insightface_bin_runs_in_aligned_mode(tmp_path):
 
     files = fgnet_files()[:160]
     chips = _chips(files)
-    protocol = make_protocol([f for f in files if f.name in chips], np.random.default_rng(5), n_pairs=200)
+    protocol = make_protocol(
+        [f for f in files if f.name in chips], np.random.default_rng(5), n_pairs=200
+    )
     encoded, issame = [], []
     for _, r in protocol.iterrows():
         for n in (r["image_a"], r["image_b"]):
@@ -172,21 +207,31 @@ def test_insightface_bin_runs_in_aligned_mode(tmp_path):
         issame.append(bool(r["same"]))
     with open(tmp_path / "fgnet_chips.bin", "wb") as fh:
         pickle.dump((encoded, issame), fh, protocol=2)
-    cfg = {"dataset": "chips", "dataset_format": "protocol", "models": ["dlib"], "shards": 2,
-           "clean": {"detector": "none"}, "attributes": {"enabled": False},
-           "protocols": [{"file": str(tmp_path / "fgnet_chips.bin"), "format": "insightface_bin"}]}  # fmt: skip
+    cfg = {
+        "dataset": "chips",
+        "dataset_format": "protocol",
+        "models": ["dlib"],
+        "shards": 2,
+        "clean": {"detector": "none"},
+        "attributes": {"enabled": False},
+        "protocols": [{"file": str(tmp_path / "fgnet_chips.bin"), "format": "insightface_bin"}],
+    }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     work = tmp_path / "work"
     run_workflow(work, configfile=tmp_path / "c.yaml")
     res = work / "results" / "chips"
-    row = pd.read_csv(res / "verification" / "benchmarks.tsv", sep="\t", keep_default_na=False).iloc[0]
+    row = pd.read_csv(
+        res / "verification" / "benchmarks.tsv", sep="\t", keep_default_na=False
+    ).iloc[0]
     print(row)
     assert row["protocol"] == "fgnet_chips" and row["n_pairs"] == 200 and row["n_unscored"] == 0
     assert row["accuracy_note"] == "" and row["accuracy"] > 0.7 and row["auc"] > 0.8
     emb = np.load(res / "embeddings" / "dlib.npz")
     assert set(emb["route"]) == {"aligned"}
     # decoded images never leave the job: no image files under results/
-    assert not [p for p in (work / "results").rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".bmp"}]
+    assert not [
+        p for p in (work / "results").rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".bmp"}
+    ]
 
 
 def test_depleted_protocol_warns_and_reports_no_accuracy(tmp_path):
@@ -207,12 +252,21 @@ def test_depleted_protocol_warns_and_reports_no_accuracy(tmp_path):
         else:
             rows.append({"image_a": a, "image_b": "nobody/missing.png", "same": 0})
     pd.DataFrame(rows).to_csv(tmp_path / "p.csv", index=False)
-    cfg = {"dataset": "dep", "dataset_format": "protocol", "models": ["eigenfaces"], "shards": 2,
-           "clean": {"detector": "none"}, "protocols": [{"file": str(tmp_path / "p.csv"), "format": "csv",
-                                                          "images": str(images), "name": "dep"}]}  # fmt: skip
+    cfg = {
+        "dataset": "dep",
+        "dataset_format": "protocol",
+        "models": ["eigenfaces"],
+        "shards": 2,
+        "clean": {"detector": "none"},
+        "protocols": [
+            {"file": str(tmp_path / "p.csv"), "format": "csv", "images": str(images), "name": "dep"}
+        ],
+    }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     proc = run_workflow(tmp_path / "w", configfile=tmp_path / "c.yaml")
-    row = pd.read_csv(tmp_path / "w" / "results/dep/verification/benchmarks.tsv", sep="\t", keep_default_na=False).iloc[0]
+    row = pd.read_csv(
+        tmp_path / "w" / "results/dep/verification/benchmarks.tsv", sep="\t", keep_default_na=False
+    ).iloc[0]
     assert row["accuracy"] == "" and "no scored impostor pair" in row["accuracy_note"]
     assert row["n_unscored"] == 20 and row["n_not_found"] == 1
     out = proc.stdout + proc.stderr

@@ -77,9 +77,17 @@ def test_agedb_mat_errors(tmp_path):
 
 
 def test_lfw_pairs(tmp_path):
-    lines = ["2\t2", "Abel_Pacheco\t1\t4", "Akhmed_Zakayev\t1\t3", "Abdel_Madi_Shabneh\t1\tDean_Barker\t1",
-             "Abdel_Madi_Shabneh\t1\tGiancarlo_Fisichella\t1", "Ann_V\t2\t3", "Ann_V\t1\t2",
-             "Bob\t1\tCarl\t12", "Bob\t2\tDan\t1"]  # fmt: skip
+    lines = [
+        "2\t2",
+        "Abel_Pacheco\t1\t4",
+        "Akhmed_Zakayev\t1\t3",
+        "Abdel_Madi_Shabneh\t1\tDean_Barker\t1",
+        "Abdel_Madi_Shabneh\t1\tGiancarlo_Fisichella\t1",
+        "Ann_V\t2\t3",
+        "Ann_V\t1\t2",
+        "Bob\t1\tCarl\t12",
+        "Bob\t2\tDan\t1",
+    ]
     (tmp_path / "pairs.txt").write_text("\n".join(lines) + "\n")
     df = pr.read_protocol(tmp_path / "pairs.txt", "lfw")
     assert len(df) == 8
@@ -157,8 +165,11 @@ def _with_ids(pairs, suffix=".jpg"):
 
 def _emb(ids, vectors, route=None):
     n = len(ids)
-    return {"image_id": np.asarray(ids), "vectors": np.asarray(vectors, dtype=np.float32),
-            "route": np.asarray(route if route is not None else ["detected"] * n)}  # fmt: skip
+    return {
+        "image_id": np.asarray(ids),
+        "vectors": np.asarray(vectors, dtype=np.float32),
+        "route": np.asarray(route if route is not None else ["detected"] * n),
+    }
 
 
 def _synthetic_protocol(n_pairs=200, dim=16, seed=0):
@@ -172,7 +183,9 @@ def _synthetic_protocol(n_pairs=200, dim=16, seed=0):
     ids = np.array([n + ".jpg" for n in names_a + names_b])
     vectors = np.vstack([va, vb]).astype(np.float32)
     folds = np.arange(n_pairs) * 10 // n_pairs
-    pairs = pd.DataFrame({"image_a": names_a, "image_b": names_b, "genuine": genuine, "fold": folds})
+    pairs = pd.DataFrame(
+        {"image_a": names_a, "image_b": names_b, "genuine": genuine, "fold": folds}
+    )
     return _with_ids(pairs), ids, vectors
 
 
@@ -180,7 +193,9 @@ def test_evaluate_protocol_counts_unscored_pairs_as_errors():
     from faceage.protocols.evaluation import evaluate_protocol
 
     pairs, ids, vectors = _synthetic_protocol(n_pairs=2000)
-    vectors[5] = np.nan  # one image without a vector: 1 of 200 pairs of fold 0 unscored (0.5 % <= 1 %)
+    vectors[5] = (
+        np.nan
+    )  # one image without a vector: 1 of 200 pairs of fold 0 unscored (0.5 % <= 1 %)
     per_fold, summary, scored = evaluate_protocol(pairs, _emb(ids, vectors))
     assert summary["n_pairs"] == 2000 and summary["n_unscored"] == 1 and summary["n_folds"] == 10
     assert summary["accuracy_note"] == ""
@@ -243,17 +258,32 @@ def test_protocol_evaluation_step(tmp_path):
     rng = np.random.default_rng(1)
     vec = rng.normal(size=(len(names), 8)).astype(np.float32)
     n = len(names)
-    write_embeddings(tmp_path / "m.npz", [x + ".jpg" for x in names], vec, ["ok"] * n, np.full(n, 1),
-                     np.zeros((n, 4)), np.ones(n))  # fmt: skip
+    write_embeddings(
+        tmp_path / "m.npz",
+        [x + ".jpg" for x in names],
+        vec,
+        ["ok"] * n,
+        np.full(n, 1),
+        np.zeros((n, 4)),
+        np.ones(n),
+    )
     table = _with_ids(df)
     table.insert(0, "pair", range(len(table)))
     write_table(table, tmp_path / "pairs.tsv")
     man = pd.DataFrame({"image_id": [x + ".jpg" for x in names], "alias_of": pd.NA})
     man.loc[3, "alias_of"] = man.loc[2, "image_id"]
     write_table(man, tmp_path / "clean.tsv")
-    s = steps.protocol_evaluation(tmp_path / "pairs.tsv", tmp_path / "m.npz", tmp_path / "clean.tsv", "agedb30",
-                                  "agedb_mat", "m", tmp_path / "summary.tsv", tmp_path / "folds.tsv",
-                                  tmp_path / "scored.tsv")  # fmt: skip
+    s = steps.protocol_evaluation(
+        tmp_path / "pairs.tsv",
+        tmp_path / "m.npz",
+        tmp_path / "clean.tsv",
+        "agedb30",
+        "agedb_mat",
+        "m",
+        tmp_path / "summary.tsv",
+        tmp_path / "folds.tsv",
+        tmp_path / "scored.tsv",
+    )
     assert s["n_scored"] == 60 and s["protocol"] == "agedb30" and s["n_aliases"] == 1
     back = pd.read_csv(tmp_path / "summary.tsv", sep="\t")
     assert back.loc[0, "accuracy"] == pytest.approx(s["accuracy"])
@@ -276,13 +306,18 @@ def test_protocol_manifest_holds_exactly_the_named_images(tmp_path):
     named = protocol_images(pr.read_agedb_mat(tmp_path / "p.mat"))
     for i, name in enumerate(named + ["9999_Extra_40_f", "9998_Extra_41_f"]):
         _tiny_jpeg(tmp_path / "agedb" / f"{name}.jpg", (i, i, i))
-    prots = protocols_from_config([{"file": str(tmp_path / "p.mat"), "images": str(tmp_path / "agedb")}])
+    prots = protocols_from_config(
+        [{"file": str(tmp_path / "p.mat"), "images": str(tmp_path / "agedb")}]
+    )
     assert prots[0].name == "p" and prots[0].labels == "agedb"
     manifest, rejects, tables = protocol_manifest(prots)
     assert len(manifest) == len(named) == 40 and rejects.empty
     assert not manifest["person"].str.startswith("Extra").any()
     assert manifest.loc[manifest["source"] == "0_Person0x0_20_m.jpg", "age"].iloc[0] == 20
-    assert tables["p"]["id_a"].notna().all() and tables["p"]["id_a"].iloc[0] == "agedb/0_Person0x0_20_m.jpg"
+    assert (
+        tables["p"]["id_a"].notna().all()
+        and tables["p"]["id_a"].iloc[0] == "agedb/0_Person0x0_20_m.jpg"
+    )
 
 
 def test_protocol_manifest_lfw_style_unknown_labels_and_shared_images(tmp_path):
@@ -290,16 +325,34 @@ def test_protocol_manifest_lfw_style_unknown_labels_and_shared_images(tmp_path):
     from faceage.protocols.dataset import protocol_manifest, protocols_from_config
 
     (tmp_path / "pairs.txt").write_text("1\t1\nAnn_V\t1\t2\nBob\t1\tCarl_X\t1\n")
-    (tmp_path / "p.csv").write_text("image_a,image_b,same\nAnn_V/Ann_V_0001.jpg,Bob/Bob_0001.jpg,0\n")
-    for i, rel in enumerate(["Ann_V/Ann_V_0001.jpg", "Ann_V/Ann_V_0002.jpg", "Bob/Bob_0001.jpg", "Dan/Dan_0001.jpg"]):
+    (tmp_path / "p.csv").write_text(
+        "image_a,image_b,same\nAnn_V/Ann_V_0001.jpg,Bob/Bob_0001.jpg,0\n"
+    )
+    for i, rel in enumerate(
+        ["Ann_V/Ann_V_0001.jpg", "Ann_V/Ann_V_0002.jpg", "Bob/Bob_0001.jpg", "Dan/Dan_0001.jpg"]
+    ):
         _tiny_jpeg(tmp_path / "lfw" / rel, (i * 20, 0, 0))
-    prots = protocols_from_config([
-        {"file": str(tmp_path / "pairs.txt"), "format": "lfw", "images": str(tmp_path / "lfw"), "name": "lfw"},
-        {"file": str(tmp_path / "p.csv"), "format": "csv", "images": str(tmp_path / "lfw")},
-    ])  # fmt: skip
+    prots = protocols_from_config(
+        [
+            {
+                "file": str(tmp_path / "pairs.txt"),
+                "format": "lfw",
+                "images": str(tmp_path / "lfw"),
+                "name": "lfw",
+            },
+            {"file": str(tmp_path / "p.csv"), "format": "csv", "images": str(tmp_path / "lfw")},
+        ]
+    )
     manifest, rejects, tables = protocol_manifest(prots)
-    assert sorted(manifest["image_id"]) == ["lfw/Ann_V/Ann_V_0001.jpg", "lfw/Ann_V/Ann_V_0002.jpg", "lfw/Bob/Bob_0001.jpg"]
-    assert sorted(manifest["person"].dropna()) == ["Ann_V", "Ann_V", "Bob"] and manifest["age"].isna().all()
+    assert sorted(manifest["image_id"]) == [
+        "lfw/Ann_V/Ann_V_0001.jpg",
+        "lfw/Ann_V/Ann_V_0002.jpg",
+        "lfw/Bob/Bob_0001.jpg",
+    ]
+    assert (
+        sorted(manifest["person"].dropna()) == ["Ann_V", "Ann_V", "Bob"]
+        and manifest["age"].isna().all()
+    )
     assert rejects["source"].tolist() == ["Carl_X/Carl_X_0001.jpg"]
     assert tables["lfw"]["id_b"].isna().tolist() == [False, True]
     assert tables["p"]["id_a"].iloc[0] == "lfw/Ann_V/Ann_V_0001.jpg"  # the same image id in both
@@ -308,7 +361,11 @@ def test_protocol_manifest_lfw_style_unknown_labels_and_shared_images(tmp_path):
 def test_labels_from_names():
     assert labels_from_name("Name_Surname_0003.jpg", "lfw")["person"] == "Name_Surname"
     assert labels_from_name("anna/y/photo1.jpg", "top_folder")["person"] == "anna"
-    assert labels_from_name("x/0_MariaCallas_35_f.jpg", "agedb") == {"person": "MariaCallas", "age": 35, "gender": "F"}
+    assert labels_from_name("x/0_MariaCallas_35_f.jpg", "agedb") == {
+        "person": "MariaCallas",
+        "age": 35,
+        "gender": "F",
+    }
     assert labels_from_name("garbage.jpg", "agedb") == {"person": None, "age": None, "gender": None}
     assert labels_from_name("anna/photo1.jpg", "none")["person"] is None
 
@@ -317,7 +374,9 @@ def test_protocol_names_must_be_unique():
     from faceage.protocols.dataset import protocols_from_config
 
     with pytest.raises(ValueError, match="used twice"):
-        protocols_from_config([{"file": "a/p.csv", "format": "csv"}, {"file": "b/p.csv", "format": "csv"}])
+        protocols_from_config(
+            [{"file": "a/p.csv", "format": "csv"}, {"file": "b/p.csv", "format": "csv"}]
+        )
 
 
 def test_shards_equal_whatever_the_person_labels():
@@ -363,7 +422,10 @@ def test_agedb_mat_real_nesting(tmp_path):
     assert str(fold[0][0, 1][0][0][0][0]) == "101_Person1x1_21_m"
     df = pr.read_protocol(tmp_path / "real.mat", "agedb_mat")
     assert len(df) == 60 and sorted(df["fold"].unique()) == list(range(10))
-    assert df.loc[7, "image_a"] == "101_Person1x1_21_m" and df.loc[7, "image_b"] == "151_Person1x1_51_m"
+    assert (
+        df.loc[7, "image_a"] == "101_Person1x1_21_m"
+        and df.loc[7, "image_b"] == "151_Person1x1_51_m"
+    )
     np.testing.assert_array_equal(df["genuine"], (np.concatenate(labels) == 1).astype(int))
 
 
@@ -387,9 +449,15 @@ def test_insightface_bin_reader(tmp_path):
     write_bin(tmp_path / "x.bin", jpgs, [i % 2 == 0 for i in range(20)])
     df = pr.read_protocol(tmp_path / "x.bin", "insightface_bin")
     assert len(df) == 20 and df.loc[3, "image_a"] == "00006" and df.loc[3, "image_b"] == "00007"
-    assert df["genuine"].tolist()[:3] == [1, 0, 1] and df["fold"].tolist() == list(np.repeat(range(10), 2))
+    assert df["genuine"].tolist()[:3] == [1, 0, 1] and df["fold"].tolist() == list(
+        np.repeat(range(10), 2)
+    )
     # numpy arrays of bytes and bool (as some .bin writers store them) are accepted too
-    write_bin(tmp_path / "y.bin", [np.frombuffer(j, dtype=np.uint8) for j in jpgs], np.ones(20, dtype=bool))
+    write_bin(
+        tmp_path / "y.bin",
+        [np.frombuffer(j, dtype=np.uint8) for j in jpgs],
+        np.ones(20, dtype=bool),
+    )
     images, same = pr.read_bin(tmp_path / "y.bin")
     assert images[0] == jpgs[0] and same.all()
     from faceage.images import load_rgb

@@ -18,8 +18,14 @@ from conftest import run_workflow
 
 pytestmark = pytest.mark.slow
 
-DEMO_CATEGORIES = ["1. Dataset", "2. Cleaning", "3. Comparisons", "4. Similarity", "5. Embedding maps",
-                   "6. Verification"]  # fmt: skip
+DEMO_CATEGORIES = [
+    "1. Dataset",
+    "2. Cleaning",
+    "3. Comparisons",
+    "4. Similarity",
+    "5. Embedding maps",
+    "6. Verification",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,10 @@ def browser():
     need_module("selenium", piece="chromium", reason="selenium is not installed here")
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver):
-        missing("chromium", "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+        missing(
+            "chromium",
+            "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -50,7 +59,11 @@ def _wait(d, by, what, timeout=10):
 def _rows(d):
     from selenium.webdriver.common.by import By
 
-    return [tr for tr in d.find_elements(By.CSS_SELECTOR, "tr") if tr.find_elements(By.CSS_SELECTOR, "a[iconname=eye]")]
+    return [
+        tr
+        for tr in d.find_elements(By.CSS_SELECTOR, "tr")
+        if tr.find_elements(By.CSS_SELECTOR, "a[iconname=eye]")
+    ]
 
 
 def _open(d, url, category, sub):
@@ -76,13 +89,19 @@ def test_report_shows_every_category_and_plot(demo_run, browser):
     menu = [a.text for a in d.find_elements(By.TAG_NAME, "a")]
     assert [c for c in DEMO_CATEGORIES if c not in menu] == [], menu
     assert not [m for m in menu if re.match(r"\d+\. ", m) and m not in DEMO_CATEGORIES], menu
-    assert len({m.split(".")[0] for m in menu if re.match(r"\d+\. ", m)}) == len(DEMO_CATEGORIES)  # no number twice
+    assert len({m.split(".")[0] for m in menu if re.match(r"\d+\. ", m)}) == len(
+        DEMO_CATEGORIES
+    )  # no number twice
 
     seen: Counter = Counter()
     broken = []
     for category in DEMO_CATEGORIES:
         _open(d, url, category, None)
-        subs = [a.text for a in d.find_elements(By.TAG_NAME, "a") if a.text and a.text not in menu + ["Results"]]
+        subs = [
+            a.text
+            for a in d.find_elements(By.TAG_NAME, "a")
+            if a.text and a.text not in menu + ["Results"]
+        ]
         for sub in subs or [None]:
             _open(d, url, category, sub)
             for k in range(len(_rows(d))):
@@ -96,7 +115,9 @@ def test_report_shows_every_category_and_plot(demo_run, browser):
                     m = re.search(r"filename=([^;]+\.png)", src)
                     if not m:
                         continue
-                    ok = d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+                    ok = d.execute_script(
+                        "return arguments[0].complete && arguments[0].naturalWidth > 0", img
+                    )
                     seen[m.group(1)] += 1
                     if not ok:
                         broken.append((category, sub, label, m.group(1)))

@@ -48,7 +48,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
 def need_fgnet() -> None:
     if not FGNET.is_dir():
-        missing("shared", f"needs real faces in {FGNET} (../shared is absent here; research use only)")
+        missing(
+            "shared", f"needs real faces in {FGNET} (../shared is absent here; research use only)"
+        )
 
 
 def subject_files(subject: str) -> list[Path]:
@@ -112,13 +114,23 @@ def build_fixture(root: Path) -> dict[str, tuple[str, str]]:
     # "turn clockwise to display": only a loader that honours EXIF sees an upright face.
     exif = Image.Exif()
     exif[0x0112] = 6
-    put(f"p003/{age_of(f4)}.jpg",
-        save(enc[f4.name].transpose(Image.Transpose.ROTATE_90), "JPEG", quality=95, exif=exif.tobytes()), "kept")  # fmt: skip
+    put(
+        f"p003/{age_of(f4)}.jpg",
+        save(
+            enc[f4.name].transpose(Image.Transpose.ROTATE_90),
+            "JPEG",
+            quality=95,
+            exif=exif.tobytes(),
+        ),
+        "kept",
+    )
     # A 12000 x 9000 photo (108 Mpx) with the face in the middle.
     canvas = Image.new("RGB", HUGE, (120, 110, 100))
     face = enc[f5.name]
     scale = HUGE[0] / 1600  # after shrinking to 1600 px the face has its original size
-    big = face.resize((int(face.width * scale), int(face.height * scale)), Image.Resampling.BILINEAR)
+    big = face.resize(
+        (int(face.width * scale), int(face.height * scale)), Image.Resampling.BILINEAR
+    )
     canvas.paste(big, ((HUGE[0] - big.width) // 2, (HUGE[1] - big.height) // 2))
     del big
     put(f"p003/{age_of(f5)}.jpg", save(canvas, "JPEG", quality=85), "kept")
@@ -187,13 +199,16 @@ def vm_hwm_kib(pid: int | str = "self") -> int | None:
     return None
 
 
-def run_measured(cmd: list[str], timeout: int = 900) -> tuple[subprocess.CompletedProcess, float, str]:
+def run_measured(
+    cmd: list[str], timeout: int = 900
+) -> tuple[subprocess.CompletedProcess, float, str]:
     """Run ``cmd`` in its own session, polling every process of that session.
 
     Returns (completed process, largest VmHWM seen in MiB, that process's command).
     """
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     peak, who = 0, ""
 
     out: dict[str, str] = {}
@@ -218,11 +233,18 @@ def run_measured(cmd: list[str], timeout: int = 900) -> tuple[subprocess.Complet
             if hwm and hwm > peak:
                 peak = hwm
                 try:
-                    who = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:200]
+                    who = (
+                        (d / "cmdline")
+                        .read_bytes()
+                        .replace(b"\0", b" ")
+                        .decode(errors="replace")[:200]
+                    )
                 except OSError:
                     who = "?"
         reader.join(0.1)
-    done = subprocess.CompletedProcess(cmd, proc.returncode, out.get("stdout", ""), out.get("stderr", ""))
+    done = subprocess.CompletedProcess(
+        cmd, proc.returncode, out.get("stdout", ""), out.get("stderr", "")
+    )
     return done, peak / 1024, who
 
 
@@ -237,8 +259,18 @@ def bad_run(tmp_path_factory):
     work = base / "work"
     work.mkdir()
     cfg = write_config(base / "config.yaml", data)
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work), "-c2",
-           "--configfile", str(cfg)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(work),
+        "-c2",
+        "--configfile",
+        str(cfg),
+    ]
     proc, peak_mib, who = run_measured(cmd)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return work, data, expect, peak_mib, who
@@ -255,9 +287,14 @@ def test_every_file_is_used_or_listed_with_its_reason(bad_run):
     on_disk = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
     assert on_disk == sorted(expect), "the fixture on disk and the expectations disagree"
 
-    rejected = {Path(p).relative_to(data).as_posix(): r for p, r in zip(rejects["path"], rejects["reason"], strict=True)}
+    rejected = {
+        Path(p).relative_to(data).as_posix(): r
+        for p, r in zip(rejects["path"], rejects["reason"], strict=True)
+    }
     removed = report[report["action"] == "removed"]
-    removed_reason = dict(zip(removed["image_id"], removed["reason"], strict=True))  # one reason per image
+    removed_reason = dict(
+        zip(removed["image_id"], removed["reason"], strict=True)
+    )  # one reason per image
     assert len(removed_reason) == len(removed), "an image was removed twice"
     kept = set(clean["image_id"])
 
@@ -294,7 +331,9 @@ def test_reports_say_what_is_wrong(bad_run):
     assert "solo has 1 < 3" in report.at["solo/30.JPG", "detail"]
     assert "truncated" in report.at["p005/71.jpg", "detail"]
     assert "expected <person>/<age>.jpg" in rejects.at["readme.jpg", "reason"]
-    summary = pd.read_csv(res / "clean" / "cleaning_summary.tsv", sep="\t").set_index("what")["count"]
+    summary = pd.read_csv(res / "clean" / "cleaning_summary.tsv", sep="\t").set_index("what")[
+        "count"
+    ]
     assert summary["images kept"] == 4 * PER_PERSON + 1  # + the alias
     assert summary["alias: duplicate_content"] == 1
     assert summary["persons kept"] == 4
@@ -317,7 +356,9 @@ def test_every_kept_image_is_embedded(bad_run):
     assert len(scores) == n * (n - 1) // 2 - 1
     copy = clean.loc[clean["alias_of"].notna(), ["image_id", "alias_of"]].iloc[0]
     pair = {copy["image_id"], copy["alias_of"]}
-    assert not any({a, b} == pair for a, b in zip(scores["image_a"], scores["image_b"], strict=True))
+    assert not any(
+        {a, b} == pair for a, b in zip(scores["image_a"], scores["image_b"], strict=True)
+    )
     v = dict(zip(emb["image_id"], emb["vectors"], strict=True))
     np.testing.assert_array_equal(v[copy["image_id"]], v[copy["alias_of"]])  # one vector, shared
 
@@ -336,7 +377,9 @@ def test_rotation_honoured_and_colours_converted(bad_run):
     assert g16.dtype == np.uint8 and np.abs(g16 - grey[1]).max() <= 1
     # alpha: transparent strip composited on white, the rest untouched
     rgba = load_rgb(data / f"p003/{age_of(faces[2])}.png")
-    assert (rgba[:, :12] == 255).all() and np.array_equal(rgba[:, 12:], orig[2][:, 12:].astype(np.uint8))
+    assert (rgba[:, :12] == 255).all() and np.array_equal(
+        rgba[:, 12:], orig[2][:, 12:].astype(np.uint8)
+    )
     # EXIF: upright, same size and content as the original
     rot = load_rgb(data / f"p003/{age_of(faces[4])}.jpg")
     assert rot.shape == orig[4].shape and np.abs(rot - orig[4]).mean() < 6
@@ -355,7 +398,9 @@ def test_rotated_face_found_only_when_exif_is_honoured(bad_run):
     row = clean.loc[rel]
     assert row["n_faces"] == 1
     assert row["face_right"] <= upright.shape[1] + 5 and row["face_bottom"] <= upright.shape[0] + 5
-    assert upright.shape[0] > upright.shape[1]  # FG-NET scans are portrait; the stored pixels are landscape
+    assert (
+        upright.shape[0] > upright.shape[1]
+    )  # FG-NET scans are portrait; the stored pixels are landscape
     assert raw.shape[0] < raw.shape[1]
 
 
@@ -382,8 +427,13 @@ def test_memory_bounded_on_huge_image(bad_run, tmp_path):
     )
 
     def extra_mib(mode: str) -> tuple[int, str]:
-        out = subprocess.run([sys.executable, "-W", "ignore", "-c", code, str(huge), mode], capture_output=True,
-                             text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", code, str(huge), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        ).stdout
         return int(out.split()[-1]), out
 
     full, out_full = extra_mib("full")
@@ -394,7 +444,9 @@ def test_memory_bounded_on_huge_image(bad_run, tmp_path):
     # Every process of the run, Snakemake itself and the detection/embedding jobs
     # that decode the photo, stayed well below what one full decode costs.
     assert peak_mib < 600, f"largest process of the run peaked at {peak_mib:.0f} MiB: {who}"
-    print(f"peak RSS: whole run {peak_mib:.0f} MiB ({who[:80]}); full decode +{full} MiB; load_rgb +{bounded} MiB")
+    print(
+        f"peak RSS: whole run {peak_mib:.0f} MiB ({who[:80]}); full decode +{full} MiB; load_rgb +{bounded} MiB"
+    )
 
 
 def test_bad_files_one_by_one_never_raise_anything_else(tmp_path):
@@ -403,7 +455,12 @@ def test_bad_files_one_by_one_never_raise_anything_else(tmp_path):
     expect = build_fixture(tmp_path / "data")
     for rel, (where, reason) in expect.items():
         path = tmp_path / "data" / rel
-        if where != "report" or reason in ("no_face", "impossible_age", "duplicate_content", "too_few_images"):
+        if where != "report" or reason in (
+            "no_face",
+            "impossible_age",
+            "duplicate_content",
+            "too_few_images",
+        ):
             continue
         with pytest.raises(ImageError) as err:
             load_rgb(path)
@@ -413,8 +470,13 @@ def test_bad_files_one_by_one_never_raise_anything_else(tmp_path):
 def test_fixture_leaves_no_images_in_the_repository():
     if shutil.which("git") is None:
         missing("git", "git absent")
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    images = [t for t in tracked if t.lower().endswith((".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"))
-              and not t.startswith(("docs/", "workflow/report/"))]  # fmt: skip
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    images = [
+        t
+        for t in tracked
+        if t.lower().endswith((".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"))
+        and not t.startswith(("docs/", "workflow/report/"))
+    ]
     assert not images, f"image files committed: {images[:5]}"
-

@@ -29,24 +29,49 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "Snakefile"
 BASE_CONFIG = ROOT / "config" / "config.yaml"
 # Big enough that one embedding job takes about a second (time to kill it half-way).
-DEMO = {"demo": {"persons": 20, "images_per_person": 10, "size": 256, "seed": 7}, "shards": 2,
-        "model_settings": {"eigenfaces": {"batch_size": 2}}}  # fmt: skip
+DEMO = {
+    "demo": {"persons": 20, "images_per_person": 10, "size": 256, "seed": 7},
+    "shards": 2,
+    "model_settings": {"eigenfaces": {"batch_size": 2}},
+}
 RES = "results/demo"
 # Outputs that measure time (benchmarks): they differ between any two runs by nature.
 TIMED = ("timing",)
 
 
-def snakemake(work: Path, *args: str, extra: dict | None = None, prefix: tuple[str, ...] = (),
-              cores: int = 2, popen: bool = False, timeout: int = 900):  # fmt: skip
+def snakemake(
+    work: Path,
+    *args: str,
+    extra: dict | None = None,
+    prefix: tuple[str, ...] = (),
+    cores: int = 2,
+    popen: bool = False,
+    timeout: int = 900,
+):
     """Run the workflow in ``work`` with config/config.yaml plus ``extra`` (a JSON overlay)."""
     work.mkdir(parents=True, exist_ok=True)
     overlay = work.parent / f"{work.name}.config.json"
     overlay.write_text(json.dumps(extra if extra is not None else DEMO))
-    cmd = [*prefix, sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(work), f"-c{cores}",
-           "--configfile", str(BASE_CONFIG), str(overlay), *args]  # fmt: skip
+    cmd = [
+        *prefix,
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "-d",
+        str(work),
+        f"-c{cores}",
+        "--configfile",
+        str(BASE_CONFIG),
+        str(overlay),
+        *args,
+    ]
     if popen:  # output to a file: a pipe nobody reads would stall Snakemake
         with open(work.parent / f"{work.name}.out", "w") as out:
-            return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            return subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -67,13 +92,18 @@ def tree(work: Path) -> dict[str, bytes]:
 def differences(a: Path, b: Path) -> list[str]:
     ta, tb = tree(a), tree(b)
     diff = sorted(set(ta) ^ set(tb))
-    diff += [k for k in sorted(set(ta) & set(tb)) if ta[k] != tb[k] and not any(t in k for t in TIMED)]
+    diff += [
+        k for k in sorted(set(ta) & set(tb)) if ta[k] != tb[k] and not any(t in k for t in TIMED)
+    ]
     return diff
 
 
 def netns_prefix() -> tuple[str, ...]:
     """``unshare -n`` (a network namespace with only a downed loopback) when allowed here."""
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+    if (
+        shutil.which("unshare")
+        and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    ):
         return ("unshare", "-n")
     return ()
 
@@ -102,7 +132,9 @@ def progress(log: Path) -> float:
     return 0.0
 
 
-def stop_half_way(proc: subprocess.Popen, work: Path, shard: int, at_least: float, timeout: float = 600) -> int:
+def stop_half_way(
+    proc: subprocess.Popen, work: Path, shard: int, at_least: float, timeout: float = 600
+) -> int:
     """Find the embedding job of ``shard``, let it run in 3 ms slices until its log says it
     embedded >= ``at_least`` of its images, and leave it stopped (SIGSTOP); return its pid.
 
@@ -112,7 +144,9 @@ def stop_half_way(proc: subprocess.Popen, work: Path, shard: int, at_least: floa
     pids: list[int] = []
     while not pids:
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"no embedding job for shard {shard} (returncode {proc.returncode})")
+            raise AssertionError(
+                f"no embedding job for shard {shard} (returncode {proc.returncode})"
+            )
         pids = embed_job_pids(proc.pid, shard)
         time.sleep(0.005)
     pid = pids[0]
@@ -120,7 +154,9 @@ def stop_half_way(proc: subprocess.Popen, work: Path, shard: int, at_least: floa
     log = embed_log(work, shard)
     while progress(log) < at_least:
         if time.monotonic() > deadline or not Path(f"/proc/{pid}").exists():
-            raise AssertionError(f"the job ended before {at_least:.0%} progress: {log.read_text()[-2000:]}")
+            raise AssertionError(
+                f"the job ended before {at_least:.0%} progress: {log.read_text()[-2000:]}"
+            )
         os.kill(pid, signal.SIGCONT)
         time.sleep(0.003)
         os.kill(pid, signal.SIGSTOP)
@@ -137,7 +173,12 @@ def embed_job_pids(session: int, shard: int) -> list[int]:
             sid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[3])
         except (OSError, IndexError, ValueError):
             continue
-        if sid == session and b"faceage.cli" in cmd and b"embed" in cmd and str(shard).encode() in cmd:
+        if (
+            sid == session
+            and b"faceage.cli" in cmd
+            and b"embed" in cmd
+            and str(shard).encode() in cmd
+        ):
             if cmd[cmd.index(b"--shard") + 1] == str(shard).encode():
                 pids.append(int(d.name))
     return pids
@@ -180,7 +221,9 @@ def test_kill_embedding_job_then_rerun_equals_uninterrupted(reference, interrupt
     """A cluster kills one embedding job (SIGKILL) half-way; a plain re-run finishes the study."""
     ref, _ = reference
     work, line, killed_log, again = interrupted
-    assert "so far" in killed_log and "embedded {" not in killed_log, "the job was not killed half-way"
+    assert "so far" in killed_log and "embedded {" not in killed_log, (
+        "the job was not killed half-way"
+    )
     assert "rule embed:" in again.stdout + again.stderr  # the killed job ran again
     assert differences(ref, work) == [], f"killed at: {line}"
 
@@ -216,8 +259,13 @@ def test_two_runs_same_config_are_byte_identical(reference, interrupted):
     work = interrupted[0]
     assert differences(ref, work) == []
     files = tree(ref)
-    for must in ("projections/eigenfaces.tsv", "pairs.tsv", "tables/similarity_by_gap.csv",
-                 "embeddings/eigenfaces.npz", "clean/manifest.tsv"):  # fmt: skip
+    for must in (
+        "projections/eigenfaces.tsv",
+        "pairs.tsv",
+        "tables/similarity_by_gap.csv",
+        "embeddings/eigenfaces.npz",
+        "clean/manifest.tsv",
+    ):
         assert any(k.endswith(must) for k in files), must
     proj = (ref / RES / "projections" / "eigenfaces.tsv").read_text()
     assert "tsne" in proj  # t-SNE coordinates are among the compared bytes
@@ -235,8 +283,12 @@ def test_atomic_write_killed_mid_write_leaves_no_file(tmp_path):
         "print('writing', flush=True)\n"
         "write_table(df, sys.argv[1])\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert proc.stdout.readline().strip() == "writing"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -249,7 +301,9 @@ def test_atomic_write_killed_mid_write_leaves_no_file(tmp_path):
     proc.kill()
     proc.wait()
     assert not target.exists()
-    assert parts[0].name.startswith(".") and parts[0].name.endswith(".part")  # hidden, clearly partial
+    assert parts[0].name.startswith(".") and parts[0].name.endswith(
+        ".part"
+    )  # hidden, clearly partial
 
 
 def test_atomic_write_keeps_group_readable_permissions(tmp_path):
@@ -266,16 +320,31 @@ def test_atomic_write_keeps_group_readable_permissions(tmp_path):
 
 
 BAD_CONFIGS = {
-    "unknown key": ({"colour": "red"}, ["colour: unknown key", "allowed at the top level", "dataset_format"]),
-    "unknown nested key": ({"clean": {"detecter": "hog"}},
-                           ["clean.detecter: unknown key", "did you mean 'detector'", "min_images_per_person"]),
-    "wrong type": ({"shards": "two"}, ["'two' is not of type 'integer'", "['shards']", "'minimum': 1"]),
-    "value not allowed": ({"clean": {"detector": "cnn"}},
-                          ["'cnn' is not one of ['hog', 'mmod', 'none']", "['clean']['detector']"]),
-    "missing dataset folder": ({"dataset_format": "folders", "dataset_path": "/nonexistent/faces"},
-                               ["dataset_path: folder '/nonexistent/faces' does not exist", "needs a folder"]),
-    "unknown model": ({"models": ["facenet512"]}, ["unknown model 'facenet512'", "known: ", "eigenfaces", "custom_models"]),
-}  # fmt: skip
+    "unknown key": (
+        {"colour": "red"},
+        ["colour: unknown key", "allowed at the top level", "dataset_format"],
+    ),
+    "unknown nested key": (
+        {"clean": {"detecter": "hog"}},
+        ["clean.detecter: unknown key", "did you mean 'detector'", "min_images_per_person"],
+    ),
+    "wrong type": (
+        {"shards": "two"},
+        ["'two' is not of type 'integer'", "['shards']", "'minimum': 1"],
+    ),
+    "value not allowed": (
+        {"clean": {"detector": "cnn"}},
+        ["'cnn' is not one of ['hog', 'mmod', 'none']", "['clean']['detector']"],
+    ),
+    "missing dataset folder": (
+        {"dataset_format": "folders", "dataset_path": "/nonexistent/faces"},
+        ["dataset_path: folder '/nonexistent/faces' does not exist", "needs a folder"],
+    ),
+    "unknown model": (
+        {"models": ["facenet512"]},
+        ["unknown model 'facenet512'", "known: ", "eigenfaces", "custom_models"],
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
@@ -291,8 +360,11 @@ def test_invalid_config_stops_before_any_job(case, tmp_path):
         assert not (work / made).exists(), f"a job ran: {made}/ exists"
 
 
-TINY = {"demo": {"persons": 3, "images_per_person": 5, "size": 64, "seed": 1}, "shards": 1,
-        "analysis": {"balanced_per_range": 2}}  # fmt: skip
+TINY = {
+    "demo": {"persons": 3, "images_per_person": 5, "size": 64, "seed": 1},
+    "shards": 1,
+    "analysis": {"balanced_per_range": 2},
+}
 
 
 def assert_no_embedding(work: Path, model: str) -> None:
@@ -310,8 +382,13 @@ def test_missing_weights_named_before_any_embedding(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     folder = weights / "insightface" / "models" / "buffalo_l"
-    for fragment in ("det_10g.onnx", "w600k_r50.onnx", f"expected in folder {folder}/",
-                     "releases/download/v0.7/buffalo_l.zip", "download_weights"):  # fmt: skip
+    for fragment in (
+        "det_10g.onnx",
+        "w600k_r50.onnx",
+        f"expected in folder {folder}/",
+        "releases/download/v0.7/buffalo_l.zip",
+        "download_weights",
+    ):
         assert fragment in out, f"{fragment!r} not in Snakemake's output:\n{out[-3000:]}"
     assert_no_embedding(work, "insightface")
 
@@ -329,12 +406,23 @@ def test_missing_package_named_before_any_embedding(tmp_path):
     for name in ("det_10g.onnx", "w600k_r50.onnx"):
         (pack / name).write_bytes(b"")  # present; never read, the package is missing first
     work = tmp_path / "w"
-    proc = snakemake(work, extra={**TINY, "models": ["insightface"], "weights_dir": str(weights),
-                                  "python_envs": {"insightface": sys.executable}})  # fmt: skip
+    proc = snakemake(
+        work,
+        extra={
+            **TINY,
+            "models": ["insightface"],
+            "weights_dir": str(weights),
+            "python_envs": {"insightface": sys.executable},
+        },
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    for fragment in ("needs the Python package 'insightface'", "envs/insightface.yaml",
-                     "scripts/make-venv insightface", "python_envs.insightface"):  # fmt: skip
+    for fragment in (
+        "needs the Python package 'insightface'",
+        "envs/insightface.yaml",
+        "scripts/make-venv insightface",
+        "python_envs.insightface",
+    ):
         assert fragment in out, f"{fragment!r} not in Snakemake's output:\n{out[-3000:]}"
     assert_no_embedding(work, "insightface")
 
@@ -343,10 +431,21 @@ def test_missing_package_named_before_any_embedding(tmp_path):
 def test_runs_without_network(reference):
     ref, offline = reference
     if not offline:
-        missing("netns", "cannot create a network namespace here (unshare -n needs root or user namespaces)")
-    probe = subprocess.run(["unshare", "-n", sys.executable, "-c",
-                            "import socket; socket.create_connection(('pypi.org', 443), timeout=5)"],
-                           capture_output=True, text=True)  # fmt: skip
+        missing(
+            "netns",
+            "cannot create a network namespace here (unshare -n needs root or user namespaces)",
+        )
+    probe = subprocess.run(
+        [
+            "unshare",
+            "-n",
+            sys.executable,
+            "-c",
+            "import socket; socket.create_connection(('pypi.org', 443), timeout=5)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert probe.returncode != 0, "the namespace has network: the reference run proves nothing"
     assert (ref / RES / "tables" / "similarity_within_range.csv").is_file()
     assert (ref / "report.zip").is_file()
@@ -372,7 +471,9 @@ def test_no_face_pixels_in_results_or_report(reference):
         except Exception:  # noqa: BLE001 - anything Pillow cannot open is not an image
             is_image = False
         if is_image:
-            assert p.suffix == ".png" and ("/plots/" in rel or "/verification/" in rel), f"image output {rel}"
+            assert p.suffix == ".png" and ("/plots/" in rel or "/verification/" in rel), (
+                f"image output {rel}"
+            )
             plots.add(p.name)
         if p.suffix == ".npz":
             with np.load(p, allow_pickle=False) as z:
@@ -382,8 +483,12 @@ def test_no_face_pixels_in_results_or_report(reference):
                 assert z["vectors"].dtype == np.float32
                 bad = [k for k in z.files if image_like(z[k])]
                 assert not bad, f"{rel}: arrays shaped like images {bad}"
-    assert not list((ref / "results").rglob("pca.npz")), "the eigenfaces PCA (mean face) outlived the run"
+    assert not list((ref / "results").rglob("pca.npz")), (
+        "the eigenfaces PCA (mean face) outlived the run"
+    )
     with zipfile.ZipFile(ref / "report.zip") as report:
         for name in report.namelist():
-            if name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".tif")):
+            if name.lower().endswith(
+                (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".tif")
+            ):
                 assert Path(name).name in plots, f"report holds an image that is not a plot: {name}"

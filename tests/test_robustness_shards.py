@@ -53,8 +53,16 @@ def test_shard_emptied_by_cleaning(need_real, tmp_path):
     for p in ("090", "091"):
         junk(data, p)
     work = tmp_path / "w"
-    run_workflow(work, "--config", f"dataset_path={data}", "dataset=bad", "shards=8",
-                 "clean={min_images_per_person: 2}", NO_ATTRS, configfile=ROOT / "config" / "fgnet.yaml")  # fmt: skip
+    run_workflow(
+        work,
+        "--config",
+        f"dataset_path={data}",
+        "dataset=bad",
+        "shards=8",
+        "clean={min_images_per_person: 2}",
+        NO_ATTRS,
+        configfile=ROOT / "config" / "fgnet.yaml",
+    )
     res = work / "results" / "bad"
     man = pd.read_csv(res / "manifest.tsv", sep="\t")
     clean = pd.read_csv(res / "clean" / "manifest.tsv", sep="\t")
@@ -66,8 +74,21 @@ def test_shard_emptied_by_cleaning(need_real, tmp_path):
     assert timing.loc[0, "images"] == len(clean) and timing.loc[0, "shards"] == 8
     assert (res / "verification" / "dlib" / "metrics.tsv").is_file()
     # the runtime estimator reads the same benchmarks
-    est = subprocess.run([sys.executable, str(ROOT / "scripts" / "slurm" / "estimate-runtime"), "--dataset", "bad",
-                          "--images", "16000", "--shards", "8"], cwd=work, capture_output=True, text=True)  # fmt: skip
+    est = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "slurm" / "estimate-runtime"),
+            "--dataset",
+            "bad",
+            "--images",
+            "16000",
+            "--shards",
+            "8",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     assert est.returncode == 0, est.stderr
 
 
@@ -81,8 +102,14 @@ def test_fewer_images_than_shards(need_real, tmp_path):
             shutil.copy(f, data / f"{k}_Person{p}_{int(f.name[4:6])}_m.jpg")
             k += 1
     work = tmp_path / "w"
-    run_workflow(work, "--config", f"dataset_path={data}", "clean={min_images_per_person: 2}", NO_ATTRS,
-                 configfile=ROOT / "config" / "agedb.yaml")  # fmt: skip
+    run_workflow(
+        work,
+        "--config",
+        f"dataset_path={data}",
+        "clean={min_images_per_person: 2}",
+        NO_ATTRS,
+        configfile=ROOT / "config" / "agedb.yaml",
+    )
     man = pd.read_csv(work / "results" / "agedb" / "manifest.tsv", sep="\t")
     assert len(man) == 6 and man["shard"].nunique() == 6  # shards 6 and 7 hold nothing
     assert (work / "results" / "agedb" / "tables" / "timing.tsv").is_file()
@@ -93,8 +120,16 @@ def test_nothing_survives_cleaning_says_so(need_real, tmp_path):
     data.mkdir()
     junk(data, "090")
     work = tmp_path / "w"
-    proc = run_workflow(work, "--config", f"dataset_path={data}", "dataset=junk", "shards=2", NO_ATTRS,
-                        configfile=ROOT / "config" / "fgnet.yaml", check=False)  # fmt: skip
+    proc = run_workflow(
+        work,
+        "--config",
+        f"dataset_path={data}",
+        "dataset=junk",
+        "shards=2",
+        NO_ATTRS,
+        configfile=ROOT / "config" / "fgnet.yaml",
+        check=False,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "no image survived cleaning; see results/junk/clean/cleaning_report.tsv" in out

@@ -12,7 +12,9 @@ def test_scores_equal_sklearn_cosine_and_handle_missing():
     vecs = rng.normal(size=(6, 8)).astype(np.float32)
     vecs[4] = np.nan  # image without an embedding
     ids = np.array([f"i{k}" for k in range(6)])
-    pairs = pd.DataFrame({"image_a": ["i0", "i1", "i2", "i4", "i0"], "image_b": ["i1", "i3", "i5", "i0", "zz"]})
+    pairs = pd.DataFrame(
+        {"image_a": ["i0", "i1", "i2", "i4", "i0"], "image_b": ["i1", "i3", "i5", "i0", "zz"]}
+    )
     s = score_pairs(pairs, ids, vecs)["similarity"].to_numpy()
     ref = cosine_similarity(vecs[[0, 1, 2]], vecs[[1, 3, 5]]).diagonal()
     np.testing.assert_allclose(s[:3], ref, rtol=1e-5)

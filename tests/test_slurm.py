@@ -43,11 +43,16 @@ PROFILES = ["slurm", "slurm-gpu"]
 WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "src", "envs", "profiles", "scripts"]
 ACCOUNT = "faceage_ci"
 TEST_OVERRIDES = [
-    "--slurm-init-seconds-before-status-checks", "2",
-    "--slurm-status-command", "squeue",
-    "--sdm", "env-modules",
-    "--set-threads", "detect_faces=1", "embed=1",
-]  # fmt: skip
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--slurm-status-command",
+    "squeue",
+    "--sdm",
+    "env-modules",
+    "--set-threads",
+    "detect_faces=1",
+    "embed=1",
+]
 HEAVY_RULES = {"detect_faces", "embed"}
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
 
@@ -148,8 +153,12 @@ def _block_of(lines: list[str], i: int) -> str:
 def dry_run(cwd: Path, profile: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [SNAKEMAKE, "--profile", f"profiles/{profile}", "--sdm", "env-modules", "-n", "-F"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +178,12 @@ def test_missing_conda_prefix_stops_with_a_clear_error(dry_copy):
     env.pop("FACEAGE_CONDA_PREFIX", None)
     res = subprocess.run(
         [SNAKEMAKE, "--profile", "profiles/slurm", "-n"],
-        cwd=dry_copy, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=dry_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode != 0
     assert "export FACEAGE_CONDA_PREFIX=" in res.stdout + res.stderr
 
@@ -220,8 +233,12 @@ def test_make_slurm_profile_makes_the_bare_name_work(dry_copy, tmp_path):
     assert (xdg / "snakemake" / "slurm" / "config.yaml").is_file()
     res = subprocess.run(
         [SNAKEMAKE, "--profile", "slurm", "--sdm", "env-modules", "-n", "-F"],
-        cwd=dry_copy, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=dry_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"slurm_account={ACCOUNT}, slurm_partition=pelle" in res.stdout
 
@@ -231,12 +248,25 @@ def test_agedb_with_three_models_is_tens_of_jobs(dry_copy, tmp_path):
     empty = tmp_path / "AgeDB"
     empty.mkdir()
     res = subprocess.run(
-        [SNAKEMAKE, "--profile", "profiles/slurm", "--sdm", "env-modules", "-n",
-         "--configfile", "config/agedb.yaml",
-         "--config", f"dataset_path={empty}", "models=[dlib,insightface,deepface]"],
-        cwd=dry_copy, env=clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            SNAKEMAKE,
+            "--profile",
+            "profiles/slurm",
+            "--sdm",
+            "env-modules",
+            "-n",
+            "--configfile",
+            "config/agedb.yaml",
+            "--config",
+            f"dataset_path={empty}",
+            "models=[dlib,insightface,deepface]",
+        ],
+        cwd=dry_copy,
+        env=clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     counts = {r: len(j) for r, j in _job_resources(res.stdout).items()}
     assert (counts["detect_faces"], counts["embed"]) == (8, 24), counts
@@ -249,7 +279,10 @@ def test_agedb_with_three_models_is_tens_of_jobs(dry_copy, tmp_path):
 @pytest.fixture(scope="module")
 def slurm():
     if os.environ.get("FACEAGE_SLURM") != "1":
-        missing("slurm", "no SLURM: run `scripts/slurm/local-slurm.sh start` (root) and set FACEAGE_SLURM=1")
+        missing(
+            "slurm",
+            "no SLURM: run `scripts/slurm/local-slurm.sh start` (root) and set FACEAGE_SLURM=1",
+        )
     try:
         state = sh("sinfo", "-h", "-o", "%T")
     except (OSError, subprocess.SubprocessError) as exc:

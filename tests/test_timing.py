@@ -70,14 +70,26 @@ def test_timing_table_sums_shards_and_divides_by_images(tmp_path):
     assert t.loc["deepface", "cpu_ms_per_image"] == pytest.approx(2000.0)
     # a shard that cleaning emptied (not in the clean manifest) embedded 0 images: no crash, no per-image figure
     empty = timing_table([("dlib", 2, files[0][2])], {0: 1}).iloc[0]
-    assert empty["images"] == 0 and np.isnan(empty["images_per_second"]) and np.isnan(empty["ms_per_image"])
+    assert (
+        empty["images"] == 0
+        and np.isnan(empty["images_per_second"])
+        and np.isnan(empty["ms_per_image"])
+    )
     assert timing_table([], {}).empty
 
 
 def test_write_timing_from_manifest_and_named_files(tmp_path):
-    manifest = pd.DataFrame({"image_id": list("abcde"), "path": list("abcde"), "person": list("11223"),
-                             "age": [1, 2, 3, 4, 5], "gender": "", "source": list("abcde"),
-                             "shard": [0, 0, 1, 1, 1]})  # fmt: skip
+    manifest = pd.DataFrame(
+        {
+            "image_id": list("abcde"),
+            "path": list("abcde"),
+            "person": list("11223"),
+            "age": [1, 2, 3, 4, 5],
+            "gender": "",
+            "source": list("abcde"),
+            "shard": [0, 0, 1, 1, 1],
+        }
+    )
     write_manifest(manifest, tmp_path / "manifest.tsv")
     b0 = bench(tmp_path / "fgnet_insightface_shard0.tsv", [(1.0, 1.8, 10)])
     b1 = bench(tmp_path / "fgnet_insightface_shard1.tsv", [(1.5, 2.7, 12)])

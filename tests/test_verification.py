@@ -42,14 +42,22 @@ def synthetic_scores(n_persons=30, per_person=6, seed=0, slope=-0.01, noise=0.1,
     sim = np.where(gen == 1, 0.8 + slope * gap, 0.3) + rng.normal(0, noise, len(gen))
     edges = [0, 11, 21, 31, 41, 51, 200]
     labels = ["0-10", "11-20", "21-30", "31-40", "41-50", "51+"]
-    df = pd.DataFrame({
-        "pair_id": np.arange(len(gen)), "image_a": a["image"], "image_b": b["image"],
-        "person_a": np.where(swap, b["person"], a["person"]), "person_b": np.where(swap, a["person"], b["person"]),
-        "genuine": gen, "age_a": age_a, "age_b": age_b, "age_gap": gap,
-        "range_a": pd.cut(age_a, edges, right=False, labels=labels).astype(str),
-        "range_b": pd.cut(age_b, edges, right=False, labels=labels).astype(str),
-        "similarity": sim,
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "pair_id": np.arange(len(gen)),
+            "image_a": a["image"],
+            "image_b": b["image"],
+            "person_a": np.where(swap, b["person"], a["person"]),
+            "person_b": np.where(swap, a["person"], b["person"]),
+            "genuine": gen,
+            "age_a": age_a,
+            "age_b": age_b,
+            "age_gap": gap,
+            "range_a": pd.cut(age_a, edges, right=False, labels=labels).astype(str),
+            "range_b": pd.cut(age_b, edges, right=False, labels=labels).astype(str),
+            "similarity": sim,
+        }
+    )
     if nan_every:
         df.loc[::nan_every, "similarity"] = np.nan
     return df
@@ -163,8 +171,12 @@ def test_person_folds_never_split_a_person():
     s = synthetic_scores(n_persons=25)
     folds = v.person_folds(s["person_a"], s["person_b"], s["genuine"])
     used = s.assign(fold=folds)[folds >= 0]
-    per_person = pd.concat([used[["person_a", "fold"]].set_axis(["p", "f"], axis=1),
-                            used[["person_b", "fold"]].set_axis(["p", "f"], axis=1)])  # fmt: skip
+    per_person = pd.concat(
+        [
+            used[["person_a", "fold"]].set_axis(["p", "f"], axis=1),
+            used[["person_b", "fold"]].set_axis(["p", "f"], axis=1),
+        ]
+    )
     assert per_person.groupby("p")["f"].nunique().max() == 1
     assert set(np.unique(folds[folds >= 0])) == set(range(10))
     # every genuine pair is in a fold; cross-fold impostors are left out
@@ -275,11 +287,27 @@ def test_write_verification_and_comparison_and_plots(tmp_path):
         s = synthetic_scores(n_persons=20, seed=k, slope=-0.01 * (k + 1))
         write_table(s, tmp_path / f"{model}.tsv", SCORE_COLUMNS)
         d = tmp_path / "verification" / model
-        v.write_verification(tmp_path / f"{model}.tsv", d / "metrics.tsv", d / "roc.tsv", d / "conventions.json",
-                             [0, 10, 20, 30], n_bootstrap=30, seed=3, model=model)  # fmt: skip
+        v.write_verification(
+            tmp_path / f"{model}.tsv",
+            d / "metrics.tsv",
+            d / "roc.tsv",
+            d / "conventions.json",
+            [0, 10, 20, 30],
+            n_bootstrap=30,
+            seed=3,
+            model=model,
+        )
         write_ageing(tmp_path / f"{model}.tsv", d / "ageing.tsv", model)
-        write_model_plots(d / "metrics.tsv", d / "roc.tsv", d / "ageing.tsv", tmp_path / f"{model}.tsv",
-                          d / "roc.png", d / "ranges.png", d / "ageing.png", model)  # fmt: skip
+        write_model_plots(
+            d / "metrics.tsv",
+            d / "roc.tsv",
+            d / "ageing.tsv",
+            tmp_path / f"{model}.tsv",
+            d / "roc.png",
+            d / "ranges.png",
+            d / "ageing.png",
+            model,
+        )
         for f in ["roc.png", "ranges.png", "ageing.png"]:
             assert (d / f).read_bytes()[:4] == b"\x89PNG"
     conv = json.loads((tmp_path / "verification/modela/conventions.json").read_text())
@@ -353,7 +381,9 @@ def test_fgnet_accuracy_uses_every_scored_pair(fgnet_preset_run):
             assert "accuracy not reported" in r["notes"], r["label"]
     gap = m[m["subset"] == "gap_bin"].set_index("label")
     print(gap[["n_genuine", "n_impostor", "auc", "acc_mean", "acc_lo", "acc_hi", "acc_pairs"]])
-    assert gap.loc["30+", "acc_mean"] < gap.loc["0-4", "acc_mean"]  # accuracy falls with the gap, as AUC does
+    assert (
+        gap.loc["30+", "acc_mean"] < gap.loc["0-4", "acc_mean"]
+    )  # accuracy falls with the gap, as AUC does
     for col in [c for c in m.columns if c.endswith(("_lo", "_hi"))]:
         v = m[col].astype(float).dropna()
         assert ((v >= 0) & (v <= 1)).all(), col
@@ -373,7 +403,9 @@ def test_eer_and_threshold_interpolated_exactly():
     assert m["eer_threshold"] == pytest.approx(0.65, abs=1e-12)
     # the corner case: FAR - FRR reaches 0 exactly at a ROC point
     m = v.point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), far_levels=())
-    assert m["eer"] == pytest.approx(0.5, abs=1e-12) and m["eer_threshold"] == pytest.approx(0.7, abs=1e-12)
+    assert m["eer"] == pytest.approx(0.5, abs=1e-12) and m["eer_threshold"] == pytest.approx(
+        0.7, abs=1e-12
+    )
 
 
 def test_fold_thresholds_and_accuracy_exactly():
@@ -389,8 +421,15 @@ def test_fold_thresholds_and_accuracy_exactly():
     np.testing.assert_allclose(res["fold_accuracy"], [1.0, 0.5])
     np.testing.assert_allclose(res["fold_threshold"], [0.615, 0.785], atol=1e-12)
     assert res["acc_mean"] == pytest.approx(0.75) and res["acc_std"] == pytest.approx(0.25)
-    sub = pd.DataFrame({"similarity": s, "genuine": g, "fold": f, "person_a": [f"p{k}" for k in f],
-                        "person_b": [f"p{k}" if x else f"q{k}" for k, x in zip(f, g, strict=True)]})  # fmt: skip
+    sub = pd.DataFrame(
+        {
+            "similarity": s,
+            "genuine": g,
+            "fold": f,
+            "person_a": [f"p{k}" for k in f],
+            "person_b": [f"p{k}" if x else f"q{k}" for k, x in zip(f, g, strict=True)],
+        }
+    )
     acc = v.subset_accuracy(sub, "hand", n_folds=2, min_pairs=2)
     assert acc["acc_threshold"] == pytest.approx(0.7, abs=1e-12) and acc["acc_pairs"] == 8
     assert acc["acc_mean"] == pytest.approx(0.75) and acc["acc_note"] == ""
@@ -406,7 +445,9 @@ def _person_effect_scores(rng, n_p=20, per=6, d=1.5, sigma_u=1.5, sigma_w=0.7):
     pa, pb = pa[keep], pb[keep]
     g = (pa == pb).astype(int)
     u = rng.normal(0, sigma_u, n_p)  # how well each person is recognised: shared by all their pairs
-    w = rng.normal(0, sigma_w, n_p)  # how alike each person looks to others: shared by their impostors
+    w = rng.normal(
+        0, sigma_w, n_p
+    )  # how alike each person looks to others: shared by their impostors
     s = rng.normal(0, 1, len(g)) + g * (d + u[pa]) + (1 - g) * (w[pa] + w[pb])
     return s, g, pa, pb
 
@@ -432,6 +473,8 @@ def test_subject_bootstrap_covers_with_person_effects_and_pair_bootstrap_does_no
         subject += ci.loc["auc", "lo"] <= true_auc <= ci.loc["auc", "hi"]
         lo, hi = _pair_bootstrap_auc(s, g, rng)
         pair += lo <= true_auc <= hi
-    print(f"coverage of the 95 % interval: subject-level {subject}/{draws}, pair-level {pair}/{draws}")
+    print(
+        f"coverage of the 95 % interval: subject-level {subject}/{draws}, pair-level {pair}/{draws}"
+    )
     assert subject / draws >= 0.85
     assert pair / draws <= 0.7 and pair < subject

@@ -20,7 +20,9 @@ def test_lint_clean():
 def test_snakefmt_clean():
     rules = sorted(str(p) for p in (ROOT / "workflow" / "rules").glob("*.smk"))
     snakefmt = str(Path(sys.executable).parent / "snakefmt")
-    proc = subprocess.run([snakefmt, "--check", "Snakefile", *rules], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [snakefmt, "--check", "Snakefile", *rules], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -40,7 +42,11 @@ def test_demo_end_to_end(demo_run):
     assert {"age_range", "eigenfaces_mean", "eigenfaces_std", "eigenfaces_n"} <= set(within.columns)
     vectors = pd.read_csv(res / "embeddings" / "eigenfaces_vectors.csv")
     assert len(vectors) == 160
-    for png in ("similarity_by_gap.png", "similarity_distributions.png", "projections_eigenfaces.png"):
+    for png in (
+        "similarity_by_gap.png",
+        "similarity_distributions.png",
+        "projections_eigenfaces.png",
+    ):
         assert (res / "plots" / png).stat().st_size > 10_000
     # each image was embedded exactly once: the shards hold disjoint, complete sets of ids
     shard_ids = []
@@ -63,13 +69,22 @@ def test_demo_report(demo_run):
 @pytest.mark.shared
 def test_fgnet_dlib_separates_people_and_margin_shrinks_with_gap(fgnet_run):
     res = fgnet_run / "results" / "fgnet"
-    summary = pd.read_csv(res / "clean" / "cleaning_summary.tsv", sep="\t").set_index("what")["count"]
+    summary = pd.read_csv(res / "clean" / "cleaning_summary.tsv", sep="\t").set_index("what")[
+        "count"
+    ]
     assert summary["images in manifest"] == 1002
-    assert 940 <= summary["images kept"] <= 990  # HOG misses a few faces; a few persons get too small
+    assert (
+        940 <= summary["images kept"] <= 990
+    )  # HOG misses a few faces; a few persons get too small
     s = pd.read_csv(res / "scores" / "dlib.tsv", sep="\t").dropna(subset=["similarity"])
     assert (s["genuine"] == 0).sum() > 400_000  # all impostor pairs
     aucs = {}
-    for name, (lo, hi) in {"0-4": (0, 4), "5-9": (5, 9), "10-19": (10, 19), "20+": (20, 99)}.items():
+    for name, (lo, hi) in {
+        "0-4": (0, 4),
+        "5-9": (5, 9),
+        "10-19": (10, 19),
+        "20+": (20, 99),
+    }.items():
         gen = s[(s["genuine"] == 1) & s["age_gap"].between(lo, hi)]
         imp = s[(s["genuine"] == 0) & s["age_gap"].between(lo, hi)]
         sub = pd.concat([gen, imp])

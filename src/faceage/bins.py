@@ -16,7 +16,9 @@ import numpy as np
 def check_edges(edges: Sequence[int], what: str = "bin edges") -> list[int]:
     out = [int(e) for e in edges]
     if not out or any(b <= a for a, b in zip(out, out[1:], strict=False)):
-        raise ValueError(f"{what} must be strictly increasing left edges (years), got {list(edges)}")
+        raise ValueError(
+            f"{what} must be strictly increasing left edges (years), got {list(edges)}"
+        )
     return out
 
 

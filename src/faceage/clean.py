@@ -99,7 +99,9 @@ def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) 
             row["n_faces"] = len(faces)
             best = largest(faces)
             if best is not None:
-                row["face_left"], row["face_top"], row["face_right"], row["face_bottom"] = best.as_box()
+                row["face_left"], row["face_top"], row["face_right"], row["face_bottom"] = (
+                    best.as_box()
+                )
                 row["face_score"] = best.score
         rows.append(row)
     out = pd.DataFrame(rows, columns=INSPECT_COLUMNS)
@@ -127,10 +129,14 @@ def read_overrides(path: str | os.PathLike | None) -> pd.DataFrame:
     df = df[OVERRIDE_COLUMNS].apply(lambda s: s.str.strip())
     bad = df[~df["action"].isin(["drop", "relabel"])]
     if len(bad):
-        raise ValueError(f"{path}: action must be drop or relabel, got {sorted(set(bad['action']))}")
+        raise ValueError(
+            f"{path}: action must be drop or relabel, got {sorted(set(bad['action']))}"
+        )
     bad = df[(df["action"] == "relabel") & ~df["field"].isin(RELABEL_FIELDS)]
     if len(bad):
-        raise ValueError(f"{path}: relabel field must be one of {RELABEL_FIELDS}, got {sorted(set(bad['field']))}")
+        raise ValueError(
+            f"{path}: relabel field must be one of {RELABEL_FIELDS}, got {sorted(set(bad['field']))}"
+        )
     return df
 
 
@@ -141,8 +147,16 @@ class _Report:
 
     def add(self, image_id: str, action: str, reason: str, detail: str = "") -> None:
         info = self._info.get(image_id, {"source": "", "person": ""})
-        self.rows.append({"image_id": image_id, "source": info["source"], "person": info["person"],
-                          "action": action, "reason": reason, "detail": detail})  # fmt: skip
+        self.rows.append(
+            {
+                "image_id": image_id,
+                "source": info["source"],
+                "person": info["person"],
+                "action": action,
+                "reason": reason,
+                "detail": detail,
+            }
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=REPORT_COLUMNS)
@@ -220,7 +234,12 @@ def clean_manifest(
                     df.at[i, field] = value if value != "" else pd.NA
                 if field == "person":
                     report._info[iid]["person"] = value
-                report.add(iid, "relabelled", "manual_relabel", f"{field}: {old} -> {value}" + (f" ({note})" if note else ""))
+                report.add(
+                    iid,
+                    "relabelled",
+                    "manual_relabel",
+                    f"{field}: {old} -> {value}" + (f" ({note})" if note else ""),
+                )
 
     # 2. label checks
     lo, hi = age_range
@@ -267,7 +286,12 @@ def clean_manifest(
                 if multi_face == "drop":
                     remove(i, "several_faces", f"{n} faces")
                 else:
-                    report.add(df.at[i, "image_id"], "flagged", "several_faces", f"{n} faces; kept the largest")
+                    report.add(
+                        df.at[i, "image_id"],
+                        "flagged",
+                        "several_faces",
+                        f"{n} faces; kept the largest",
+                    )
 
     # 6. too few images per person (distinct photos: copies of one photo count once)
     counts = df[keep & alias.isna()].groupby("person").size()
@@ -275,34 +299,48 @@ def clean_manifest(
     for i in df.index[keep]:
         p = df.at[i, "person"]
         if p in few.index:
-            remove(i, "too_few_images", f"person {p} has {few[p]} < {min_images_per_person} distinct images")
+            remove(
+                i,
+                "too_few_images",
+                f"person {p} has {few[p]} < {min_images_per_person} distinct images",
+            )
 
     # aliases among the images finally kept (a removed original hands over to its first copy)
     df["alias_of"] = _aliases(df, keep)
     for i in df.index[keep & df["alias_of"].notna()]:
-        report.add(df.at[i, "image_id"], "alias", "duplicate_content",
-                   f"same bytes as {df.at[i, 'alias_of']}: embedded once, shares its vector")  # fmt: skip
+        report.add(
+            df.at[i, "image_id"],
+            "alias",
+            "duplicate_content",
+            f"same bytes as {df.at[i, 'alias_of']}: embedded once, shares its vector",
+        )
 
     clean = df[keep].reset_index(drop=True)
     rep = report.frame()
     if len(rep):
-        rep = rep.sort_values(["image_id", "action", "reason"], kind="stable").reset_index(drop=True)
+        rep = rep.sort_values(["image_id", "action", "reason"], kind="stable").reset_index(
+            drop=True
+        )
     return clean[CLEAN_COLUMNS + [c for c in clean.columns if c not in CLEAN_COLUMNS]], rep
 
 
 def summarise(manifest: pd.DataFrame, clean: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
     """Counts per reason and action, plus totals: what the cleaning did, at a glance."""
-    rows = [{"what": "images in manifest", "count": len(manifest)},
-            {"what": "persons in manifest", "count": manifest["person"].nunique()},
-            {"what": "images kept", "count": len(clean)},
-            {"what": "persons kept", "count": clean["person"].nunique()}]  # fmt: skip
+    rows = [
+        {"what": "images in manifest", "count": len(manifest)},
+        {"what": "persons in manifest", "count": manifest["person"].nunique()},
+        {"what": "images kept", "count": len(clean)},
+        {"what": "persons kept", "count": clean["person"].nunique()},
+    ]
     if len(report):
         for (action, reason), n in report.groupby(["action", "reason"]).size().items():
             rows.append({"what": f"{action}: {reason}", "count": int(n)})
     return pd.DataFrame(rows)
 
 
-def run_clean(manifest_path, inspection_paths, overrides_path, out_manifest, out_report, out_summary, **kwargs):
+def run_clean(
+    manifest_path, inspection_paths, overrides_path, out_manifest, out_report, out_summary, **kwargs
+):
     """File-level entry point used by the workflow's ``clean`` rule."""
     manifest = read_table(manifest_path, MANIFEST_COLUMNS)
     inspection = pd.concat([read_table(p) for p in inspection_paths], ignore_index=True)
@@ -311,8 +349,9 @@ def run_clean(manifest_path, inspection_paths, overrides_path, out_manifest, out
     write_table(clean, out_manifest, CLEAN_COLUMNS)
     write_table(report, out_report, REPORT_COLUMNS)
     write_table(summarise(manifest, clean, report), out_summary)
-    log.info("kept %d of %d images (%d persons)", len(clean), len(manifest), clean["person"].nunique())
+    log.info(
+        "kept %d of %d images (%d persons)", len(clean), len(manifest), clean["person"].nunique()
+    )
     if not len(clean):
         log.error("no image survived cleaning; see %s", out_report)
     return clean, report
-

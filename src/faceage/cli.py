@@ -35,18 +35,41 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", required=True)
     e.add_argument("--batch-size", type=int, default=32)
     e.add_argument("--fallback", default="none", help="when no face is found: none or centre_crop")
-    e.add_argument("--fallback-crop", type=float, default=1.0, help="centre square side / shorter image side")
+    e.add_argument(
+        "--fallback-crop", type=float, default=1.0, help="centre square side / shorter image side"
+    )
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = json.loads(args.settings)
     try:
         if args.cmd == "prepare":
-            embed.prepare(args.model, settings, args.weights_dir, args.manifest, args.state_dir, args.provenance,
-                          max_side=args.max_side, fit_images=args.fit_images, seed=args.seed)  # fmt: skip
+            embed.prepare(
+                args.model,
+                settings,
+                args.weights_dir,
+                args.manifest,
+                args.state_dir,
+                args.provenance,
+                max_side=args.max_side,
+                fit_images=args.fit_images,
+                seed=args.seed,
+            )
         else:
-            embed.embed_shard(args.model, settings, args.weights_dir, args.manifest, args.shard, args.out,
-                              args.state_dir, max_side=args.max_side, batch_size=args.batch_size,
-                              fallback=args.fallback, fallback_crop=args.fallback_crop)  # fmt: skip
+            embed.embed_shard(
+                args.model,
+                settings,
+                args.weights_dir,
+                args.manifest,
+                args.shard,
+                args.out,
+                args.state_dir,
+                max_side=args.max_side,
+                batch_size=args.batch_size,
+                fallback=args.fallback,
+                fallback_crop=args.fallback_crop,
+            )
     except (FileNotFoundError, ImportError, ValueError) as exc:
         # One line a user can act on, at the end of the log.
         print(f"ERROR [{args.model}]: {exc}", file=sys.stderr)

@@ -143,7 +143,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, columns: list[str] | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike, columns: list[str] | None = None
+) -> None:
     """Write ``df`` as a TSV atomically, with ``columns`` first and in order."""
     if columns is not None:
         missing = [c for c in columns if c not in df.columns]
@@ -167,7 +169,11 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         if dtype in ("Int64", "float64"):
             df[col] = pd.to_numeric(df[col]).astype(dtype)
         elif dtype == "boolean":
-            df[col] = df[col].map({"True": True, "False": False, "true": True, "false": False}).astype("boolean")
+            df[col] = (
+                df[col]
+                .map({"True": True, "False": False, "true": True, "false": False})
+                .astype("boolean")
+            )
         elif dtype == "string" or dtype is None:
             df[col] = df[col].astype("string")
     return df
@@ -261,7 +267,9 @@ def write_embeddings(
         "route": (
             np.asarray(route, dtype=str)
             if route is not None
-            else np.where(np.isfinite(vectors).all(axis=1) if n else np.zeros(0, bool), "detected", "")
+            else np.where(
+                np.isfinite(vectors).all(axis=1) if n else np.zeros(0, bool), "detected", ""
+            )
         ),
     }
     with atomic_path(path) as tmp:
@@ -293,8 +301,9 @@ def expand_aliases(emb: dict[str, np.ndarray], alias_of: dict[str, str]) -> dict
     return out
 
 
-def merge_embeddings(paths: list[str | os.PathLike], out: str | os.PathLike,
-                     alias_of: dict[str, str] | None = None) -> dict:  # fmt: skip
+def merge_embeddings(
+    paths: list[str | os.PathLike], out: str | os.PathLike, alias_of: dict[str, str] | None = None
+) -> dict:
     """Concatenate shard embedding files into one, every alias added, sorted by image id."""
     parts = [read_embeddings(p) for p in paths]
     dims = {p["vectors"].shape[1] for p in parts if len(p["image_id"])}
@@ -305,7 +314,9 @@ def merge_embeddings(paths: list[str | os.PathLike], out: str | os.PathLike,
     for key in EMBEDDING_ARRAYS:
         arrays = [p[key] for p in parts]
         if key == "vectors":
-            arrays = [a.reshape(len(p["image_id"]), dim) for a, p in zip(arrays, parts, strict=True)]
+            arrays = [
+                a.reshape(len(p["image_id"]), dim) for a, p in zip(arrays, parts, strict=True)
+            ]
         merged[key] = np.concatenate(arrays) if arrays else np.empty(0)
     merged = expand_aliases(merged, alias_of or {})
     order = np.argsort(merged["image_id"], kind="stable")

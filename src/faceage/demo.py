@@ -52,7 +52,15 @@ def _draw(idn: dict, age: int, size: int, rng: np.random.Generator) -> Image.Ima
     skin = idn["skin"] - 15 * old
     hair = idn["hair"] + (200 - idn["hair"]) * min(1.0, old * 1.3)
     # hair, face
-    d.ellipse([cx - fw / 2 - 2, cy - fh / 2 - s * idn["hair_h"] * (1 - 0.6 * old), cx + fw / 2 + 2, cy + fh / 4], fill=int(hair))
+    d.ellipse(
+        [
+            cx - fw / 2 - 2,
+            cy - fh / 2 - s * idn["hair_h"] * (1 - 0.6 * old),
+            cx + fw / 2 + 2,
+            cy + fh / 4,
+        ],
+        fill=int(hair),
+    )
     d.ellipse([cx - fw / 2, cy - fh / 2, cx + fw / 2, cy + fh / 2], fill=int(skin))
     # eyes (bigger, lower in children)
     ey = cy - fh / 2 + fh * (idn["eye_y"] + 0.08 * youth)
@@ -60,19 +68,42 @@ def _draw(idn: dict, age: int, size: int, rng: np.random.Generator) -> Image.Ima
     for sign in (-1, 1):
         ex = cx + sign * s * idn["eye_dx"] * (1 - 0.1 * youth)
         d.ellipse([ex - er * 1.4, ey - er, ex + er * 1.4, ey + er], fill=235)
-        d.ellipse([ex - er * 0.7, ey - er * 0.7, ex + er * 0.7, ey + er * 0.7], fill=int(idn["iris"]))
+        d.ellipse(
+            [ex - er * 0.7, ey - er * 0.7, ex + er * 0.7, ey + er * 0.7], fill=int(idn["iris"])
+        )
         by = ey - er * 2.2
-        d.line([ex - er * 1.6, by + sign * s * idn["brow_tilt"], ex + er * 1.6, by - sign * s * idn["brow_tilt"]],
-               fill=int(hair * 0.6), width=max(1, s // 48))  # fmt: skip
+        d.line(
+            [
+                ex - er * 1.6,
+                by + sign * s * idn["brow_tilt"],
+                ex + er * 1.6,
+                by - sign * s * idn["brow_tilt"],
+            ],
+            fill=int(hair * 0.6),
+            width=max(1, s // 48),
+        )
         if old > 0:
             for k in range(1 + int(3 * old)):
-                d.line([ex + sign * er * 1.6, ey + k * 2, ex + sign * er * 2.4, ey + k * 2 + 2], fill=int(skin * 0.7))
+                d.line(
+                    [ex + sign * er * 1.6, ey + k * 2, ex + sign * er * 2.4, ey + k * 2 + 2],
+                    fill=int(skin * 0.7),
+                )
     # nose and mouth
     nl = s * idn["nose_len"] * (1 - 0.3 * youth)
-    d.line([cx, ey + er, cx - s * 0.02, ey + er + nl, cx + s * 0.02, ey + er + nl], fill=int(skin * 0.7), width=max(1, s // 64))
+    d.line(
+        [cx, ey + er, cx - s * 0.02, ey + er + nl, cx + s * 0.02, ey + er + nl],
+        fill=int(skin * 0.7),
+        width=max(1, s // 64),
+    )
     my = cy - fh / 2 + fh * (idn["mouth_y"] - 0.04 * youth)
     mw = s * idn["mouth_w"] * (1 - 0.25 * youth)
-    d.arc([cx - mw / 2, my - s * 0.03, cx + mw / 2, my + s * 0.03 + s * 0.02 * old], 10, 170, fill=int(skin * 0.45), width=max(1, s // 48))
+    d.arc(
+        [cx - mw / 2, my - s * 0.03, cx + mw / 2, my + s * 0.03 + s * 0.02 * old],
+        10,
+        170,
+        fill=int(skin * 0.45),
+        width=max(1, s // 48),
+    )
     if old > 0.2:  # forehead lines
         for k in range(int(4 * old)):
             y = cy - fh / 2 + fh * (0.18 + 0.05 * k)
@@ -101,13 +132,22 @@ def is_demo_folder(path: str | Path) -> bool:
     return all(re.fullmatch(r"person\d+/\d+\.png|\.snakemake_timestamp", f) for f in files)
 
 
-def make_demo(out_dir: str | Path, persons: int = 16, images_per_person: int = 10, size: int = 96,
-              min_age: int = 1, max_age: int = 79, seed: int = 7) -> list[Path]:  # fmt: skip
+def make_demo(
+    out_dir: str | Path,
+    persons: int = 16,
+    images_per_person: int = 10,
+    size: int = 96,
+    min_age: int = 1,
+    max_age: int = 79,
+    seed: int = 7,
+) -> list[Path]:
     """Write ``persons`` x ``images_per_person`` synthetic faces; return their paths."""
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
     if not is_demo_folder(out_dir):
-        raise FileExistsError(f"{out_dir} holds files that are not a demo: refusing to draw the demo into it")
+        raise FileExistsError(
+            f"{out_dir} holds files that are not a demo: refusing to draw the demo into it"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / DEMO_MARKER).write_text("synthetic demo faces drawn by faceage.demo.make_demo\n")
     paths = []

@@ -31,12 +31,19 @@ log = logging.getLogger(__name__)
 def clean_face(row) -> Face | None:
     """The cleaning detector's face for a manifest row, or None."""
     if all(c in row for c in FACE_COLUMNS) and not pd.isna(row["face_left"]):
-        return Face(float(row["face_left"]), float(row["face_top"]), float(row["face_right"]),
-                    float(row["face_bottom"]), float(row["face_score"]) if not pd.isna(row["face_score"]) else float("nan"))  # fmt: skip
+        return Face(
+            float(row["face_left"]),
+            float(row["face_top"]),
+            float(row["face_right"]),
+            float(row["face_bottom"]),
+            float(row["face_score"]) if not pd.isna(row["face_score"]) else float("nan"),
+        )
     return None
 
 
-def iter_images(rows: pd.DataFrame, max_side: int) -> Iterator[tuple[int, np.ndarray | None, Face | None, str]]:
+def iter_images(
+    rows: pd.DataFrame, max_side: int
+) -> Iterator[tuple[int, np.ndarray | None, Face | None, str]]:
     """Yield (row position, image or None, clean face, status) per manifest row."""
     for pos, (_, row) in enumerate(rows.iterrows()):
         try:
@@ -51,9 +58,17 @@ def write_provenance(path: str | Path, info: dict) -> None:
         tmp.write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
-            state_dir: str | Path, provenance_path: str | Path, max_side: int = DEFAULT_MAX_SIDE,
-            fit_images: int = 2000, seed: int = 0) -> dict:  # fmt: skip
+def prepare(
+    model: str,
+    settings: dict,
+    weights_dir: str | Path,
+    manifest_path: str | Path,
+    state_dir: str | Path,
+    provenance_path: str | Path,
+    max_side: int = DEFAULT_MAX_SIDE,
+    fit_images: int = 2000,
+    seed: int = 0,
+) -> dict:
     """Check weights, run the adapter's one-off preparation, load the model once, write provenance."""
     from faceage.contracts import require_images
 
@@ -66,7 +81,9 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
         manifest = own_content(read_table(manifest_path))
         if len(manifest) > fit_images:
             manifest = manifest.sample(n=fit_images, random_state=seed).sort_values("image_id")
-        images = ((im, face) for _, im, face, status in iter_images(manifest, max_side) if status == "ok")
+        images = (
+            (im, face) for _, im, face, status in iter_images(manifest, max_side) if status == "ok"
+        )
         info["prepared"] = adapter.prepare(settings, weights_dir, images, Path(state_dir))
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     # Load the model once here: a package missing from this interpreter, or weights
@@ -79,10 +96,19 @@ def prepare(model: str, settings: dict, weights_dir: str | Path, manifest_path: 
 FALLBACKS = ("none", "centre_crop")
 
 
-def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
-                shard: int, out_path: str | Path, state_dir: str | Path,
-                max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32,
-                fallback: str = "none", fallback_crop: float = 1.0) -> dict:  # fmt: skip
+def embed_shard(
+    model: str,
+    settings: dict,
+    weights_dir: str | Path,
+    manifest_path: str | Path,
+    shard: int,
+    out_path: str | Path,
+    state_dir: str | Path,
+    max_side: int = DEFAULT_MAX_SIDE,
+    batch_size: int = 32,
+    fallback: str = "none",
+    fallback_crop: float = 1.0,
+) -> dict:
     """Embed every image of ``shard`` in ``manifest_path`` with ``model``; write one npz.
 
     Aliases (``alias_of`` set) are skipped: the merge step gives them their
@@ -141,7 +167,9 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
 
     def record(pos, res, how):
         vectors[pos] = res.vector
-        status[pos] = "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
+        status[pos] = (
+            "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
+        )
         route[pos] = how if res.vector is not None else ""
         n_faces[pos] = res.n_faces
         if res.face is not None:
@@ -156,7 +184,9 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
         detect = [b for b in batch if not aligned[b[0]]]
         for b, res in zip(direct, aligned_results([b[1] for b in direct]), strict=True):
             record(b[0], res, "aligned")
-        results = run(lambda items: embedder.embed_batch([i[1] for i in items], [i[2] for i in items]), detect)
+        results = run(
+            lambda items: embedder.embed_batch([i[1] for i in items], [i[2] for i in items]), detect
+        )
         retry = []
         for b, res in zip(detect, results, strict=True):
             record(b[0], res, "detected")
@@ -191,11 +221,20 @@ def embed_shard(model: str, settings: dict, weights_dir: str | Path, manifest_pa
     for i, v in enumerate(vectors):
         if v is not None:
             mat[i] = v
-    write_embeddings(out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score, route)
+    write_embeddings(
+        out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score, route
+    )
     ok = sum(s == "ok" for s in status)
-    summary = {"model": model, "shard": shard, "images": n, "embedded": ok,
-               "fallback": route.count("fallback"), "aligned": route.count("aligned"),
-               "load_seconds": round(t_load, 3), "seconds": round(t_total, 3),
-               "images_per_second": round(n / t_total, 3) if t_total and n else None}  # fmt: skip
+    summary = {
+        "model": model,
+        "shard": shard,
+        "images": n,
+        "embedded": ok,
+        "fallback": route.count("fallback"),
+        "aligned": route.count("aligned"),
+        "load_seconds": round(t_load, 3),
+        "seconds": round(t_total, 3),
+        "images_per_second": round(n / t_total, 3) if t_total and n else None,
+    }
     log.info("embedded %s", summary)
     return summary

@@ -156,5 +156,7 @@ def load_rgb(path: str | os.PathLike, max_side: int = DEFAULT_MAX_SIDE) -> np.nd
         out = out.copy()
         out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     if min(out.size) < MIN_SIDE:
-        raise ImageError("too_small", f"{out.size[0]}x{out.size[1]} pixels (minimum side {MIN_SIDE})")
+        raise ImageError(
+            "too_small", f"{out.size[0]}x{out.size[1]} pixels (minimum side {MIN_SIDE})"
+        )
     return np.ascontiguousarray(np.asarray(out, dtype=np.uint8))

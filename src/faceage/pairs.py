@@ -56,10 +56,17 @@ def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bi
     swap = (ages[ia] > ages[ib]) | ((ages[ia] == ages[ib]) & (ids[ia] > ids[ib]))
     a = np.where(swap, ib, ia)
     b = np.where(swap, ia, ib)
-    df = pd.DataFrame({
-        "image_a": ids[a], "image_b": ids[b], "person_a": persons[a], "person_b": persons[b],
-        "genuine": genuine, "age_a": ages[a].astype(int), "age_b": ages[b].astype(int),
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "image_a": ids[a],
+            "image_b": ids[b],
+            "person_a": persons[a],
+            "person_b": persons[b],
+            "genuine": genuine,
+            "age_a": ages[a].astype(int),
+            "age_b": ages[b].astype(int),
+        }
+    )
     df["age_gap"] = df["age_b"] - df["age_a"]
     df["range_a"] = age_range(df["age_a"], bins)
     df["range_b"] = age_range(df["age_b"], bins)
@@ -96,7 +103,9 @@ def _sample_gap(ages, persons, by_age, gap, want, rng, max_rounds=60):
     # images whose age + gap is present, weighted by the partner pool size:
     # uniform over all (i, j) with the right gap.
     cand = np.concatenate([by_age[a] for a in starts])
-    weights = np.concatenate([np.full(len(by_age[a]), len(by_age[a + gap]), dtype=float) for a in starts])
+    weights = np.concatenate(
+        [np.full(len(by_age[a]), len(by_age[a + gap]), dtype=float) for a in starts]
+    )
     total = weights.sum()
     if total <= 4 * want:  # small pool: enumerate it and sample without replacement
         pi, pj = [], []
@@ -170,7 +179,10 @@ def impostor_pairs(
         short += want - len(got)
         parts.append(got)
     if short:
-        log.warning("impostor sampling: %d pairs short of the matched target (gaps with too few persons)", short)
+        log.warning(
+            "impostor sampling: %d pairs short of the matched target (gaps with too few persons)",
+            short,
+        )
     pairs = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
     return _frame(clean, pairs[:, 0], pairs[:, 1], 0, bins)
 
@@ -198,18 +210,28 @@ def _content(clean: pd.DataFrame) -> pd.Series:
     ids = clean["image_id"].astype(str)
     if "alias_of" not in clean:
         return pd.Series(ids.to_numpy(), index=ids.to_numpy())
-    return pd.Series(clean["alias_of"].fillna(clean["image_id"]).astype(str).to_numpy(), index=ids.to_numpy())
+    return pd.Series(
+        clean["alias_of"].fillna(clean["image_id"]).astype(str).to_numpy(), index=ids.to_numpy()
+    )
 
 
 def _drop_copies(pairs: pd.DataFrame, content: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    same = content.reindex(pairs["image_a"].astype(str)).to_numpy() == content.reindex(
-        pairs["image_b"].astype(str)
-    ).to_numpy()
+    same = (
+        content.reindex(pairs["image_a"].astype(str)).to_numpy()
+        == content.reindex(pairs["image_b"].astype(str)).to_numpy()
+    )
     return pairs[~same], pairs[same]
 
 
-def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ratio=1.0, seed=42,
-               folds: int | None = None) -> pd.DataFrame:  # fmt: skip
+def make_pairs(
+    clean: pd.DataFrame,
+    *,
+    bins=DEFAULT_AGE_BINS,
+    mode="matched",
+    ratio=1.0,
+    seed=42,
+    folds: int | None = None,
+) -> pd.DataFrame:
     """Genuine then impostor pairs, each block sorted, with a running ``pair_id`` and ``fold``.
 
     ``folds=None``: impostors drawn over all persons and ``fold`` left empty.
@@ -226,10 +248,16 @@ def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ra
         fold_of = None
     else:
         n_persons = clean["person"].nunique()
-        used = max(1, min(folds, n_persons // 2))  # at least two persons per fold, so it has impostors
+        used = max(
+            1, min(folds, n_persons // 2)
+        )  # at least two persons per fold, so it has impostors
         if used < folds:
-            log.warning("%d persons: dealt to %d folds instead of %d (two persons per fold at least)", n_persons,
-                        used, folds)  # fmt: skip
+            log.warning(
+                "%d persons: dealt to %d folds instead of %d (two persons per fold at least)",
+                n_persons,
+                used,
+                folds,
+            )
         fold_of = person_folds(clean, used)
         pf = clean["person"].map(fold_of).to_numpy()
         gen_fold = gen["person_a"].map(fold_of).to_numpy()
@@ -240,7 +268,11 @@ def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ra
             for k in range(used):
                 sub = clean[pf == k]
                 rng_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
-                parts.append(impostor_pairs(sub, gen[gen_fold == k], mode=mode, ratio=ratio, seed=rng_seed, bins=bins))
+                parts.append(
+                    impostor_pairs(
+                        sub, gen[gen_fold == k], mode=mode, ratio=ratio, seed=rng_seed, bins=bins
+                    )
+                )
             imp = pd.concat(parts, ignore_index=True) if parts else gen.iloc[:0]
     gen, gen_copies = _drop_copies(gen, content)
     imp, imp_copies = _drop_copies(imp, content)
@@ -256,10 +288,16 @@ def make_pairs(clean: pd.DataFrame, *, bins=DEFAULT_AGE_BINS, mode="matched", ra
         pairs["fold"] = pd.array(np.where(fa == fb, fa, -1), dtype="Int64")
     copies = pd.concat([gen_copies, imp_copies], ignore_index=True)
     if len(copies):
-        log.info("left out %d pairs of two copies of one photo (%d genuine, %d impostor)", len(copies),
-                 len(gen_copies), len(imp_copies))  # fmt: skip
+        log.info(
+            "left out %d pairs of two copies of one photo (%d genuine, %d impostor)",
+            len(copies),
+            len(gen_copies),
+            len(imp_copies),
+        )
     pairs = pairs[PAIR_COLUMNS + ["fold"]]
-    pairs.attrs["copies_left_out"] = copies.groupby("age_gap").size().to_dict() if len(copies) else {}
+    pairs.attrs["copies_left_out"] = (
+        copies.groupby("age_gap").size().to_dict() if len(copies) else {}
+    )
     return pairs
 
 
@@ -269,7 +307,9 @@ def pair_summary(pairs: pd.DataFrame) -> pd.DataFrame:
     ``copies_left_out``: pairs of two copies of one photo left out at that gap.
     """
     t = pairs.groupby(["age_gap", "genuine"]).size().unstack(fill_value=0)
-    t = t.rename(columns={0: "impostor", 1: "genuine"}).reindex(columns=["genuine", "impostor"], fill_value=0)
+    t = t.rename(columns={0: "impostor", 1: "genuine"}).reindex(
+        columns=["genuine", "impostor"], fill_value=0
+    )
     copies = pd.Series(pairs.attrs.get("copies_left_out", {}), dtype="int64")
     t = t.reindex(t.index.union(copies.index), fill_value=0)
     t["copies_left_out"] = copies.reindex(t.index, fill_value=0).astype("int64")

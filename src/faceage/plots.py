@@ -29,7 +29,9 @@ def save_png(fig, path, dpi: int = 110) -> None:
 def similarity_by_gap(by_gap: pd.DataFrame, path, min_pairs: int = 5) -> None:
     """Mean cosine similarity (band: +-1 sd) against age gap, genuine vs impostor, one panel per model."""
     models = list(dict.fromkeys(by_gap["model"]))
-    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(5 * max(1, len(models)), 4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(1, len(models)), figsize=(5 * max(1, len(models)), 4), sharey=True, squeeze=False
+    )
     for ax, model in zip(axes[0], models, strict=False):
         t = by_gap[(by_gap["model"] == model) & (by_gap["n"] >= min_pairs)]
         for kind, colour in PALETTE.items():
@@ -38,7 +40,9 @@ def similarity_by_gap(by_gap: pd.DataFrame, path, min_pairs: int = 5) -> None:
                 continue
             ax.plot(k["age_gap"], k["mean"], color=colour, label=kind)
             sd = k["std"].fillna(0)
-            ax.fill_between(k["age_gap"], k["mean"] - sd, k["mean"] + sd, color=colour, alpha=0.2, linewidth=0)
+            ax.fill_between(
+                k["age_gap"], k["mean"] - sd, k["mean"] + sd, color=colour, alpha=0.2, linewidth=0
+            )
         ax.set_title(model)
         ax.set_xlabel("age gap (years)")
         ax.grid(alpha=0.3)
@@ -51,12 +55,23 @@ def similarity_by_gap(by_gap: pd.DataFrame, path, min_pairs: int = 5) -> None:
 def similarity_distributions(scores: dict[str, pd.DataFrame], path) -> None:
     """Histograms of genuine and impostor similarity, one panel per model."""
     models = list(scores)
-    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(5 * max(1, len(models)), 3.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(1, len(models)), figsize=(5 * max(1, len(models)), 3.6), squeeze=False
+    )
     for ax, model in zip(axes[0], models, strict=False):
         s = scores[model].dropna(subset=["similarity"])
         s = s.assign(pairs=np.where(s["genuine"] == 1, "genuine", "impostor"))
-        sns.histplot(data=s, x="similarity", hue="pairs", palette=PALETTE, stat="density", common_norm=False,
-                     element="step", bins=60, ax=ax)  # fmt: skip
+        sns.histplot(
+            data=s,
+            x="similarity",
+            hue="pairs",
+            palette=PALETTE,
+            stat="density",
+            common_norm=False,
+            element="step",
+            bins=60,
+            ax=ax,
+        )
         ax.set_title(model)
         ax.set_xlabel("cosine similarity")
     save_png(fig, path)
@@ -77,15 +92,31 @@ def projection_grid(proj: pd.DataFrame, model: str, ranges: list[str], path) -> 
             t = proj[(proj["view"] == view) & (proj["method"] == method)]
             ax = axes[r][c]
             ax.set_visible(True)
-            sns.scatterplot(data=t, x="x", y="y", hue="age_range", hue_order=[x for x in ranges if x in set(t["age_range"])],
-                            palette=palette, s=10, linewidth=0, ax=ax, legend=(r == 0 and c == 1))  # fmt: skip
+            sns.scatterplot(
+                data=t,
+                x="x",
+                y="y",
+                hue="age_range",
+                hue_order=[x for x in ranges if x in set(t["age_range"])],
+                palette=palette,
+                s=10,
+                linewidth=0,
+                ax=ax,
+                legend=(r == 0 and c == 1),
+            )
             ax.set_title(f"{method.upper()}, {view} ({len(t)} images)", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_xlabel("")
             ax.set_ylabel("")
             if r == 0 and c == 1 and ax.get_legend():
-                ax.legend(title="age range", fontsize=7, title_fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+                ax.legend(
+                    title="age range",
+                    fontsize=7,
+                    title_fontsize=8,
+                    bbox_to_anchor=(1.02, 1),
+                    loc="upper left",
+                )
     if person_views:
         background = proj[(proj["view"] == "all") & (proj["method"] == "pca")]
         for c, view in enumerate(person_views):

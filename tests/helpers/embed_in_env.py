@@ -29,8 +29,16 @@ def main() -> int:
     out = Path(a.out)
     settings = json.loads(a.settings)
     prepare(a.model, settings, a.weights, a.manifest, out / "state", out / "provenance.json")
-    summary = embed_shard(a.model, settings, a.weights, a.manifest, 0, out / "shard_0.npz", out / "state",
-                          batch_size=a.batch_size)  # fmt: skip
+    summary = embed_shard(
+        a.model,
+        settings,
+        a.weights,
+        a.manifest,
+        0,
+        out / "shard_0.npz",
+        out / "state",
+        batch_size=a.batch_size,
+    )
     (out / "summary.json").write_text(json.dumps(summary) + "\n")
     return 0
 

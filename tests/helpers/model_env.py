@@ -31,14 +31,19 @@ def env_python(env: str) -> Path:
     base = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs"))
     py = base / env / "bin" / "python"
     if not py.exists():
-        missing(f"venv-{env}", f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`")
+        missing(
+            f"venv-{env}", f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`"
+        )
     return py
 
 
 def need_shared(*parts: str) -> Path:
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        missing("shared", f"{p} absent: these tests need ../shared (real faces/models, research use only)")
+        missing(
+            "shared",
+            f"{p} absent: these tests need ../shared (real faces/models, research use only)",
+        )
     return p
 
 
@@ -54,8 +59,17 @@ def fgnet_manifest(path: Path, persons: int, seed: int = 0) -> pd.DataFrame:
         from pathlib import PurePosixPath
 
         lab = fgnet.parse_name(PurePosixPath(f.name))
-        rows.append({"image_id": f.stem, "path": str(f), "person": lab.person, "age": lab.age,
-                     "gender": "", "source": f.name, "shard": 0})  # fmt: skip
+        rows.append(
+            {
+                "image_id": f.stem,
+                "path": str(f),
+                "person": lab.person,
+                "age": lab.age,
+                "gender": "",
+                "source": f.name,
+                "shard": 0,
+            }
+        )
     df = pd.DataFrame(rows)
     people = sorted(df["person"].unique())
     chosen = set(np.random.default_rng(seed).choice(people, size=persons, replace=False))
@@ -67,21 +81,51 @@ def fgnet_manifest(path: Path, persons: int, seed: int = 0) -> pd.DataFrame:
 def plain_manifest(path: Path, images: list[Path], persons: list[str]) -> pd.DataFrame:
     from faceage.contracts import write_manifest
 
-    df = pd.DataFrame({"image_id": [p.stem for p in images], "path": [str(p) for p in images],
-                       "person": persons, "age": [pd.NA] * len(images), "gender": "",
-                       "source": [p.name for p in images], "shard": 0})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "image_id": [p.stem for p in images],
+            "path": [str(p) for p in images],
+            "person": persons,
+            "age": [pd.NA] * len(images),
+            "gender": "",
+            "source": [p.name for p in images],
+            "shard": 0,
+        }
+    )
     write_manifest(df, path)
     return df
 
 
-def run_in_env(env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out_dir: Path,
-               batch_size: int = 16, timeout: int = 900, extra_env: dict | None = None) -> dict:  # fmt: skip
+def run_in_env(
+    env: str,
+    model: str,
+    settings: dict,
+    weights_dir: Path,
+    manifest: Path,
+    out_dir: Path,
+    batch_size: int = 16,
+    timeout: int = 900,
+    extra_env: dict | None = None,
+) -> dict:
     """Run prepare + embed_shard for ``model`` in env ``env``; return embeddings + provenance."""
     py = env_python(env)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [str(py), str(RUNNER), "--model", model, "--settings", json.dumps(settings),
-           "--weights", str(weights_dir), "--manifest", str(manifest), "--out", str(out_dir),
-           "--batch-size", str(batch_size)]  # fmt: skip
+    cmd = [
+        str(py),
+        str(RUNNER),
+        "--model",
+        model,
+        "--settings",
+        json.dumps(settings),
+        "--weights",
+        str(weights_dir),
+        "--manifest",
+        str(manifest),
+        "--out",
+        str(out_dir),
+        "--batch-size",
+        str(batch_size),
+    ]
     env_vars = {**os.environ, "OMP_NUM_THREADS": "2", **(extra_env or {})}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env_vars)
     if proc.returncode != 0:
@@ -128,20 +172,47 @@ def python_of(env: str) -> str:
     return str(env_python(env))
 
 
-__all__ = ["ROOT", "SHARED", "SHARED_MODELS", "auc", "cosine_scores", "env_python", "fgnet_manifest",
-           "need_shared", "plain_manifest", "run_in_env", "python_of", "sys"]  # fmt: skip
+__all__ = [
+    "ROOT",
+    "SHARED",
+    "SHARED_MODELS",
+    "auc",
+    "cosine_scores",
+    "env_python",
+    "fgnet_manifest",
+    "need_shared",
+    "plain_manifest",
+    "run_in_env",
+    "python_of",
+    "sys",
+]
 
 
 REFERENCE = Path(__file__).with_name("reference_in_env.py")
 
 
-def reference_in_env(env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out: Path) -> dict:
+def reference_in_env(
+    env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out: Path
+) -> dict:
     """The library's own vectors for the manifest's images (tests/helpers/reference_in_env.py)."""
     py = env_python(env)
-    cmd = [str(py), str(REFERENCE), "--model", model, "--settings", json.dumps(settings), "--weights",
-           str(weights_dir), "--manifest", str(manifest), "--out", str(out)]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "OMP_NUM_THREADS": "2"})  # fmt: skip
+    cmd = [
+        str(py),
+        str(REFERENCE),
+        "--model",
+        model,
+        "--settings",
+        json.dumps(settings),
+        "--weights",
+        str(weights_dir),
+        "--manifest",
+        str(manifest),
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "2"}
+    )
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     with np.load(out, allow_pickle=False) as z:
@@ -150,8 +221,14 @@ def reference_in_env(env: str, model: str, settings: dict, weights_dir: Path, ma
 
 def assert_same_vectors(ours: dict, ref: dict, tol: float = 1e-5) -> int:
     """Same images embedded, and each of our vectors within ``tol`` cosine of the library's; returns the count."""
-    ours_by = {i: v for i, v, s in zip(ours["image_id"], ours["vectors"], ours["status"], strict=True) if s == "ok"}
-    ref_by = {i: v for i, v in zip(ref["image_id"], ref["vectors"], strict=True) if np.isfinite(v).all()}
+    ours_by = {
+        i: v
+        for i, v, s in zip(ours["image_id"], ours["vectors"], ours["status"], strict=True)
+        if s == "ok"
+    }
+    ref_by = {
+        i: v for i, v in zip(ref["image_id"], ref["vectors"], strict=True) if np.isfinite(v).all()
+    }
     assert set(ours_by) == set(ref_by), (sorted(set(ours_by) ^ set(ref_by)))[:5]
     worst = 1.0
     for i, v in ours_by.items():

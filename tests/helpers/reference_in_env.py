@@ -24,8 +24,12 @@ def insightface_ref(settings, weights, paths):
     from faceage.models.insightface_pack import model_root, resolved
 
     s = resolved(settings)
-    app = FaceAnalysis(name=s["pack"], root=str(model_root(s, weights)), allowed_modules=["detection", "recognition"],
-                       providers=["CPUExecutionProvider"])  # fmt: skip
+    app = FaceAnalysis(
+        name=s["pack"],
+        root=str(model_root(s, weights)),
+        allowed_modules=["detection", "recognition"],
+        providers=["CPUExecutionProvider"],
+    )
     app.prepare(ctx_id=0, det_thresh=float(s["det_thresh"]), det_size=(320, 320))
     out = []
     for p in paths:
@@ -47,11 +51,18 @@ def deepface_ref(settings, weights, paths):
 
     out = []
     for p in paths:
-        objs = DeepFace.represent(img_path=np.ascontiguousarray(load_rgb(p)[:, :, ::-1]), model_name=s["model_name"],
-                                  detector_backend=s["detector_backend"], enforce_detection=False,
-                                  align=bool(s["align"]), expand_percentage=int(s["expand_percentage"]),
-                                  normalization=s["normalization"])  # fmt: skip
-        objs = [o for o in objs if o.get("face_confidence", 1) > 0]  # deepface's whole-image stand-in: no face
+        objs = DeepFace.represent(
+            img_path=np.ascontiguousarray(load_rgb(p)[:, :, ::-1]),
+            model_name=s["model_name"],
+            detector_backend=s["detector_backend"],
+            enforce_detection=False,
+            align=bool(s["align"]),
+            expand_percentage=int(s["expand_percentage"]),
+            normalization=s["normalization"],
+        )
+        objs = [
+            o for o in objs if o.get("face_confidence", 1) > 0
+        ]  # deepface's whole-image stand-in: no face
         if not objs:
             out.append(None)
             continue

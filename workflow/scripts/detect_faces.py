@@ -4,5 +4,11 @@ log_to(snakemake.log[0])
 from faceage import steps  # noqa: E402
 
 p = snakemake.params
-steps.inspect_shard(snakemake.input[0], int(snakemake.wildcards.shard), p.detector, p.upsample, p.max_side,
-                    snakemake.output[0])  # fmt: skip
+steps.inspect_shard(
+    snakemake.input[0],
+    int(snakemake.wildcards.shard),
+    p.detector,
+    p.upsample,
+    p.max_side,
+    snakemake.output[0],
+)

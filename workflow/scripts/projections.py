@@ -6,5 +6,12 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from faceage import steps  # noqa: E402
 
 with threadpool_limits(snakemake.threads):  # t-SNE's gradient runs on all of them
-    steps.projections(snakemake.input.embeddings, snakemake.input.manifest, snakemake.wildcards.model,
-                      snakemake.params.bins, snakemake.params.analysis, snakemake.output.table, snakemake.output.plot)  # fmt: skip
+    steps.projections(
+        snakemake.input.embeddings,
+        snakemake.input.manifest,
+        snakemake.wildcards.model,
+        snakemake.params.bins,
+        snakemake.params.analysis,
+        snakemake.output.table,
+        snakemake.output.plot,
+    )

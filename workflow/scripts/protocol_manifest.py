@@ -5,4 +5,6 @@ from faceage import steps  # noqa: E402
 
 p = snakemake.params
 out_pairs = dict(zip(p.names, snakemake.output.pairs, strict=True))
-steps.protocol_manifest(p.protocols, p.shards, snakemake.output.manifest, snakemake.output.rejects, out_pairs)
+steps.protocol_manifest(
+    p.protocols, p.shards, snakemake.output.manifest, snakemake.output.rejects, out_pairs
+)

@@ -25,8 +25,19 @@ import pandas as pd
 from faceage.contracts import read_embeddings, read_table, write_table
 
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
-PROBE_COLUMNS = ["model", "n_images", "n_persons", "n_folds", "mae", "mae_fold_std", "r2",
-                 "mae_median_baseline", "alpha_median", "age_mean", "age_sd"]  # fmt: skip
+PROBE_COLUMNS = [
+    "model",
+    "n_images",
+    "n_persons",
+    "n_folds",
+    "mae",
+    "mae_fold_std",
+    "r2",
+    "mae_median_baseline",
+    "alpha_median",
+    "age_mean",
+    "age_sd",
+]
 
 
 def probe_data(emb: dict[str, np.ndarray], manifest: pd.DataFrame):
@@ -48,8 +59,9 @@ def probe_data(emb: dict[str, np.ndarray], manifest: pd.DataFrame):
     return x, meta["age"].to_numpy(dtype=float), meta["person"].astype(str).to_numpy()
 
 
-def age_probe(x: np.ndarray, age: np.ndarray, person: np.ndarray, n_folds: int = 5,
-              alphas=ALPHAS) -> dict:  # fmt: skip
+def age_probe(
+    x: np.ndarray, age: np.ndarray, person: np.ndarray, n_folds: int = 5, alphas=ALPHAS
+) -> dict:
     """Person-grouped cross-validated ridge probe; see the module docstring."""
     from sklearn.linear_model import Ridge
     from sklearn.metrics import mean_absolute_error, r2_score
@@ -58,13 +70,24 @@ def age_probe(x: np.ndarray, age: np.ndarray, person: np.ndarray, n_folds: int =
     from sklearn.preprocessing import StandardScaler
 
     n_persons = len(np.unique(person))
-    out = {"n_images": int(len(age)), "n_persons": int(n_persons),
-           "age_mean": float(np.mean(age)) if len(age) else np.nan,
-           "age_sd": float(np.std(age, ddof=1)) if len(age) > 1 else np.nan}  # fmt: skip
+    out = {
+        "n_images": int(len(age)),
+        "n_persons": int(n_persons),
+        "age_mean": float(np.mean(age)) if len(age) else np.nan,
+        "age_sd": float(np.std(age, ddof=1)) if len(age) > 1 else np.nan,
+    }
     k = min(n_folds, n_persons)
     if k < 2 or len(age) < 4:
-        out.update({"n_folds": 0, "mae": np.nan, "r2": np.nan, "mae_fold_std": np.nan,
-                    "mae_median_baseline": np.nan, "alpha_median": np.nan})  # fmt: skip
+        out.update(
+            {
+                "n_folds": 0,
+                "mae": np.nan,
+                "r2": np.nan,
+                "mae_fold_std": np.nan,
+                "mae_median_baseline": np.nan,
+                "alpha_median": np.nan,
+            }
+        )
         return out
     pred = np.full(len(age), np.nan)
     base = np.full(len(age), np.nan)
@@ -73,8 +96,12 @@ def age_probe(x: np.ndarray, age: np.ndarray, person: np.ndarray, n_folds: int =
         inner_k = min(3, len(np.unique(person[train])))
         model = make_pipeline(StandardScaler(), Ridge())
         if inner_k >= 2:
-            search = GridSearchCV(model, {"ridge__alpha": list(alphas)}, cv=GroupKFold(n_splits=inner_k),
-                                  scoring="neg_mean_absolute_error")  # fmt: skip
+            search = GridSearchCV(
+                model,
+                {"ridge__alpha": list(alphas)},
+                cv=GroupKFold(n_splits=inner_k),
+                scoring="neg_mean_absolute_error",
+            )
             search.fit(x[train], age[train], groups=person[train])
             fitted, alpha = search.best_estimator_, search.best_params_["ridge__alpha"]
         else:
@@ -84,16 +111,27 @@ def age_probe(x: np.ndarray, age: np.ndarray, person: np.ndarray, n_folds: int =
         base[test] = np.median(age[train])
         fold_mae.append(mean_absolute_error(age[test], pred[test]))
         chosen.append(alpha)
-    out.update({
-        "n_folds": k, "mae": float(mean_absolute_error(age, pred)), "mae_fold_std": float(np.std(fold_mae)),
-        "r2": float(r2_score(age, pred)), "mae_median_baseline": float(mean_absolute_error(age, base)),
-        "alpha_median": float(np.median(chosen)),
-    })  # fmt: skip
+    out.update(
+        {
+            "n_folds": k,
+            "mae": float(mean_absolute_error(age, pred)),
+            "mae_fold_std": float(np.std(fold_mae)),
+            "r2": float(r2_score(age, pred)),
+            "mae_median_baseline": float(mean_absolute_error(age, base)),
+            "alpha_median": float(np.median(chosen)),
+        }
+    )
     return out
 
 
-def write_age_probe(embeddings_path: str | os.PathLike, manifest_path: str | os.PathLike,
-                    out: str | os.PathLike, model: str, n_folds: int = 5, alphas=ALPHAS) -> dict:  # fmt: skip
+def write_age_probe(
+    embeddings_path: str | os.PathLike,
+    manifest_path: str | os.PathLike,
+    out: str | os.PathLike,
+    model: str,
+    n_folds: int = 5,
+    alphas=ALPHAS,
+) -> dict:
     """Run :func:`age_probe` on one model's embeddings and write a one-row table."""
     emb = read_embeddings(embeddings_path)
     manifest = read_table(manifest_path)

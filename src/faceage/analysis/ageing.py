@@ -36,23 +36,43 @@ from faceage.contracts import SCORE_COLUMNS, read_table, write_table
 GAP_UNIT = 10.0  # the model is fitted with the gap in decades
 
 AGEING_COLUMNS = [
-    "model", "n_pairs", "n_persons", "random_slope", "converged", "method",
-    "slope_per_year", "slope_per_year_lo", "slope_per_year_hi", "slope_p",
-    "slope_per_decade", "intercept", "intercept_lo", "intercept_hi",
-    "sd_person_intercept", "sd_person_slope_per_year", "corr_intercept_slope", "sd_residual",
-    "impostor_mean", "impostor_q99", "cov_intercept_intercept", "cov_intercept_slope",
-    "cov_slope_slope", "warnings",
-]  # fmt: skip
+    "model",
+    "n_pairs",
+    "n_persons",
+    "random_slope",
+    "converged",
+    "method",
+    "slope_per_year",
+    "slope_per_year_lo",
+    "slope_per_year_hi",
+    "slope_p",
+    "slope_per_decade",
+    "intercept",
+    "intercept_lo",
+    "intercept_hi",
+    "sd_person_intercept",
+    "sd_person_slope_per_year",
+    "corr_intercept_slope",
+    "sd_residual",
+    "impostor_mean",
+    "impostor_q99",
+    "cov_intercept_intercept",
+    "cov_intercept_slope",
+    "cov_slope_slope",
+    "warnings",
+]
 
 
 def genuine_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Scored genuine pairs as (person, age_gap in years, similarity)."""
     g = scores[(scores["genuine"] == 1) & scores["similarity"].notna() & scores["age_gap"].notna()]
-    return pd.DataFrame({
-        "person": g["person_a"].astype(str).to_numpy(),
-        "age_gap": g["age_gap"].to_numpy(dtype=float),
-        "similarity": g["similarity"].to_numpy(dtype=float),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "person": g["person_a"].astype(str).to_numpy(),
+            "age_gap": g["age_gap"].to_numpy(dtype=float),
+            "similarity": g["similarity"].to_numpy(dtype=float),
+        }
+    )
 
 
 def _fit(data: pd.DataFrame, random_slope: bool):
@@ -84,9 +104,12 @@ def fit_ageing_model(scores: pd.DataFrame, confidence: float = 0.95) -> dict:
     imp = scores.loc[
         (scores["genuine"] == 0) & scores["similarity"].notna(), "similarity"
     ].to_numpy(dtype=float)
-    out: dict = {"n_pairs": len(data), "n_persons": int(data["person"].nunique()),
-                 "impostor_mean": float(imp.mean()) if len(imp) else np.nan,
-                 "impostor_q99": float(np.quantile(imp, 0.99)) if len(imp) else np.nan}  # fmt: skip
+    out: dict = {
+        "n_pairs": len(data),
+        "n_persons": int(data["person"].nunique()),
+        "impostor_mean": float(imp.mean()) if len(imp) else np.nan,
+        "impostor_q99": float(np.quantile(imp, 0.99)) if len(imp) else np.nan,
+    }
     if len(data) < 3 or data["person"].nunique() < 2 or data["age_gap"].nunique() < 2:
         out.update(
             {"random_slope": False, "converged": False, "warnings": "too few genuine pairs or gaps"}
@@ -110,20 +133,33 @@ def fit_ageing_model(scores: pd.DataFrame, confidence: float = 0.95) -> dict:
     se0, se1 = float(fit.bse_fe["Intercept"]), float(fit.bse_fe["gap"])
     cov = fit.cov_params().loc[["Intercept", "gap"], ["Intercept", "gap"]].to_numpy()
     re_cov = np.asarray(fit.cov_re)
-    out.update({
-        "random_slope": bool(random_slope), "converged": bool(fit.converged), "method": method,
-        "slope_per_year": b1 / GAP_UNIT, "slope_per_year_lo": (b1 - z * se1) / GAP_UNIT,
-        "slope_per_year_hi": (b1 + z * se1) / GAP_UNIT, "slope_p": float(fit.pvalues["gap"]),
-        "slope_per_decade": b1, "intercept": b0, "intercept_lo": b0 - z * se0, "intercept_hi": b0 + z * se0,
-        "sd_person_intercept": float(np.sqrt(max(re_cov[0, 0], 0.0))),
-        "sd_person_slope_per_year": float(np.sqrt(max(re_cov[1, 1], 0.0))) / GAP_UNIT if random_slope else 0.0,
-        "corr_intercept_slope": float(re_cov[0, 1] / np.sqrt(re_cov[0, 0] * re_cov[1, 1]))
-        if random_slope and re_cov[0, 0] > 0 and re_cov[1, 1] > 0 else np.nan,
-        "sd_residual": float(np.sqrt(fit.scale)),
-        "cov_intercept_intercept": float(cov[0, 0]), "cov_intercept_slope": float(cov[0, 1]) / GAP_UNIT,
-        "cov_slope_slope": float(cov[1, 1]) / GAP_UNIT**2,
-        "warnings": "; ".join(dict.fromkeys(msgs)),
-    })  # fmt: skip
+    out.update(
+        {
+            "random_slope": bool(random_slope),
+            "converged": bool(fit.converged),
+            "method": method,
+            "slope_per_year": b1 / GAP_UNIT,
+            "slope_per_year_lo": (b1 - z * se1) / GAP_UNIT,
+            "slope_per_year_hi": (b1 + z * se1) / GAP_UNIT,
+            "slope_p": float(fit.pvalues["gap"]),
+            "slope_per_decade": b1,
+            "intercept": b0,
+            "intercept_lo": b0 - z * se0,
+            "intercept_hi": b0 + z * se0,
+            "sd_person_intercept": float(np.sqrt(max(re_cov[0, 0], 0.0))),
+            "sd_person_slope_per_year": float(np.sqrt(max(re_cov[1, 1], 0.0))) / GAP_UNIT
+            if random_slope
+            else 0.0,
+            "corr_intercept_slope": float(re_cov[0, 1] / np.sqrt(re_cov[0, 0] * re_cov[1, 1]))
+            if random_slope and re_cov[0, 0] > 0 and re_cov[1, 1] > 0
+            else np.nan,
+            "sd_residual": float(np.sqrt(fit.scale)),
+            "cov_intercept_intercept": float(cov[0, 0]),
+            "cov_intercept_slope": float(cov[0, 1]) / GAP_UNIT,
+            "cov_slope_slope": float(cov[1, 1]) / GAP_UNIT**2,
+            "warnings": "; ".join(dict.fromkeys(msgs)),
+        }
+    )
     return out
 
 
@@ -137,17 +173,26 @@ def population_line(result: dict, gaps: np.ndarray, confidence: float = 0.95) ->
     """Predicted mean genuine similarity at ``gaps`` (years) with its confidence band."""
     gaps = np.asarray(gaps, dtype=float)
     mean = result["intercept"] + result["slope_per_year"] * gaps
-    var = (result["cov_intercept_intercept"] + 2 * gaps * result["cov_intercept_slope"]
-           + gaps**2 * result["cov_slope_slope"])  # fmt: skip
+    var = (
+        result["cov_intercept_intercept"]
+        + 2 * gaps * result["cov_intercept_slope"]
+        + gaps**2 * result["cov_slope_slope"]
+    )
     half = _z(confidence) * np.sqrt(np.maximum(var, 0))
     return pd.DataFrame({"age_gap": gaps, "mean": mean, "lo": mean - half, "hi": mean + half})
 
 
-def write_ageing(scores_path: str | os.PathLike, out: str | os.PathLike, model: str | None = None,
-                 confidence: float = 0.95) -> dict:  # fmt: skip
+def write_ageing(
+    scores_path: str | os.PathLike,
+    out: str | os.PathLike,
+    model: str | None = None,
+    confidence: float = 0.95,
+) -> dict:
     """Fit :func:`fit_ageing_model` to a scores file and write a one-row table."""
     scores = read_table(scores_path, SCORE_COLUMNS)
-    res = {"model": model or os.path.splitext(os.path.basename(str(scores_path)))[0],
-           **fit_ageing_model(scores, confidence)}  # fmt: skip
+    res = {
+        "model": model or os.path.splitext(os.path.basename(str(scores_path)))[0],
+        **fit_ageing_model(scores, confidence),
+    }
     write_table(pd.DataFrame([res]).reindex(columns=AGEING_COLUMNS), out)
     return res

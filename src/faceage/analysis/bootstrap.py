@@ -94,8 +94,16 @@ class SortedPairs:
         hi = np.maximum(pa[~g], pb[~g])[iorder]
         pair_code, pair_keys = pd.factorize(lo * max(n_persons, 1) + hi, sort=True)
         pair_keys = np.asarray(pair_keys, dtype=np.int64)
-        return cls(gen_person, gen_group_end, imp_above, imp_through, pair_code.astype(np.intp),
-                   pair_keys // max(n_persons, 1), pair_keys % max(n_persons, 1), n_persons)  # fmt: skip
+        return cls(
+            gen_person,
+            gen_group_end,
+            imp_above,
+            imp_through,
+            pair_code.astype(np.intp),
+            pair_keys // max(n_persons, 1),
+            pair_keys % max(n_persons, 1),
+            n_persons,
+        )
 
     def roc(self, counts: np.ndarray):
         """Exact weighted ROC (fpr, tpr from (0, 0) to (1, 1)) for per-person draw ``counts``.
@@ -180,21 +188,42 @@ class _AccuracyAt:
         s = np.asarray(similarity, dtype=np.float64)
         g = np.asarray(genuine).astype(bool)
         n = len(s)
-        both = np.concatenate([np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)])
+        both = np.concatenate(
+            [np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)]
+        )
         codes, _ = pd.factorize(pd.Series(both), sort=True)
         pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-        return cls(pa[g], (s[g] > threshold).astype(np.float64), pa[~g], pb[~g], (s[~g] <= threshold).astype(np.float64))
+        return cls(
+            pa[g],
+            (s[g] > threshold).astype(np.float64),
+            pa[~g],
+            pb[~g],
+            (s[~g] <= threshold).astype(np.float64),
+        )
 
     def __call__(self, counts: np.ndarray) -> float:
         wg = counts[self.gen_person].astype(np.float64)
         wi = (counts[self.imp_a] * counts[self.imp_b]).astype(np.float64)
         total = wg.sum() + wi.sum()
-        return float((wg @ self.gen_correct + wi @ self.imp_correct) / total) if total > 0 else float("nan")
+        return (
+            float((wg @ self.gen_correct + wi @ self.imp_correct) / total)
+            if total > 0
+            else float("nan")
+        )
 
 
-def subject_bootstrap(similarity, genuine, person_a, person_b, far_levels: Sequence[float] = (),
-                      n_iterations: int = 1000, seed: int = 0, label: str = "all",
-                      confidence: float = 0.95, accuracy_at: float | None = None) -> pd.DataFrame:  # fmt: skip
+def subject_bootstrap(
+    similarity,
+    genuine,
+    person_a,
+    person_b,
+    far_levels: Sequence[float] = (),
+    n_iterations: int = 1000,
+    seed: int = 0,
+    label: str = "all",
+    confidence: float = 0.95,
+    accuracy_at: float | None = None,
+) -> pd.DataFrame:
     """Percentile CIs for AUC, EER and TAR@FAR by resampling persons.
 
     With ``accuracy_at`` (a cosine threshold), also ``acc``: the accuracy of

@@ -31,8 +31,12 @@ def _far_columns(metrics: pd.DataFrame) -> list[str]:
     return [c for c in metrics.columns if c.startswith("tar_far_") and c.count("_") == 2]
 
 
-def model_row(metrics: pd.DataFrame, ageing: pd.DataFrame | None = None, probe: pd.DataFrame | None = None,
-              protocols: Sequence[pd.DataFrame] = ()) -> dict:  # fmt: skip
+def model_row(
+    metrics: pd.DataFrame,
+    ageing: pd.DataFrame | None = None,
+    probe: pd.DataFrame | None = None,
+    protocols: Sequence[pd.DataFrame] = (),
+) -> dict:
     """One model's headline figures from its verification / ageing / probe / protocol tables."""
     row: dict = {}
     overall = metrics[metrics["subset"] == "all"]
@@ -41,8 +45,18 @@ def model_row(metrics: pd.DataFrame, ageing: pd.DataFrame | None = None, probe: 
         o = overall.iloc[0]
         if "model" in metrics.columns:
             row["model"] = o["model"]
-        for c in ["n_persons", "n_genuine", "n_impostor", "n_unscored", "auc", "auc_lo", "auc_hi",
-                  "eer", "eer_lo", "eer_hi"]:  # fmt: skip
+        for c in [
+            "n_persons",
+            "n_genuine",
+            "n_impostor",
+            "n_unscored",
+            "auc",
+            "auc_lo",
+            "auc_hi",
+            "eer",
+            "eer_lo",
+            "eer_hi",
+        ]:
             row[c] = o.get(c)
         for f in fars:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
@@ -86,9 +100,12 @@ def _times(v, k):
         return np.nan
 
 
-def compare_models(metrics: dict[str, pd.DataFrame], ageing: dict[str, pd.DataFrame] | None = None,
-                   probe: dict[str, pd.DataFrame] | None = None,
-                   protocols: dict[str, Sequence[pd.DataFrame]] | None = None) -> pd.DataFrame:  # fmt: skip
+def compare_models(
+    metrics: dict[str, pd.DataFrame],
+    ageing: dict[str, pd.DataFrame] | None = None,
+    probe: dict[str, pd.DataFrame] | None = None,
+    protocols: dict[str, Sequence[pd.DataFrame]] | None = None,
+) -> pd.DataFrame:
     """The comparison table: one row per model (in the order of ``metrics``)."""
     rows = []
     for model, m in metrics.items():
@@ -103,8 +120,19 @@ def compare_models(metrics: dict[str, pd.DataFrame], ageing: dict[str, pd.DataFr
 
 def read_result(path: str | os.PathLike) -> pd.DataFrame:
     """Read one of this stage's TSV outputs (numbers as numbers, labels as text)."""
-    return pd.read_csv(path, sep="\t", dtype={"label": str, "gap_bin": str, "range_a": str, "range_b": str,
-                                              "model": str, "protocol": str, "notes": str})  # fmt: skip
+    return pd.read_csv(
+        path,
+        sep="\t",
+        dtype={
+            "label": str,
+            "gap_bin": str,
+            "range_a": str,
+            "range_b": str,
+            "model": str,
+            "protocol": str,
+            "notes": str,
+        },
+    )
 
 
 def _model_of(path: str | os.PathLike) -> str:
@@ -112,8 +140,13 @@ def _model_of(path: str | os.PathLike) -> str:
     return os.path.basename(os.path.dirname(str(path)))
 
 
-def write_comparison(metrics_paths: Sequence[str], out: str | os.PathLike, ageing_paths: Sequence[str] = (),
-                     probe_paths: Sequence[str] = (), protocol_paths: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
+def write_comparison(
+    metrics_paths: Sequence[str],
+    out: str | os.PathLike,
+    ageing_paths: Sequence[str] = (),
+    probe_paths: Sequence[str] = (),
+    protocol_paths: Sequence[str] = (),
+) -> pd.DataFrame:
     """Read the per-model tables (model = their folder name) and write the comparison TSV."""
     metrics = {_model_of(p): read_result(p) for p in metrics_paths}
     ageing = {_model_of(p): read_result(p) for p in ageing_paths}

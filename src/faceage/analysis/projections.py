@@ -18,7 +18,9 @@ from faceage.pairs import age_range
 from faceage.scores import normalise
 
 
-def embedding_frame(emb: dict, clean: pd.DataFrame, bins: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+def embedding_frame(
+    emb: dict, clean: pd.DataFrame, bins: list[int]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Images with a vector, joined to their labels; returns (labels, unit vectors)."""
     ok = emb["status"] == "ok"
     ids = emb["image_id"][ok]
@@ -49,11 +51,22 @@ def project(unit: np.ndarray, method: str, seed: int, perplexity: float = 30.0) 
     if method == "pca":
         return PCA(n_components=2, random_state=seed).fit_transform(unit)
     perp = float(min(perplexity, max(2.0, (len(unit) - 1) / 3)))
-    return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed, max_iter=1000).fit_transform(unit)
+    return TSNE(
+        n_components=2, perplexity=perp, init="pca", random_state=seed, max_iter=1000
+    ).fit_transform(unit)
 
 
-def projections(emb: dict, clean: pd.DataFrame, bins: list[int], *, seed: int = 0, balanced_per_range: int = 50,
-                tsne_max_images: int = 3000, persons: int = 6, perplexity: float = 30.0) -> pd.DataFrame:  # fmt: skip
+def projections(
+    emb: dict,
+    clean: pd.DataFrame,
+    bins: list[int],
+    *,
+    seed: int = 0,
+    balanced_per_range: int = 50,
+    tsne_max_images: int = 3000,
+    persons: int = 6,
+    perplexity: float = 30.0,
+) -> pd.DataFrame:
     """Long table: image_id, person, age, age_range, view, method, x, y."""
     labels, unit = embedding_frame(emb, clean, bins)
     rng = np.random.default_rng(seed)
@@ -68,7 +81,11 @@ def projections(emb: dict, clean: pd.DataFrame, bins: list[int], *, seed: int = 
     all_rows = np.arange(len(labels))
     pca_all = project(unit, "pca", seed)
     add("all", "pca", all_rows, pca_all)
-    tsne_rows = all_rows if len(all_rows) <= tsne_max_images else np.sort(rng.choice(all_rows, tsne_max_images, replace=False))
+    tsne_rows = (
+        all_rows
+        if len(all_rows) <= tsne_max_images
+        else np.sort(rng.choice(all_rows, tsne_max_images, replace=False))
+    )
     add("all", "tsne", tsne_rows, project(unit[tsne_rows], "tsne", seed, perplexity))
     bal = balanced_sample(labels, balanced_per_range, seed)
     if len(bal) >= 3:

@@ -47,14 +47,21 @@ def within_range_table(scores: dict[str, pd.DataFrame], ranges: list[str]) -> pd
     for model, s in scores.items():
         same = s[s["range_a"] == s["range_b"]].rename(columns={"range_a": "age_range"})
         gen = _stats(same[same["genuine"] == 1], ["age_range"])
-        imp = same[same["genuine"] == 0].groupby("age_range")["similarity"].mean().rename("impostor_mean")
+        imp = (
+            same[same["genuine"] == 0]
+            .groupby("age_range")["similarity"]
+            .mean()
+            .rename("impostor_mean")
+        )
         per_model[model] = gen.join(imp, how="outer")
     return _side_by_side(per_model, ranges)
 
 
 def between_ranges_table(scores: dict[str, pd.DataFrame], ranges: list[str]) -> pd.DataFrame:
     """Genuine pairs for every pair of age ranges (younger image's range first)."""
-    per_model = {model: _stats(s[s["genuine"] == 1], ["range_a", "range_b"]) for model, s in scores.items()}
+    per_model = {
+        model: _stats(s[s["genuine"] == 1], ["range_a", "range_b"]) for model, s in scores.items()
+    }
     order = [(a, b) for i, a in enumerate(ranges) for b in ranges[i:]]
     return _side_by_side(per_model, order)
 
@@ -66,6 +73,10 @@ def by_gap_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
         t = _stats(s, ["genuine", "age_gap"]).reset_index()
         t.insert(0, "model", model)
         rows.append(t)
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["model", "genuine", "age_gap"] + STATS)
+    out = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["model", "genuine", "age_gap"] + STATS)
+    )
     out["pairs"] = np.where(out["genuine"] == 1, "genuine", "impostor")
     return out[["model", "pairs", "age_gap", "mean", "std", "n", "n_unscored"]]

@@ -116,8 +116,12 @@ def timing_from_files(
     return timing_table(triples, counts)
 
 
-def write_timing(benchmark_files: Iterable[str | Path], dataset: str, manifest_path: str | Path,
-                 out_path: str | Path) -> pd.DataFrame:  # fmt: skip
+def write_timing(
+    benchmark_files: Iterable[str | Path],
+    dataset: str,
+    manifest_path: str | Path,
+    out_path: str | Path,
+) -> pd.DataFrame:
     """Read the clean manifest and the benchmark files; write the timing TSV (rounded)."""
     from faceage.contracts import atomic_path, read_manifest
 

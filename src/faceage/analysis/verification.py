@@ -126,8 +126,9 @@ def range_order(scores: pd.DataFrame) -> list[str]:
 
 def roc_table(genuine, similarity) -> pd.DataFrame:
     """sklearn's ROC (every distinct threshold): fpr, tpr, threshold."""
-    fpr, tpr, thr = roc_curve(np.asarray(genuine, dtype=int), np.asarray(similarity, dtype=float),
-                              drop_intermediate=False)  # fmt: skip
+    fpr, tpr, thr = roc_curve(
+        np.asarray(genuine, dtype=int), np.asarray(similarity, dtype=float), drop_intermediate=False
+    )
     return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
 
 
@@ -276,8 +277,14 @@ def balance_folds(folds: np.ndarray, genuine, rng: np.random.Generator) -> np.nd
 MIN_ACCURACY_PAIRS = 5
 
 
-def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balance: bool = True,
-                    seed: int = 0, min_pairs: int = MIN_ACCURACY_PAIRS) -> dict:  # fmt: skip
+def subset_accuracy(
+    sub: pd.DataFrame,
+    label: str,
+    n_folds: int = N_FOLDS,
+    balance: bool = True,
+    seed: int = 0,
+    min_pairs: int = MIN_ACCURACY_PAIRS,
+) -> dict:
     """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs.
 
     Folds come from the pairs' ``fold`` column (drawn by the comparisons
@@ -301,10 +308,14 @@ def subset_accuracy(sub: pd.DataFrame, label: str, n_folds: int = N_FOLDS, balan
     if len(present) < 2:
         short = short or [int(present[0]) if len(present) else 0]
     res = insightface_accuracy(sub["similarity"], sub["genuine"], folds)
-    out = {"acc_mean": res["acc_mean"], "acc_std": res["acc_std"], "acc_folds": res["acc_folds"],
-           "acc_pairs": int(used.sum()),
-           "acc_threshold": float(np.mean(res["fold_threshold"])) if res["acc_folds"] else np.nan,
-           "acc_note": ""}  # fmt: skip
+    out = {
+        "acc_mean": res["acc_mean"],
+        "acc_std": res["acc_std"],
+        "acc_folds": res["acc_folds"],
+        "acc_pairs": int(used.sum()),
+        "acc_threshold": float(np.mean(res["fold_threshold"])) if res["acc_folds"] else np.nan,
+        "acc_note": "",
+    }
     if short:
         k = short[0]
         out["acc_mean"] = out["acc_std"] = np.nan
@@ -348,11 +359,18 @@ def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str 
                 )
 
 
-def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
-                         impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                         n_folds: int = N_FOLDS, balance_accuracy: bool = True,
-                         confidence: float = 0.95,
-                         min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+def verification_metrics(
+    scores: pd.DataFrame,
+    gap_edges: Sequence[int],
+    far_levels: Sequence[float] = FAR_LEVELS,
+    impostors: str = "same_gap_bin",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    n_folds: int = N_FOLDS,
+    balance_accuracy: bool = True,
+    confidence: float = 0.95,
+    min_accuracy_pairs: int = MIN_ACCURACY_PAIRS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
 
     ``metrics`` has one row per subset (see :func:`iter_subsets`) with
@@ -363,8 +381,10 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
     far_levels = [float(f) for f in far_levels]
     rows, curves = [], []
     n = len(scores)
-    codes, _ = pd.factorize(pd.concat([scores["person_a"], scores["person_b"]], ignore_index=True).astype(str),
-                            sort=True)  # fmt: skip
+    codes, _ = pd.factorize(
+        pd.concat([scores["person_a"], scores["person_b"]], ignore_index=True).astype(str),
+        sort=True,
+    )
     scores = scores.assign(_pa=codes[:n], _pb=codes[n:])
     for kind, label, extra, sub in iter_subsets(scores, gap_edges, impostors):
         scored = sub[sub["similarity"].notna()]
@@ -372,23 +392,49 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
         s = scored["similarity"].to_numpy(dtype=float)
         pa, pb = scored["_pa"].to_numpy(), scored["_pb"].to_numpy()
         persons = np.unique(np.r_[pa, pb])
-        row = {"subset": kind, "label": label, "gap_bin": None, "range_a": None, "range_b": None, **extra,
-               "n_persons": len(persons), "n_genuine_persons": len(np.unique(pa[g == 1])),
-               "n_unscored": int(sub["similarity"].isna().sum())}  # fmt: skip
+        row = {
+            "subset": kind,
+            "label": label,
+            "gap_bin": None,
+            "range_a": None,
+            "range_b": None,
+            **extra,
+            "n_persons": len(persons),
+            "n_genuine_persons": len(np.unique(pa[g == 1])),
+            "n_unscored": int(sub["similarity"].isna().sum()),
+        }
         row.update(point_metrics(g, s, far_levels))
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
         estimable = row["n_genuine"] > 0 and row["n_impostor"] > 0
         if estimable:
-            row.update(subset_accuracy(scored.assign(person_a=pa, person_b=pb), f"{kind}:{label}", n_folds,
-                                       balance_accuracy, seed, min_accuracy_pairs))  # fmt: skip
+            row.update(
+                subset_accuracy(
+                    scored.assign(person_a=pa, person_b=pb),
+                    f"{kind}:{label}",
+                    n_folds,
+                    balance_accuracy,
+                    seed,
+                    min_accuracy_pairs,
+                )
+            )
             acc_note = row.pop("acc_note")
             if acc_note:
                 row["notes"] = "; ".join(x for x in (row.get("notes", ""), acc_note) if x)
         if estimable and n_bootstrap > 0:
             at = row["acc_threshold"] if np.isfinite(row.get("acc_mean", np.nan)) else None
-            ci = subject_bootstrap(s, g, pa, pb, far_levels, n_bootstrap, seed, f"{kind}:{label}", confidence,
-                                   accuracy_at=at)  # fmt: skip
+            ci = subject_bootstrap(
+                s,
+                g,
+                pa,
+                pb,
+                far_levels,
+                n_bootstrap,
+                seed,
+                f"{kind}:{label}",
+                confidence,
+                accuracy_at=at,
+            )
             for _, c in ci.iterrows():
                 key = "acc_mean" if c["metric"] == "acc" else c["metric"]
                 ok = np.isfinite(row.get(key, np.nan))
@@ -412,13 +458,40 @@ def verification_metrics(scores: pd.DataFrame, gap_edges: Sequence[int], far_lev
 
 
 def metric_columns(far_levels: Sequence[float]) -> list[str]:
-    cols = ["subset", "label", "gap_bin", "range_a", "range_b", "n_persons", "n_genuine_persons", "n_genuine", "n_impostor",
-            "n_unscored", "auc", "auc_lo", "auc_hi", "eer", "eer_lo", "eer_hi", "eer_threshold"]  # fmt: skip
+    cols = [
+        "subset",
+        "label",
+        "gap_bin",
+        "range_a",
+        "range_b",
+        "n_persons",
+        "n_genuine_persons",
+        "n_genuine",
+        "n_impostor",
+        "n_unscored",
+        "auc",
+        "auc_lo",
+        "auc_hi",
+        "eer",
+        "eer_lo",
+        "eer_hi",
+        "eer_threshold",
+    ]
     for far in far_levels:
         k = far_key(far)
         cols += [k, k + "_lo", k + "_hi", k + "_threshold"]
-    cols += ["acc_mean", "acc_std", "acc_lo", "acc_hi", "acc_folds", "acc_pairs", "acc_threshold",
-             "mean_genuine_similarity", "mean_impostor_similarity", "notes"]  # fmt: skip
+    cols += [
+        "acc_mean",
+        "acc_std",
+        "acc_lo",
+        "acc_hi",
+        "acc_folds",
+        "acc_pairs",
+        "acc_threshold",
+        "mean_genuine_similarity",
+        "mean_impostor_similarity",
+        "notes",
+    ]
     return cols
 
 
@@ -427,28 +500,53 @@ def conventions(settings: dict) -> dict:
     return {"conventions": CONVENTIONS, "settings": settings}
 
 
-def write_verification(scores_path: str | os.PathLike, metrics_path: str | os.PathLike,
-                       roc_path: str | os.PathLike, conventions_path: str | os.PathLike,
-                       gap_edges: Sequence[int], far_levels: Sequence[float] = FAR_LEVELS,
-                       impostors: str = "same_gap_bin", n_bootstrap: int = 1000, seed: int = 0,
-                       n_folds: int = N_FOLDS, balance_accuracy: bool = True,
-                       model: str | None = None,
-                       min_accuracy_pairs: int = MIN_ACCURACY_PAIRS) -> pd.DataFrame:  # fmt: skip
+def write_verification(
+    scores_path: str | os.PathLike,
+    metrics_path: str | os.PathLike,
+    roc_path: str | os.PathLike,
+    conventions_path: str | os.PathLike,
+    gap_edges: Sequence[int],
+    far_levels: Sequence[float] = FAR_LEVELS,
+    impostors: str = "same_gap_bin",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    n_folds: int = N_FOLDS,
+    balance_accuracy: bool = True,
+    model: str | None = None,
+    min_accuracy_pairs: int = MIN_ACCURACY_PAIRS,
+) -> pd.DataFrame:
     """Read one model's scores, compute :func:`verification_metrics`, write the three outputs."""
     scores = read_table(scores_path, SCORE_COLUMNS)
-    metrics, roc = verification_metrics(scores, gap_edges, far_levels, impostors, n_bootstrap, seed,
-                                        n_folds, balance_accuracy, min_accuracy_pairs=min_accuracy_pairs)  # fmt: skip
+    metrics, roc = verification_metrics(
+        scores,
+        gap_edges,
+        far_levels,
+        impostors,
+        n_bootstrap,
+        seed,
+        n_folds,
+        balance_accuracy,
+        min_accuracy_pairs=min_accuracy_pairs,
+    )
     model = model or Path(scores_path).stem
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
     write_table(metrics, metrics_path)
     write_table(roc, roc_path)
-    settings = {"model": model, "scores": str(scores_path), "gap_bin_edges": list(gap_edges),
-                "gap_bins": gap_bin_labels(gap_edges), "far_levels": list(far_levels),
-                "impostors_per_gap_bin": impostors, "bootstrap_iterations": n_bootstrap,
-                "seed": seed, "n_folds": n_folds, "balance_accuracy": balance_accuracy,
-                "min_accuracy_pairs": min_accuracy_pairs,
-                "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR"}  # fmt: skip
+    settings = {
+        "model": model,
+        "scores": str(scores_path),
+        "gap_bin_edges": list(gap_edges),
+        "gap_bins": gap_bin_labels(gap_edges),
+        "far_levels": list(far_levels),
+        "impostors_per_gap_bin": impostors,
+        "bootstrap_iterations": n_bootstrap,
+        "seed": seed,
+        "n_folds": n_folds,
+        "balance_accuracy": balance_accuracy,
+        "min_accuracy_pairs": min_accuracy_pairs,
+        "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR",
+    }
     with atomic_path(conventions_path) as tmp:
         tmp.write_text(json.dumps(conventions(settings), indent=2) + "\n")
     return metrics

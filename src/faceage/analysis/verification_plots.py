@@ -56,15 +56,26 @@ def plot_roc_by_gap(
         floor = 1.0 / max(float(m["n_impostor"]), 1.0)
         c = c[c["fpr"] >= floor]
         min_far = min(min_far, floor)
-        ax.step(c["fpr"], c["tpr"], where="post", color=colour,
-                label=f"gap {b} y: AUC {m['auc']:.3f} ({int(m['n_genuine'])} gen.)")  # fmt: skip
+        ax.step(
+            c["fpr"],
+            c["tpr"],
+            where="post",
+            color=colour,
+            label=f"gap {b} y: AUC {m['auc']:.3f} ({int(m['n_genuine'])} gen.)",
+        )
     c = roc[roc["subset"] == "all"]
     if not c.empty:
         m = by_label.loc[("all", "all")]
         floor = 1.0 / max(float(m["n_impostor"]), 1.0)
         c = c[c["fpr"] >= floor]
-        ax.step(c["fpr"], c["tpr"], where="post", color="black", linestyle="--",
-                label=f"all pairs: AUC {m['auc']:.3f}")  # fmt: skip
+        ax.step(
+            c["fpr"],
+            c["tpr"],
+            where="post",
+            color="black",
+            linestyle="--",
+            label=f"all pairs: AUC {m['auc']:.3f}",
+        )
     if min_far >= 1.0:  # no curve: no subset had both genuine and impostor pairs
         min_far = 1e-4
         ax.text(
@@ -83,8 +94,12 @@ def plot_roc_by_gap(
     save_png(fig, out, dpi=DPI)
 
 
-def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike, far: str | None = None,
-                        title: str = "") -> None:  # fmt: skip
+def plot_metrics_vs_gap(
+    metrics: dict[str, pd.DataFrame],
+    out: str | os.PathLike,
+    far: str | None = None,
+    title: str = "",
+) -> None:
     """AUC, TAR@FAR and accuracy per age-gap bin, one line per model with bands."""
     if not metrics:
         raise ValueError("no models to plot")
@@ -118,8 +133,10 @@ def plot_metrics_vs_gap(metrics: dict[str, pd.DataFrame], out: str | os.PathLike
                     color=colour,
                     alpha=0.2,
                 )
-        if not any(np.isfinite(m.loc[m["subset"] == "gap_bin", col].to_numpy(dtype=float)).any()
-                   for m in metrics.values()):  # fmt: skip
+        if not any(
+            np.isfinite(m.loc[m["subset"] == "gap_bin", col].to_numpy(dtype=float)).any()
+            for m in metrics.values()
+        ):
             note = (
                 "not estimable:\nfewer than 10/FAR\nimpostor pairs per bin"
                 if lo and col.startswith("tar")
@@ -149,13 +166,26 @@ def plot_range_heatmaps(metrics: pd.DataFrame, out: str | os.PathLike, title: st
     order = list(dict.fromkeys([str(x) for x in r["range_a"]] + [str(x) for x in r["range_b"]]))
     # keep the analysis' order: by the first appearance as range_a, then leftovers
     fig, axes = plt.subplots(1, 2, figsize=(5.5 + 1.2 * len(order), 0.6 * len(order) + 2.5))
-    for ax, (col, name, cmap, vmin, vmax) in zip(axes, [
-        ("mean_genuine_similarity", "mean genuine cosine similarity", "mako", None, None),
-        ("auc", "AUC (genuine vs impostor)", "rocket", 0.5, 1.0),
-    ], strict=True):  # fmt: skip
+    for ax, (col, name, cmap, vmin, vmax) in zip(
+        axes,
+        [
+            ("mean_genuine_similarity", "mean genuine cosine similarity", "mako", None, None),
+            ("auc", "AUC (genuine vs impostor)", "rocket", 0.5, 1.0),
+        ],
+        strict=True,
+    ):
         t = _triangle(metrics, col, order)
-        sns.heatmap(t.astype(float), ax=ax, annot=True, fmt=".2f", cmap=cmap, vmin=vmin, vmax=vmax,
-                    cbar_kws={"shrink": 0.8}, annot_kws={"fontsize": 7})  # fmt: skip
+        sns.heatmap(
+            t.astype(float),
+            ax=ax,
+            annot=True,
+            fmt=".2f",
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            cbar_kws={"shrink": 0.8},
+            annot_kws={"fontsize": 7},
+        )
         ax.set_xlabel("older image's age range")
         ax.set_ylabel("younger image's age range")
         ax.set_title(name)
@@ -165,25 +195,48 @@ def plot_range_heatmaps(metrics: pd.DataFrame, out: str | os.PathLike, title: st
     save_png(fig, out, dpi=DPI)
 
 
-def plot_ageing(scores: pd.DataFrame, ageing: pd.Series | dict, out: str | os.PathLike, title: str = "",
-                seed: int = 0) -> None:  # fmt: skip
+def plot_ageing(
+    scores: pd.DataFrame,
+    ageing: pd.Series | dict,
+    out: str | os.PathLike,
+    title: str = "",
+    seed: int = 0,
+) -> None:
     """Genuine similarity against age gap, the mixed model's population line and band, impostor levels."""
     g = scores[(scores["genuine"] == 1) & scores["similarity"].notna()]
     gap = g["age_gap"].to_numpy(dtype=float)
     sim = g["similarity"].to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    ax.scatter(gap + rng.uniform(-0.3, 0.3, len(gap)), sim, s=4, alpha=0.15, color="tab:blue",
-               label="genuine pairs", rasterized=True)  # fmt: skip
+    ax.scatter(
+        gap + rng.uniform(-0.3, 0.3, len(gap)),
+        sim,
+        s=4,
+        alpha=0.15,
+        color="tab:blue",
+        label="genuine pairs",
+        rasterized=True,
+    )
     means = pd.DataFrame({"gap": gap, "sim": sim}).groupby("gap")["sim"].mean()
-    ax.plot(means.index, means.to_numpy(), "o", color="tab:blue", markersize=3, alpha=0.8,
-            label="mean per gap")  # fmt: skip
+    ax.plot(
+        means.index,
+        means.to_numpy(),
+        "o",
+        color="tab:blue",
+        markersize=3,
+        alpha=0.8,
+        label="mean per gap",
+    )
     a = dict(ageing)
     if np.isfinite(float(a.get("slope_per_year", np.nan))) and len(gap):
         line = population_line(a, np.linspace(0, gap.max(), 100))
-        ax.plot(line["age_gap"], line["mean"], color="black",
-                label=f"mixed model: {a['slope_per_year'] * 10:+.3f} per decade "
-                      f"[{a['slope_per_year_lo'] * 10:+.3f}, {a['slope_per_year_hi'] * 10:+.3f}]")  # fmt: skip
+        ax.plot(
+            line["age_gap"],
+            line["mean"],
+            color="black",
+            label=f"mixed model: {a['slope_per_year'] * 10:+.3f} per decade "
+            f"[{a['slope_per_year_lo'] * 10:+.3f}, {a['slope_per_year_hi'] * 10:+.3f}]",
+        )
         ax.fill_between(line["age_gap"], line["lo"], line["hi"], color="black", alpha=0.25)
     for key, style, name in [
         ("impostor_mean", "--", "impostor mean"),
@@ -203,8 +256,16 @@ def plot_ageing(scores: pd.DataFrame, ageing: pd.Series | dict, out: str | os.Pa
 # --- file-level entry points for the workflow scripts --------------------------------------
 
 
-def write_model_plots(metrics_path, roc_path, ageing_path, scores_path, roc_out, ranges_out, ageing_out,
-                      model: str = "") -> None:  # fmt: skip
+def write_model_plots(
+    metrics_path,
+    roc_path,
+    ageing_path,
+    scores_path,
+    roc_out,
+    ranges_out,
+    ageing_out,
+    model: str = "",
+) -> None:
     """The three per-model figures from the per-model tables."""
     metrics = read_result(metrics_path)
     roc = read_result(roc_path)

@@ -37,8 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        run_predict(args.estimator, json.loads(args.settings), args.weights_dir, args.manifest,
-                    args.overrides or None, args.out, args.timing, args.max_side, args.batch_size)  # fmt: skip
+        run_predict(
+            args.estimator,
+            json.loads(args.settings),
+            args.weights_dir,
+            args.manifest,
+            args.overrides or None,
+            args.out,
+            args.timing,
+            args.max_side,
+            args.batch_size,
+        )
     except (FileNotFoundError, ImportError, ValueError, RuntimeError) as exc:
         # One line a user can act on, at the end of the log.
         print(f"ERROR [attributes {args.estimator}]: {exc}", file=sys.stderr)

@@ -58,8 +58,13 @@ def resolved(settings: dict) -> dict:
 
 def needed_files(settings: dict) -> list[tuple[str, str]]:
     s = resolved(settings)
-    files = [(f"{m}_model_weights{SUFFIX[s['backend']]}", _URL + f"{m}_model_weights{SUFFIX[s['backend']]}")
-             for m in ("age", "gender")]  # fmt: skip
+    files = [
+        (
+            f"{m}_model_weights{SUFFIX[s['backend']]}",
+            _URL + f"{m}_model_weights{SUFFIX[s['backend']]}",
+        )
+        for m in ("age", "gender")
+    ]
     return files + list(DETECTOR_FILES.get(s["detector_backend"], []))
 
 
@@ -104,8 +109,15 @@ class DeepfaceAttributes(Estimator):
             gender = gender_code(o.get("dominant_gender"))
             scores = o.get("gender") or {}
             conf = scores.get("Man" if gender == "M" else "Woman", np.nan)
-            results.append(Attributes(age=float(o["age"]), gender=gender, gender_confidence=float(conf) / 100.0,
-                                      n_faces=len(boxes), face=best))  # fmt: skip
+            results.append(
+                Attributes(
+                    age=float(o["age"]),
+                    gender=gender,
+                    gender_confidence=float(conf) / 100.0,
+                    n_faces=len(boxes),
+                    face=best,
+                )
+            )
         return results
 
 
@@ -123,8 +135,10 @@ class DeepfaceAttributesAdapter(EstimatorAdapter):
         return [WeightFile(folder / name, src) for name, src in needed_files(settings)]
 
     def download_hint(self):
-        return ("deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME to the "
-                "weights folder. Put the files there by hand (deepface downloads only with internet).")  # fmt: skip
+        return (
+            "deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME to the "
+            "weights folder. Put the files there by hand (deepface downloads only with internet)."
+        )
 
     def load(self, settings, weights_dir):
         return DeepfaceAttributes(settings, Path(weights_dir))

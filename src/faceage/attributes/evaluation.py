@@ -27,10 +27,29 @@ from faceage.contracts import atomic_path, read_table, write_table
 
 DEFAULT_AGE_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80]
 AGE_TABLE_COLUMNS = ["group", "n", "mae", "median_ae", "bias", "cs5", "rmse"]
-GENDER_TABLE_COLUMNS = ["group", "n", "accuracy", "true_F_pred_F", "true_F_pred_M", "true_M_pred_F",
-                        "true_M_pred_M", "female_recall", "male_recall"]  # fmt: skip
-SUMMARY_KEYS = ["estimator", "images", "predicted", "age_n", "mae", "bias", "cs5", "gender_n",
-                "gender_accuracy", "images_per_second"]  # fmt: skip
+GENDER_TABLE_COLUMNS = [
+    "group",
+    "n",
+    "accuracy",
+    "true_F_pred_F",
+    "true_F_pred_M",
+    "true_M_pred_F",
+    "true_M_pred_M",
+    "female_recall",
+    "male_recall",
+]
+SUMMARY_KEYS = [
+    "estimator",
+    "images",
+    "predicted",
+    "age_n",
+    "mae",
+    "bias",
+    "cs5",
+    "gender_n",
+    "gender_accuracy",
+    "images_per_second",
+]
 
 
 def group_labels(edges: list[int]) -> list[str]:
@@ -44,8 +63,9 @@ def age_group(age: pd.Series, edges: list[int]) -> pd.Series:
     return pd.Series(bin_of(values.to_numpy(), edges), index=age.index).astype("string")
 
 
-def balance(df: pd.DataFrame, edges: list[int], age_min=None, age_max=None, cap_per_bin=None,
-            seed: int = 0) -> pd.DataFrame:  # fmt: skip
+def balance(
+    df: pd.DataFrame, edges: list[int], age_min=None, age_max=None, cap_per_bin=None, seed: int = 0
+) -> pd.DataFrame:
     """Rows with ``age_min <= age <= age_max``, at most ``cap_per_bin`` per age group."""
     out = df.copy()
     age = pd.to_numeric(out["age"], errors="coerce").astype("float64")
@@ -57,19 +77,35 @@ def balance(df: pd.DataFrame, edges: list[int], age_min=None, age_max=None, cap_
     out = out[keep.fillna(False)]
     if cap_per_bin:
         groups = age_group(out["age"], edges).fillna("none")
-        parts = [g.sample(n=min(len(g), int(cap_per_bin)), random_state=seed)
-                 for _, g in out.groupby(groups, sort=True)]  # fmt: skip
+        parts = [
+            g.sample(n=min(len(g), int(cap_per_bin)), random_state=seed)
+            for _, g in out.groupby(groups, sort=True)
+        ]
         out = pd.concat(parts) if parts else out.iloc[:0]
     return out.sort_index()
 
 
 def _age_rows(err: np.ndarray, group: str, cs: float) -> dict:
     if len(err) == 0:
-        return {"group": group, "n": 0, "mae": np.nan, "median_ae": np.nan, "bias": np.nan,
-                "cs5": np.nan, "rmse": np.nan}  # fmt: skip
+        return {
+            "group": group,
+            "n": 0,
+            "mae": np.nan,
+            "median_ae": np.nan,
+            "bias": np.nan,
+            "cs5": np.nan,
+            "rmse": np.nan,
+        }
     a = np.abs(err)
-    return {"group": group, "n": len(err), "mae": a.mean(), "median_ae": float(np.median(a)),
-            "bias": err.mean(), "cs5": float((a <= cs).mean()), "rmse": float(np.sqrt((err**2).mean()))}  # fmt: skip
+    return {
+        "group": group,
+        "n": len(err),
+        "mae": a.mean(),
+        "median_ae": float(np.median(a)),
+        "bias": err.mean(),
+        "cs5": float((a <= cs).mean()),
+        "rmse": float(np.sqrt((err**2).mean())),
+    }
 
 
 def _age_frame(pred: pd.DataFrame) -> pd.DataFrame:
@@ -150,9 +186,21 @@ def summary(pred: pd.DataFrame, timing: dict | None, estimator: str, cs: float =
     }
 
 
-def run_evaluate(predictions_path, timing_path, estimator: str, out_age, out_gender, out_confusion,
-                 out_summary, age_bins=None, age_min=None, age_max=None, cap_per_bin=None,
-                 seed: int = 0, cs: float = 5.0) -> dict:  # fmt: skip
+def run_evaluate(
+    predictions_path,
+    timing_path,
+    estimator: str,
+    out_age,
+    out_gender,
+    out_confusion,
+    out_summary,
+    age_bins=None,
+    age_min=None,
+    age_max=None,
+    cap_per_bin=None,
+    seed: int = 0,
+    cs: float = 5.0,
+) -> dict:
     """Read predictions (+ timing), balance if asked, write the three tables and summary.tsv."""
     from faceage.attributes.predict import read_predictions
 

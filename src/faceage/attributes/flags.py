@@ -35,10 +35,33 @@ import pandas as pd
 
 from faceage.contracts import write_table
 
-FLAG_COLUMNS = ["image_id", "person", "age", "gender", "age_pred", "gender_pred", "gender_conf",
-                "age_error", "age_threshold", "flag_gender", "flag_age"]  # fmt: skip
-REVIEW_COLUMNS = ["image_id", "path", "person", "field", "label", "predicted", "confidence", "reason",
-                  "decided", "verdict", "value", "note"]  # fmt: skip
+FLAG_COLUMNS = [
+    "image_id",
+    "person",
+    "age",
+    "gender",
+    "age_pred",
+    "gender_pred",
+    "gender_conf",
+    "age_error",
+    "age_threshold",
+    "flag_gender",
+    "flag_age",
+]
+REVIEW_COLUMNS = [
+    "image_id",
+    "path",
+    "person",
+    "field",
+    "label",
+    "predicted",
+    "confidence",
+    "reason",
+    "decided",
+    "verdict",
+    "value",
+    "note",
+]
 VERDICTS = ("keep", "drop", "relabel")
 
 
@@ -65,9 +88,16 @@ def age_threshold(
     return float(age_k) * mae
 
 
-def flag_labels(pred: pd.DataFrame, *, age_range=(0.0, 80.0), reference_mae: float = 6.8,
-                age_k: float = 4.0, age_mae=None, gender_min_confidence: float = 0.95,
-                gender_min_age: float = 12) -> pd.DataFrame:  # fmt: skip
+def flag_labels(
+    pred: pd.DataFrame,
+    *,
+    age_range=(0.0, 80.0),
+    reference_mae: float = 6.8,
+    age_k: float = 4.0,
+    age_mae=None,
+    gender_min_confidence: float = 0.95,
+    gender_min_age: float = 12,
+) -> pd.DataFrame:
     """Add ``age_error``, ``age_threshold``, ``flag_gender`` and ``flag_age`` to ``pred``."""
     out = pred.copy()
     for col in ("age_pred", "gender_conf", "age_conf"):  # read_table leaves them as text
@@ -89,8 +119,9 @@ def flag_labels(pred: pd.DataFrame, *, age_range=(0.0, 80.0), reference_mae: flo
     return out
 
 
-def review_sheet(flags: pd.DataFrame, manifest: pd.DataFrame | None = None,
-                 overrides: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+def review_sheet(
+    flags: pd.DataFrame, manifest: pd.DataFrame | None = None, overrides: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per flagged (image, field), most striking first, for a person to go through.
 
     ``decided`` repeats a decision already in the overrides file for that
@@ -111,17 +142,38 @@ def review_sheet(flags: pd.DataFrame, manifest: pd.DataFrame | None = None,
                 decided[(ov["image_id"], field)] = text
     rows = []
     for _, r in flags[flags["flag_gender"]].iterrows():
-        rows.append({"image_id": r["image_id"], "field": "gender", "label": r["gender"],
-                     "predicted": r["gender_pred"], "confidence": r["gender_conf"],
-                     "reason": f"estimator says {r['gender_pred']} with confidence {r['gender_conf']:.2f}",
-                     "_rank": 100 + float(r["gender_conf"])})  # fmt: skip
+        rows.append(
+            {
+                "image_id": r["image_id"],
+                "field": "gender",
+                "label": r["gender"],
+                "predicted": r["gender_pred"],
+                "confidence": r["gender_conf"],
+                "reason": f"estimator says {r['gender_pred']} with confidence {r['gender_conf']:.2f}",
+                "_rank": 100 + float(r["gender_conf"]),
+            }
+        )
     for _, r in flags[flags["flag_age"]].iterrows():
-        rows.append({"image_id": r["image_id"], "field": "age", "label": r["age"],
-                     "predicted": r["age_pred"], "confidence": np.nan,
-                     "reason": f"predicted age off by {r['age_error']:+.0f} years (threshold {r['age_threshold']:.1f})",
-                     "_rank": abs(float(r["age_error"])) / float(r["age_threshold"])})  # fmt: skip
-    sheet = pd.DataFrame(rows, columns=[c for c in REVIEW_COLUMNS if c not in ("path", "person", "decided",
-                                                                              "verdict", "value", "note")] + ["_rank"])  # fmt: skip
+        rows.append(
+            {
+                "image_id": r["image_id"],
+                "field": "age",
+                "label": r["age"],
+                "predicted": r["age_pred"],
+                "confidence": np.nan,
+                "reason": f"predicted age off by {r['age_error']:+.0f} years (threshold {r['age_threshold']:.1f})",
+                "_rank": abs(float(r["age_error"])) / float(r["age_threshold"]),
+            }
+        )
+    sheet = pd.DataFrame(
+        rows,
+        columns=[
+            c
+            for c in REVIEW_COLUMNS
+            if c not in ("path", "person", "decided", "verdict", "value", "note")
+        ]
+        + ["_rank"],
+    )
     person = dict(zip(flags["image_id"], flags["person"], strict=False))
     sheet["person"] = sheet["image_id"].map(person)
     sheet["path"] = sheet["image_id"].map(paths)
@@ -170,8 +222,15 @@ def verdicts_to_overrides(review: pd.DataFrame) -> pd.DataFrame:
             note = note if note.startswith("confirmed") else f"confirmed by review ({note})"
         elif not value or value == "nan":
             raise ValueError(f"{r['image_id']}: verdict relabel needs a value")
-        out.append({"image_id": r["image_id"], "action": "relabel", "field": r["field"], "value": value,
-                    "note": note})  # fmt: skip
+        out.append(
+            {
+                "image_id": r["image_id"],
+                "action": "relabel",
+                "field": r["field"],
+                "value": value,
+                "note": note,
+            }
+        )
     return pd.DataFrame(out, columns=["image_id", "action", "field", "value", "note"])
 
 
@@ -214,8 +273,15 @@ def append_overrides(lines: pd.DataFrame, overrides_path: str | Path) -> int:
     return len(new)
 
 
-def run_flags(predictions_path, manifest_path, overrides_path, estimator: str, out_flags, out_review,
-              **settings) -> dict:  # fmt: skip
+def run_flags(
+    predictions_path,
+    manifest_path,
+    overrides_path,
+    estimator: str,
+    out_flags,
+    out_review,
+    **settings,
+) -> dict:
     """Read predictions, flag, write flags.tsv (every image) and review.tsv (flagged only)."""
     from faceage.attributes import get_estimator
     from faceage.attributes.predict import read_predictions
@@ -231,13 +297,19 @@ def run_flags(predictions_path, manifest_path, overrides_path, estimator: str, o
     manifest = read_table(manifest_path) if manifest_path else None
     sheet = review_sheet(flags, manifest, read_overrides(overrides_path))
     write_table(sheet, out_review, REVIEW_COLUMNS)
-    return {"images": len(flags), "flag_gender": int(flags["flag_gender"].sum()),
-            "flag_age": int(flags["flag_age"].sum()), "age_threshold": float(flags["age_threshold"].iloc[0]) if len(flags) else None}  # fmt: skip
+    return {
+        "images": len(flags),
+        "flag_gender": int(flags["flag_gender"].sum()),
+        "flag_age": int(flags["flag_age"].sum()),
+        "age_threshold": float(flags["age_threshold"].iloc[0]) if len(flags) else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m faceage.attributes.flags",
-                                 description="Turn a filled-in review.tsv into config/overrides.tsv lines.")  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="python -m faceage.attributes.flags",
+        description="Turn a filled-in review.tsv into config/overrides.tsv lines.",
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("apply", help="append the verdicts of REVIEW to OVERRIDES")
     a.add_argument("review")

@@ -74,8 +74,11 @@ class InsightfaceGenderAge(Estimator):
                 "(an .onnx with a 96x96 input and 3 outputs, e.g. genderage.onnx)"
             )
         sizes = det_sizes(s["det_size"])
-        self.app.prepare(ctx_id=-1 if providers == ["CPUExecutionProvider"] else 0,
-                         det_thresh=float(s["det_thresh"]), det_size=sizes[0] if len(sizes) == 1 else sizes)  # fmt: skip
+        self.app.prepare(
+            ctx_id=-1 if providers == ["CPUExecutionProvider"] else 0,
+            det_thresh=float(s["det_thresh"]),
+            det_size=sizes[0] if len(sizes) == 1 else sizes,
+        )
         self.model = self.app.models["genderage"]
 
     def _raw(self, bgr: np.ndarray, bbox) -> np.ndarray:
@@ -85,8 +88,9 @@ class InsightfaceGenderAge(Estimator):
         center = (bbox[2] + bbox[0]) / 2, (bbox[3] + bbox[1]) / 2
         scale = m.input_size[0] / (max(w, h) * 1.5)
         crop, _ = self._align.transform(bgr, center, m.input_size[0], scale, 0)
-        blob = self._cv2.dnn.blobFromImage(crop, 1.0 / m.input_std, tuple(crop.shape[0:2][::-1]),
-                                           (m.input_mean,) * 3, swapRB=True)  # fmt: skip
+        blob = self._cv2.dnn.blobFromImage(
+            crop, 1.0 / m.input_std, tuple(crop.shape[0:2][::-1]), (m.input_mean,) * 3, swapRB=True
+        )
         return np.asarray(m.session.run(m.output_names, {m.input_name: blob})[0][0])
 
     def predict_batch(self, images, faces):
@@ -102,8 +106,15 @@ class InsightfaceGenderAge(Estimator):
             f = found[boxes.index(best)]
             p = gender_probabilities(self._raw(bgr, f.bbox))
             gender = "M" if int(f.gender) == 1 else "F"
-            out.append(Attributes(age=float(f.age), gender=gender, gender_confidence=float(p[int(f.gender)]),
-                                  n_faces=len(found), face=best))  # fmt: skip
+            out.append(
+                Attributes(
+                    age=float(f.age),
+                    gender=gender,
+                    gender_confidence=float(p[int(f.gender)]),
+                    n_faces=len(found),
+                    face=best,
+                )
+            )
         return out
 
 
@@ -125,8 +136,10 @@ class InsightfaceGenderAgeAdapter(EstimatorAdapter):
         return files
 
     def download_hint(self):
-        return ("insightface reads <weights_dir>/insightface/models/<pack>/*.onnx; the buffalo_l pack (non-commercial "
-                "research use) holds det_10g.onnx and genderage.onnx.")  # fmt: skip
+        return (
+            "insightface reads <weights_dir>/insightface/models/<pack>/*.onnx; the buffalo_l pack (non-commercial "
+            "research use) holds det_10g.onnx and genderage.onnx."
+        )
 
     def load(self, settings, weights_dir):
         return InsightfaceGenderAge(settings, Path(weights_dir))

@@ -28,13 +28,32 @@ from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
 log = logging.getLogger(__name__)
 
 PREDICTION_COLUMNS = [
-    "image_id", "person", "age", "gender", "age_pred", "gender_pred", "age_conf", "gender_conf",
-    "status", "n_faces", "face_left", "face_top", "face_right", "face_bottom",
-]  # fmt: skip
+    "image_id",
+    "person",
+    "age",
+    "gender",
+    "age_pred",
+    "gender_pred",
+    "age_conf",
+    "gender_conf",
+    "status",
+    "n_faces",
+    "face_left",
+    "face_top",
+    "face_right",
+    "face_bottom",
+]
 
 
-NUMERIC_COLUMNS = ["age_pred", "age_conf", "gender_conf", "face_left", "face_top", "face_right",
-                   "face_bottom"]  # fmt: skip
+NUMERIC_COLUMNS = [
+    "age_pred",
+    "age_conf",
+    "gender_conf",
+    "face_left",
+    "face_top",
+    "face_right",
+    "face_bottom",
+]
 
 
 def read_predictions(path) -> pd.DataFrame:
@@ -88,8 +107,14 @@ def _row(res: Attributes) -> dict:
     }
 
 
-def predict_frame(estimator_name: str, settings: dict, weights_dir: str | Path, rows: pd.DataFrame,
-                  max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+def predict_frame(
+    estimator_name: str,
+    settings: dict,
+    weights_dir: str | Path,
+    rows: pd.DataFrame,
+    max_side: int = DEFAULT_MAX_SIDE,
+    batch_size: int = 32,
+) -> tuple[pd.DataFrame, dict]:
     """Predict every row of ``rows`` (manifest columns); return (table, timing)."""
     adapter = get_estimator(estimator_name)
     adapter.check_weights(settings, Path(weights_dir))
@@ -142,9 +167,17 @@ def predict_frame(estimator_name: str, settings: dict, weights_dir: str | Path, 
     return table[PREDICTION_COLUMNS].reset_index(drop=True), timing
 
 
-def run_predict(estimator: str, settings: dict, weights_dir: str | Path, manifest_path: str | Path,
-                overrides_path: str | Path | None, out_predictions: str | Path, out_timing: str | Path,
-                max_side: int = DEFAULT_MAX_SIDE, batch_size: int = 32) -> dict:  # fmt: skip
+def run_predict(
+    estimator: str,
+    settings: dict,
+    weights_dir: str | Path,
+    manifest_path: str | Path,
+    overrides_path: str | Path | None,
+    out_predictions: str | Path,
+    out_timing: str | Path,
+    max_side: int = DEFAULT_MAX_SIDE,
+    batch_size: int = 32,
+) -> dict:
     """Read the manifest (+ overrides), predict, write predictions.tsv and timing.json."""
     from faceage.clean import read_overrides
 
@@ -153,6 +186,11 @@ def run_predict(estimator: str, settings: dict, weights_dir: str | Path, manifes
     write_table(table, out_predictions, PREDICTION_COLUMNS)
     with atomic_path(out_timing) as tmp:
         tmp.write_text(json.dumps(timing, indent=2, sort_keys=True, default=str) + "\n")
-    log.info("%s: %d images, %d predicted, %.1f images/s", estimator, timing["images"],
-             timing["predicted"], timing["images_per_second"] or 0)  # fmt: skip
+    log.info(
+        "%s: %d images, %d predicted, %.1f images/s",
+        estimator,
+        timing["images"],
+        timing["predicted"],
+        timing["images_per_second"] or 0,
+    )
     return timing

@@ -27,7 +27,14 @@ ADAPTERS = {
     "csv": "faceage.datasets.csvfile",
 }
 
-__all__ = ["ADAPTERS", "Labels", "NameProblem", "build_manifest", "assign_shards", "finish_manifest"]
+__all__ = [
+    "ADAPTERS",
+    "Labels",
+    "NameProblem",
+    "build_manifest",
+    "assign_shards",
+    "finish_manifest",
+]
 
 
 def assign_shards(manifest: pd.DataFrame, n_shards: int) -> pd.Series:
@@ -43,7 +50,9 @@ def assign_shards(manifest: pd.DataFrame, n_shards: int) -> pd.Series:
     if n_shards < 1:
         raise ValueError("n_shards must be >= 1")
     n = len(manifest)
-    alias_of = manifest["alias_of"] if "alias_of" in manifest else pd.Series(pd.NA, index=manifest.index)
+    alias_of = (
+        manifest["alias_of"] if "alias_of" in manifest else pd.Series(pd.NA, index=manifest.index)
+    )
     own = alias_of.isna().to_numpy()
     k = int(own.sum())
     sizes = np.full(n_shards, k // n_shards)
@@ -73,7 +82,9 @@ def mark_aliases(manifest: pd.DataFrame) -> pd.DataFrame:
             digests.append(None)
     out = manifest.copy()
     out["sha256"] = pd.array(digests, dtype="string")
-    first = out.dropna(subset=["sha256"]).groupby("sha256", sort=False)["image_id"].transform("first")
+    first = (
+        out.dropna(subset=["sha256"]).groupby("sha256", sort=False)["image_id"].transform("first")
+    )
     alias = pd.Series(pd.NA, index=out.index, dtype="string")
     alias.loc[first.index] = first.astype("string")
     alias[alias == out["image_id"]] = pd.NA
@@ -90,7 +101,9 @@ def finish_manifest(manifest: pd.DataFrame, n_shards: int) -> pd.DataFrame:
     return manifest
 
 
-def build_manifest(fmt: str, root: str | os.PathLike, n_shards: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_manifest(
+    fmt: str, root: str | os.PathLike, n_shards: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the adapter ``fmt`` on ``root``; return (manifest, rejects)."""
     if fmt not in ADAPTERS:
         raise ValueError(f"unknown dataset format {fmt!r}; known: {', '.join(sorted(ADAPTERS))}")
@@ -105,12 +118,16 @@ def build_manifest(fmt: str, root: str | os.PathLike, n_shards: int = 1) -> tupl
         for rel, reason in walk_images(root):
             path = root / Path(*PurePosixPath(rel).parts)
             if reason:
-                rejects.append({"source": PurePosixPath(rel).name, "path": str(path), "reason": reason})
+                rejects.append(
+                    {"source": PurePosixPath(rel).name, "path": str(path), "reason": reason}
+                )
                 continue
             try:
                 labels = module.parse_name(PurePosixPath(rel))
             except NameProblem as exc:
-                rejects.append({"source": PurePosixPath(rel).name, "path": str(path), "reason": str(exc)})
+                rejects.append(
+                    {"source": PurePosixPath(rel).name, "path": str(path), "reason": str(exc)}
+                )
                 continue
             rows.append(labels.row(rel, path))
     manifest = pd.DataFrame(rows, columns=[c for c in MANIFEST_COLUMNS if c != "shard"] + ["race"])

@@ -19,4 +19,6 @@ def parse_name(rel: PurePosixPath) -> Labels:
     name = "_".join(parts[1:-2]).strip()
     if not name:
         raise NameProblem("unparseable_name: empty person name")
-    return Labels(person=name, age=parse_age(parts[-2]), gender=parse_gender(parts[-1], ("m",), ("f",)))
+    return Labels(
+        person=name, age=parse_age(parts[-2]), gender=parse_gender(parts[-1], ("m",), ("f",))
+    )

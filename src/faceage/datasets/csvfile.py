@@ -24,7 +24,9 @@ def build(csv_path: Path) -> tuple[list[dict], list[dict]]:
         reader = csv.DictReader(fh)
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{csv_path}: missing columns {missing}; need {list(REQUIRED)} (+ optional gender)")
+            raise ValueError(
+                f"{csv_path}: missing columns {missing}; need {list(REQUIRED)} (+ optional gender)"
+            )
         for line, rec in enumerate(reader, start=2):
             rel = (rec.get("path") or "").strip()
             path = Path(rel) if Path(rel).is_absolute() else base / rel
@@ -43,5 +45,7 @@ def build(csv_path: Path) -> tuple[list[dict], list[dict]]:
             except NameProblem as exc:
                 rejects.append({"source": Path(rel).name, "path": str(path), "reason": str(exc)})
                 continue
-            rows.append(Labels(person=person, age=age, gender=gender).row(Path(rel).as_posix(), path))
+            rows.append(
+                Labels(person=person, age=age, gender=gender).row(Path(rel).as_posix(), path)
+            )
     return rows, rejects

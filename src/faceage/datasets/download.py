@@ -38,7 +38,9 @@ def extract_images(zip_path: str | Path, dest: str | Path, folder: str = "images
                 shutil.copyfileobj(src, out)
             n += 1
     if n == 0:
-        raise ValueError(f"{zip_path}: no images under a '{folder}/' folder; is this the FG-NET zip?")
+        raise ValueError(
+            f"{zip_path}: no images under a '{folder}/' folder; is this the FG-NET zip?"
+        )
     return n
 
 

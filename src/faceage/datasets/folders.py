@@ -20,7 +20,9 @@ _AGE = re.compile(r"(?P<age>-?\d{1,3})(?:[a-z]|[_\- ].*)?", re.IGNORECASE)
 def parse_name(rel: PurePosixPath) -> Labels:
     parts = rel.parts
     if len(parts) not in (2, 3):
-        raise NameProblem("unparseable_name: expected <person>/<age>.jpg or <M|F>/<person>/<age>.jpg")
+        raise NameProblem(
+            "unparseable_name: expected <person>/<age>.jpg or <M|F>/<person>/<age>.jpg"
+        )
     gender = None
     if len(parts) == 3:
         if parts[0].upper() not in ("M", "F"):

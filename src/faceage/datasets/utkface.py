@@ -20,6 +20,13 @@ def parse_name(rel: PurePosixPath) -> Labels:
     stem = rel.name.split(".", 1)[0]
     m = _NAME.fullmatch(stem)
     if not m:
-        raise NameProblem("unparseable_name: expected <age>_<gender 0|1>_<race 0-4>_<17-digit datetime>")
+        raise NameProblem(
+            "unparseable_name: expected <age>_<gender 0|1>_<race 0-4>_<17-digit datetime>"
+        )
     gender = "M" if m["gender"] == "0" else "F"
-    return Labels(person=f"utk_{m['stamp']}_{m['age']}", age=int(m["age"]), gender=gender, race=RACES[m["race"]])
+    return Labels(
+        person=f"utk_{m['stamp']}_{m['age']}",
+        age=int(m["age"]),
+        gender=gender,
+        race=RACES[m["race"]],
+    )

@@ -84,7 +84,9 @@ class MissingWeightsError(FileNotFoundError):
     def __init__(self, model: str, missing: list[WeightFile], hint: str = ""):
         lines = [f"model {model!r}: {len(missing)} weight file(s) missing:"]
         for wf in missing:
-            lines.append(f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; get it from {wf.source}")
+            lines.append(
+                f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; get it from {wf.source}"
+            )
             if wf.note:
                 lines.append(f"    ({wf.note})")
         if hint:
@@ -123,7 +125,9 @@ class Embedder:
         raise NotImplementedError
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
-        raise NotImplementedError(f"model {self.name or type(self).__name__!r} has no aligned-input mode")
+        raise NotImplementedError(
+            f"model {self.name or type(self).__name__!r} has no aligned-input mode"
+        )
 
 
 def resize_rgb(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
@@ -156,7 +160,9 @@ class ModelAdapter:
         return ""
 
     def check_weights(self, settings: dict, weights_dir: Path) -> None:
-        missing = [wf for wf in self.required_files(settings, weights_dir) if not Path(wf.path).is_file()]
+        missing = [
+            wf for wf in self.required_files(settings, weights_dir) if not Path(wf.path).is_file()
+        ]
         if missing:
             raise MissingWeightsError(self.name, missing, self.download_hint())
 

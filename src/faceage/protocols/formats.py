@@ -378,7 +378,9 @@ def bin_image_name(index: int) -> str:
 def read_insightface_bin(path: str | os.PathLike, n_folds: int = 10) -> pd.DataFrame:
     """insightface ``.bin`` -> protocol table (images named by their index)."""
     _, same = read_bin(path)
-    rows = [(bin_image_name(2 * i), bin_image_name(2 * i + 1), int(s), 0) for i, s in enumerate(same)]
+    rows = [
+        (bin_image_name(2 * i), bin_image_name(2 * i + 1), int(s), 0) for i, s in enumerate(same)
+    ]
     df = _table(rows)
     df["fold"] = kfold_blocks(len(df), n_folds)
     return df
@@ -401,5 +403,3 @@ def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
     if not Path(path).is_file():
         raise FileNotFoundError(f"protocol file {path} does not exist")
     return READERS[fmt](path)
-
-
