@@ -23,6 +23,7 @@ rule similarity_tables:
         ),
     log:
         log_path("similarity_tables"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
@@ -48,6 +49,7 @@ rule plot_similarity:
         ),
     log:
         log_path("plot_similarity"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:

@@ -126,6 +126,7 @@ rule attributes_plots:
         ),
     log:
         log_path("attributes_plots", "{estimator}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:

@@ -40,6 +40,7 @@ rule clean:
         ),
     log:
         log_path("clean"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:

@@ -285,21 +285,7 @@ wildcard_constraints:
     protocol=r"[A-Za-z0-9_.-]+",
 
 
-# Rules that run in the Snakemake process itself, never as cluster jobs: seconds of
-# work, or downloads (compute nodes may have no internet; login nodes do).
+# Rules that run in the Snakemake process itself, never as cluster jobs (seconds of work, or
+# downloads: compute nodes may have no internet) say so next to them: `localrule: True`.
 localrules:
     all,
-    download_fgnet,
-    download_weights,
-    download_model_weights,
-    timing_table,
-    verification_comparison,
-    verification_plots,
-    attributes_plots,
-    clean,
-    pairs,
-    merge_embeddings,
-    export_embeddings,
-    scores,
-    similarity_tables,
-    plot_similarity,

@@ -14,6 +14,7 @@ rule pairs:
         ),
     log:
         log_path("pairs"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:

@@ -74,6 +74,7 @@ rule merge_embeddings:
         log_path("merge_embeddings", "{model}"),
     wildcard_constraints:
         model="|".join(BUILTIN_MODELS) or "^$",
+    localrule: True
     conda:
         "../../envs/core.yaml"
     script:
@@ -88,6 +89,7 @@ rule export_embeddings:
         faces=f"{RESULTS}/embeddings/{{model}}_faces.tsv",
     log:
         log_path("export_embeddings", "{model}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     script:

@@ -9,6 +9,7 @@ rule scores:
         f"{RESULTS}/scores/{{model}}.tsv",
     log:
         log_path("scores", "{model}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     script:

@@ -18,6 +18,7 @@ rule timing_table:
         ),
     log:
         log_path("timing_table"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:

@@ -96,6 +96,7 @@ rule verification_plots:
         ),
     log:
         log_path("verification_plots", "{model}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     script:
@@ -170,6 +171,7 @@ rule verification_comparison:
         ),
     log:
         log_path("verification_comparison"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
