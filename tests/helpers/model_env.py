@@ -24,6 +24,31 @@ SHARED = ROOT.parent / "shared"
 FGNET = SHARED / "datasets" / "fgnet"
 SHARED_MODELS = SHARED / "models"
 RUNNER = Path(__file__).with_name("embed_in_env.py")
+REFERENCE = Path(__file__).with_name("reference_in_env.py")
+
+
+def _in_env(
+    env, script, model, settings, weights_dir, manifest, extra, timeout=900, extra_env=None
+):
+    """Run a helper ``script`` with env ``env``'s interpreter; the completed process (raises on failure)."""
+    cmd = [
+        str(env_python(env)),
+        str(script),
+        "--model",
+        model,
+        "--settings",
+        json.dumps(settings),
+        "--weights",
+        str(weights_dir),
+        "--manifest",
+        str(manifest),
+        *extra,
+    ]
+    env_vars = {**os.environ, "OMP_NUM_THREADS": "2", **(extra_env or {})}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env_vars)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
 
 
 def env_python(env: str) -> Path:
@@ -108,28 +133,18 @@ def run_in_env(
     extra_env: dict | None = None,
 ) -> dict:
     """Run prepare + embed_shard for ``model`` in env ``env``; return embeddings + provenance."""
-    py = env_python(env)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(py),
-        str(RUNNER),
-        "--model",
+    proc = _in_env(
+        env,
+        RUNNER,
         model,
-        "--settings",
-        json.dumps(settings),
-        "--weights",
-        str(weights_dir),
-        "--manifest",
-        str(manifest),
-        "--out",
-        str(out_dir),
-        "--batch-size",
-        str(batch_size),
-    ]
-    env_vars = {**os.environ, "OMP_NUM_THREADS": "2", **(extra_env or {})}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env_vars)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        settings,
+        weights_dir,
+        manifest,
+        ["--out", str(out_dir), "--batch-size", str(batch_size)],
+        timeout,
+        extra_env,
+    )
     with np.load(out_dir / "shard_0.npz", allow_pickle=False) as z:
         emb = {k: z[k] for k in z.files}
     emb["provenance"] = json.loads((out_dir / "provenance.json").read_text())
@@ -188,33 +203,11 @@ __all__ = [
 ]
 
 
-REFERENCE = Path(__file__).with_name("reference_in_env.py")
-
-
 def reference_in_env(
     env: str, model: str, settings: dict, weights_dir: Path, manifest: Path, out: Path
 ) -> dict:
     """The library's own vectors for the manifest's images (tests/helpers/reference_in_env.py)."""
-    py = env_python(env)
-    cmd = [
-        str(py),
-        str(REFERENCE),
-        "--model",
-        model,
-        "--settings",
-        json.dumps(settings),
-        "--weights",
-        str(weights_dir),
-        "--manifest",
-        str(manifest),
-        "--out",
-        str(out),
-    ]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "2"}
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    _in_env(env, REFERENCE, model, settings, weights_dir, manifest, ["--out", str(out)])
     with np.load(out, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
