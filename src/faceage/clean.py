@@ -37,6 +37,7 @@ from faceage.contracts import (
     FACE_COLUMNS,
     MANIFEST_COLUMNS,
     REPORT_COLUMNS,
+    first_copies,
     read_table,
     write_table,
 )
@@ -84,7 +85,8 @@ def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) 
         row = dict.fromkeys(INSPECT_COLUMNS)
         row["image_id"] = rec["image_id"]
         try:
-            row["sha256"] = file_digest(rec["path"])
+            known = rec.get("sha256")  # the dataset stage hashed every file already
+            row["sha256"] = known if isinstance(known, str) else file_digest(rec["path"])
             image = load_rgb(rec["path"], max_side)
         except (ImageError, OSError) as exc:
             reason = exc.reason if isinstance(exc, ImageError) else "unreadable"
@@ -160,21 +162,6 @@ class _Report:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=REPORT_COLUMNS)
-
-
-def _aliases(df: pd.DataFrame, keep: pd.Series) -> pd.Series:
-    """Per kept row, the first kept image id with the same bytes (NA for the first itself)."""
-    alias = pd.Series(pd.NA, index=df.index, dtype="string")
-    first_of: dict[str, str] = {}
-    for i in df.index[keep]:
-        d = df.at[i, "sha256"]
-        if pd.isna(d):
-            continue
-        if d in first_of:
-            alias[i] = first_of[d]
-        else:
-            first_of[d] = df.at[i, "image_id"]
-    return alias
 
 
 def clean_manifest(
@@ -270,7 +257,7 @@ def clean_manifest(
 
     # 4. exact duplicates: an alias of the first image id still kept with the same bytes
     df["sha256"] = insp["sha256"].astype("string")
-    alias = _aliases(df, keep)
+    alias = first_copies(df, keep)
 
     # 5. faces
     for col in FACE_COLUMNS:
@@ -306,7 +293,7 @@ def clean_manifest(
             )
 
     # aliases among the images finally kept (a removed original hands over to its first copy)
-    df["alias_of"] = _aliases(df, keep)
+    df["alias_of"] = first_copies(df, keep)
     for i in df.index[keep & df["alias_of"].notna()]:
         report.add(
             df.at[i, "image_id"],

@@ -204,6 +204,20 @@ def require_images(clean_manifest: pd.DataFrame, path: str | os.PathLike) -> pd.
     return clean_manifest
 
 
+def first_copies(table: pd.DataFrame, keep: pd.Series | None = None) -> pd.Series:
+    """``alias_of`` per row: the first image id (in row order) among ``keep`` with the same ``sha256``.
+
+    NA for that first id itself, for rows without a hash and for rows not kept.
+    """
+    keep = pd.Series(True, index=table.index) if keep is None else keep
+    hashed = table[keep.to_numpy() & table["sha256"].notna().to_numpy()]
+    first = hashed.groupby("sha256", sort=False)["image_id"].transform("first")
+    alias = pd.Series(pd.NA, index=table.index, dtype="string")
+    alias.loc[first.index] = first.astype("string")
+    alias[alias == table["image_id"]] = pd.NA
+    return alias
+
+
 def own_content(manifest: pd.DataFrame) -> pd.DataFrame:
     """The rows that are decoded, inspected and embedded: every image that is no alias.
 
@@ -264,13 +278,7 @@ def write_embeddings(
         "n_faces": np.asarray(n_faces, dtype=np.int32),
         "box": np.asarray(box, dtype=np.float32).reshape(n, 4),
         "det_score": np.asarray(det_score, dtype=np.float32),
-        "route": (
-            np.asarray(route, dtype=str)
-            if route is not None
-            else np.where(
-                np.isfinite(vectors).all(axis=1) if n else np.zeros(0, bool), "detected", ""
-            )
-        ),
+        "route": np.asarray(route, dtype=str) if route is not None else default_route(vectors),
     }
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -281,9 +289,15 @@ def read_embeddings(path: str | os.PathLike) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as data:
         out = {k: data[k] for k in EMBEDDING_ARRAYS if k in data}
     if "route" not in out:  # files written before routes were recorded
-        ok = np.isfinite(out["vectors"]).all(axis=1) if len(out["image_id"]) else np.zeros(0, bool)
-        out["route"] = np.where(ok, "detected", "")
+        out["route"] = default_route(out["vectors"])
     return out
+
+
+def default_route(vectors: np.ndarray) -> np.ndarray:
+    """``detected`` for every row with a vector, empty for the others."""
+    v = np.asarray(vectors)
+    ok = np.isfinite(v).all(axis=1) if len(v) else np.zeros(0, bool)
+    return np.where(ok, "detected", "")
 
 
 def expand_aliases(emb: dict[str, np.ndarray], alias_of: dict[str, str]) -> dict[str, np.ndarray]:

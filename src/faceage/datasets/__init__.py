@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from faceage.contracts import MANIFEST_COLUMNS, REJECT_COLUMNS
+from faceage.contracts import MANIFEST_COLUMNS, REJECT_COLUMNS, first_copies
 from faceage.datasets.base import Labels, NameProblem, walk_images
 
 ADAPTERS = {
@@ -82,13 +82,7 @@ def mark_aliases(manifest: pd.DataFrame) -> pd.DataFrame:
             digests.append(None)
     out = manifest.copy()
     out["sha256"] = pd.array(digests, dtype="string")
-    first = (
-        out.dropna(subset=["sha256"]).groupby("sha256", sort=False)["image_id"].transform("first")
-    )
-    alias = pd.Series(pd.NA, index=out.index, dtype="string")
-    alias.loc[first.index] = first.astype("string")
-    alias[alias == out["image_id"]] = pd.NA
-    out["alias_of"] = alias
+    out["alias_of"] = first_copies(out)
     return out
 
 

@@ -39,17 +39,12 @@ def score_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray]) -> pd.DataFr
     fallback, ``aligned`` when both were taken as aligned crops, else
     ``detected`` (empty for unscored pairs).
     """
-    ids = np.asarray(emb["image_id"], dtype=str)
-    vec = np.asarray(emb["vectors"], dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        unit = vec / np.linalg.norm(vec, axis=1, keepdims=True)
-    index = pd.Index(ids)
+    from faceage.scores import cosine_similarity_pairs, normalise
+
+    index = pd.Index(np.asarray(emb["image_id"], dtype=str))
     ra = index.get_indexer(pairs["id_a"].astype(object).fillna(""))
     rb = index.get_indexer(pairs["id_b"].astype(object).fillna(""))
-    ok = (ra >= 0) & (rb >= 0)
-    sim = np.full(len(pairs), np.nan)
-    if ok.any():
-        sim[ok] = np.einsum("ij,ij->i", unit[ra[ok]], unit[rb[ok]])
+    sim = cosine_similarity_pairs(normalise(emb["vectors"]), ra, rb).astype(np.float64)
     route = np.asarray(emb["route"], dtype=object)
     rta = np.where(ra >= 0, route[np.maximum(ra, 0)] if len(route) else "", "")
     rtb = np.where(rb >= 0, route[np.maximum(rb, 0)] if len(route) else "", "")
