@@ -85,6 +85,31 @@ def fixed():
     )
 
 
+def predict_command(py, estimator, settings, weights, manifest, out, timing):
+    """The attributes_predict rule's command: the step in the estimator's interpreter."""
+    step_settings = {
+        "estimator": estimator,
+        "estimator_settings": settings,
+        "weights_dir": str(weights),
+        "max_side": 1600,
+        "batch_size": 32,
+    }
+    return [
+        str(py),
+        "-m",
+        "faceage",
+        "step",
+        "attributes_predict",
+        "--label",
+        f"attributes {estimator}",
+        f"--input=manifest={manifest}",
+        f"--output=predictions={out}",
+        f"--output=timing={timing}",
+        "--settings",
+        json.dumps(step_settings),
+    ]
+
+
 def test_age_groups_left_edges():
     g = age_group(pd.Series([0, 9, 10, 79, 80, 120, None]), [0, 10, 80])
     assert list(g.fillna("NA")) == ["0-9", "0-9", "10-79", "10-79", "80+", "80+", "NA"]
@@ -362,24 +387,15 @@ def test_insightface_genderage_in_its_venv(tmp_path):
     write_manifest(manifest.iloc[::100].reset_index(drop=True), tmp_path / "manifest.tsv")
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [
-        str(py),
-        "-m",
-        "faceage.attributes.cli",
-        "predict",
-        "--estimator",
+    cmd = predict_command(
+        py,
         "insightface",
-        "--settings",
-        json.dumps({"pack": "testpack"}),
-        "--weights-dir",
-        str(tmp_path / "weights"),
-        "--manifest",
-        str(tmp_path / "manifest.tsv"),
-        "--out",
-        str(out / "p.tsv"),
-        "--timing",
-        str(out / "t.json"),
-    ]
+        {"pack": "testpack"},
+        tmp_path / "weights",
+        tmp_path / "manifest.tsv",
+        out / "p.tsv",
+        out / "t.json",
+    )
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     pred = read_predictions(out / "p.tsv")
@@ -391,7 +407,15 @@ def test_insightface_genderage_in_its_venv(tmp_path):
     timing = json.loads((out / "t.json").read_text())
     assert timing["provenance"]["files"] == ["det_500m.onnx", "genderage.onnx"]
     # and the missing-weights error from inside the env, before any image is read
-    cmd[cmd.index("--settings") + 1] = "{}"
+    cmd = predict_command(
+        py,
+        "insightface",
+        {},
+        tmp_path / "weights",
+        tmp_path / "manifest.tsv",
+        out / "p.tsv",
+        out / "t.json",
+    )
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert res.returncode == 1 and "genderage.onnx" in res.stderr and "buffalo_l" in res.stderr
 
@@ -414,22 +438,15 @@ def test_deepface_missing_weights_in_its_venv(tmp_path):
     write_manifest(manifest, tmp_path / "manifest.tsv")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     res = subprocess.run(
-        [
-            str(py),
-            "-m",
-            "faceage.attributes.cli",
-            "predict",
-            "--estimator",
+        predict_command(
+            py,
             "deepface",
-            "--weights-dir",
-            str(tmp_path / "w"),
-            "--manifest",
-            str(tmp_path / "manifest.tsv"),
-            "--out",
-            str(tmp_path / "p.tsv"),
-            "--timing",
-            str(tmp_path / "t.json"),
-        ],
+            {},
+            tmp_path / "w",
+            tmp_path / "manifest.tsv",
+            tmp_path / "p.tsv",
+            tmp_path / "t.json",
+        ),
         env=env,
         capture_output=True,
         text=True,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from faceage.command import main as faceage_command
 from faceage.models import download as dl
 from faceage.models import insightface_pack, paddle_model
 from faceage.models.download import Download, download_model, unpack
@@ -78,7 +79,10 @@ def test_download_insightface_pack_then_check(tmp_path, monkeypatch, served):
     write_pack(zpath)
     monkeypatch.setattr(insightface_pack, "PACK_URL", base + "/{pack}.zip")
     record = tmp_path / "weights" / ".downloads" / "insightface.json"
-    assert dl.main(["--model", "insightface", "--record", str(record)]) == 0
+    assert (
+        faceage_command(["download", "insightface", "--weights-dir", str(record.parent.parent)])
+        == 0
+    )
     pack = tmp_path / "weights" / "insightface" / "models" / "buffalo_l"
     assert sorted(p.name for p in pack.iterdir()) == [
         "det_10g.onnx",
@@ -109,7 +113,7 @@ def test_first_hash_pinned_and_a_replaced_file_refused(tmp_path, monkeypatch, se
     (www / "buffalo_l.zip").write_bytes(
         b"<html>404 Not Found</html>"
     )  # the asset changed / an error page
-    assert dl.main(["--model", "insightface", "--weights-dir", str(weights)]) == 1
+    assert faceage_command(["download", "insightface", "--weights-dir", str(weights)]) == 1
     err = capsys.readouterr().err
     assert (
         "download failed" in err and "first seen and recorded" in err and "Nothing was kept" in err
@@ -127,6 +131,9 @@ def test_failed_download_says_so(tmp_path, monkeypatch, capsys, served):
     _, base = served
     monkeypatch.setattr(paddle_model, "TAR_URL", base + "/absent_{}.tar")
     monkeypatch.setattr(dl.time, "sleep", lambda s: None)
-    assert dl.main(["--model", "insightface_paddle", "--weights-dir", str(tmp_path / "w")]) == 1
+    assert (
+        faceage_command(["download", "insightface_paddle", "--weights-dir", str(tmp_path / "w")])
+        == 1
+    )
     assert "download failed" in capsys.readouterr().err
     assert not any(Path(tmp_path / "w").rglob("inference.*"))

@@ -273,16 +273,20 @@ def test_protocol_evaluation_step(tmp_path):
     man = pd.DataFrame({"image_id": [x + ".jpg" for x in names], "alias_of": pd.NA})
     man.loc[3, "alias_of"] = man.loc[2, "image_id"]
     write_table(man, tmp_path / "clean.tsv")
-    s = steps.protocol_evaluation(
-        tmp_path / "pairs.tsv",
-        tmp_path / "m.npz",
-        tmp_path / "clean.tsv",
-        "agedb30",
-        "agedb_mat",
-        "m",
-        tmp_path / "summary.tsv",
-        tmp_path / "folds.tsv",
-        tmp_path / "scored.tsv",
+    s = steps.run(
+        "verification_protocol",
+        input={
+            "pairs": str(tmp_path / "pairs.tsv"),
+            "embeddings": str(tmp_path / "m.npz"),
+            "manifest": str(tmp_path / "clean.tsv"),
+        },
+        output={
+            "summary": str(tmp_path / "summary.tsv"),
+            "folds": str(tmp_path / "folds.tsv"),
+            "pairs": str(tmp_path / "scored.tsv"),
+        },
+        settings={"format": "agedb_mat"},
+        wildcards={"model": "m", "protocol": "agedb30"},
     )
     assert s["n_scored"] == 60 and s["protocol"] == "agedb30" and s["n_aliases"] == 1
     back = pd.read_csv(tmp_path / "summary.tsv", sep="\t")

@@ -175,11 +175,11 @@ def embed_job_pids(session: int, shard: int) -> list[int]:
             continue
         if (
             sid == session
-            and b"faceage.cli" in cmd
+            and b"faceage" in cmd
             and b"embed" in cmd
-            and str(shard).encode() in cmd
+            and f"shard={shard}".encode() in cmd
         ):
-            if cmd[cmd.index(b"--shard") + 1] == str(shard).encode():
+            if cmd[cmd.index(b"--wildcard") + 1] == f"shard={shard}".encode():
                 pids.append(int(d.name))
     return pids
 

@@ -77,7 +77,9 @@ def test_shard_emptied_by_cleaning(need_real, tmp_path):
     est = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "slurm" / "estimate-runtime"),
+            "-m",
+            "faceage",
+            "estimate",
             "--dataset",
             "bad",
             "--images",

@@ -4,15 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faceage.analysis.timing import (
-    TIMING_COLUMNS,
-    parse_benchmark_name,
-    read_benchmark,
-    timing_from_files,
-    timing_table,
-    write_timing,
-)
+from faceage import steps
+from faceage.analysis.timing import TIMING_COLUMNS, read_benchmark, timing_table
 from faceage.contracts import write_manifest
+from faceage.paths import benchmark_path, read_benchmark_name
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -42,14 +37,15 @@ def test_read_benchmark_na_and_garbage(tmp_path):
 
 
 def test_parse_names_with_underscores():
-    assert parse_benchmark_name(
-        "benchmarks/embed/fgnet_insightface_paddle_shard3.tsv", "fgnet"
-    ) == (
-        "insightface_paddle",
-        3,
+    """The one reader of benchmark names (faceage estimate) reads back what benchmark_path makes."""
+    made = benchmark_path("embed", "fgnet", "insightface_paddle", "shard3")
+    assert made == "benchmarks/embed/fgnet_insightface_paddle_shard3.tsv"
+    assert read_benchmark_name(made, "fgnet") == ("insightface_paddle", 3)
+    assert read_benchmark_name(benchmark_path("detect_faces", "fgnet", "shard0"), "fgnet") == (
+        "",
+        0,
     )
-    with pytest.raises(ValueError):
-        parse_benchmark_name("agedb_dlib_shard0.tsv", "fgnet")
+    assert read_benchmark_name("agedb_dlib_shard0.tsv", "fgnet") is None
 
 
 def test_timing_table_sums_shards_and_divides_by_images(tmp_path):
@@ -78,7 +74,8 @@ def test_timing_table_sums_shards_and_divides_by_images(tmp_path):
     assert timing_table([], {}).empty
 
 
-def test_write_timing_from_manifest_and_named_files(tmp_path):
+def test_timing_step_from_manifest_and_a_mapping_of_files(tmp_path):
+    """The rule hands the files over as {model: [shard 0, shard 1, ...]}: any file name works."""
     manifest = pd.DataFrame(
         {
             "image_id": list("abcde"),
@@ -91,12 +88,21 @@ def test_write_timing_from_manifest_and_named_files(tmp_path):
         }
     )
     write_manifest(manifest, tmp_path / "manifest.tsv")
-    b0 = bench(tmp_path / "fgnet_insightface_shard0.tsv", [(1.0, 1.8, 10)])
-    b1 = bench(tmp_path / "fgnet_insightface_shard1.tsv", [(1.5, 2.7, 12)])
-    t = write_timing([b0, b1], "fgnet", tmp_path / "manifest.tsv", tmp_path / "timing.tsv")
-    back = pd.read_csv(tmp_path / "timing.tsv", sep="\t")
+    b0 = bench(tmp_path / "first.tsv", [(1.0, 1.8, 10)])
+    b1 = bench(tmp_path / "second.tsv", [(1.5, 2.7, 12)])
+
+    def run(benchmarks, out):
+        steps.run(
+            "timing_table",
+            input={"manifest": str(tmp_path / "manifest.tsv")},
+            output={"table": str(tmp_path / out)},
+            settings={"benchmarks": benchmarks},
+        )
+        return pd.read_csv(tmp_path / out, sep="\t")
+
+    back = run({"insightface": [b0, b1]}, "timing.tsv")
     assert back.loc[0, "model"] == "insightface" and back.loc[0, "images"] == 5
     assert back.loc[0, "images_per_second"] == pytest.approx(2.0)
     assert back.loc[0, "cores"] == pytest.approx(1.8)
-    assert timing_from_files([b0], "fgnet", manifest).loc[0, "images"] == 2
-    assert len(t) == 1
+    assert run({"insightface": [b0]}, "one.tsv").loc[0, "images"] == 2
+    assert len(back) == 1

@@ -164,6 +164,45 @@ class _Report:
         return pd.DataFrame(self.rows, columns=REPORT_COLUMNS)
 
 
+def apply_overrides(
+    manifest: pd.DataFrame, overrides: pd.DataFrame | None
+) -> tuple[pd.DataFrame, list[dict]]:
+    """The manifest with the overrides' relabels applied, and one decision per override.
+
+    The one reading of ``config/overrides.tsv`` (the clean stage and the
+    attribute branch both use it): a decision is a dict with ``index`` (the
+    row), ``image_id``, ``action`` (``drop``, ``relabel`` or ``unknown`` for an
+    image not in the manifest), ``field``, ``old``, ``value`` and ``note``.
+    Drops are decisions only: the caller removes those rows.
+    """
+    df = manifest.copy()
+    decisions: list[dict] = []
+    if overrides is None or not len(overrides):
+        return df, decisions
+    by_id = pd.Series(df.index, index=df["image_id"])
+    for _, ov in overrides.iterrows():
+        iid = ov["image_id"]
+        note = ov.get("note", "")
+        d = {"image_id": iid, "index": None, "field": "", "old": None, "value": "", "note": note}
+        if iid not in by_id.index:
+            decisions.append({**d, "action": "unknown"})
+            continue
+        i = by_id[iid]
+        if ov["action"] == "drop":
+            decisions.append({**d, "index": i, "action": "drop"})
+            continue
+        field, value = ov["field"], ov["value"]
+        old = df.at[i, field]
+        if field == "age":
+            df.at[i, field] = int(value) if value != "" else pd.NA
+        else:
+            df.at[i, field] = value if value != "" else pd.NA
+        decisions.append(
+            {**d, "index": i, "action": "relabel", "field": field, "old": old, "value": value}
+        )
+    return df, decisions
+
+
 def clean_manifest(
     manifest: pd.DataFrame,
     inspection: pd.DataFrame,
@@ -188,7 +227,6 @@ def clean_manifest(
         df["alias_of"] = pd.array([pd.NA] * len(df), dtype="string")
     report = _Report(df)
     keep = pd.Series(True, index=df.index)
-    by_id = pd.Series(df.index, index=df["image_id"])
 
     def remove(i, reason: str, detail: str = "") -> None:
         if keep_all:
@@ -202,30 +240,23 @@ def clean_manifest(
 
     # 1. manual decisions
     if overrides is not None:
-        for _, ov in overrides.iterrows():
-            iid = ov["image_id"]
-            if iid not in by_id.index:
-                report.add(iid, "ignored", "override_unknown_image", ov.get("note", ""))
-                continue
-            i = by_id[iid]
-            note = ov.get("note", "")
-            if ov["action"] == "drop":
-                keep[i] = False
-                report.add(iid, "removed", "manual_drop", note)
+        df, decisions = apply_overrides(df, overrides)
+        for d in decisions:
+            iid = d["image_id"]
+            if d["action"] == "unknown":
+                report.add(iid, "ignored", "override_unknown_image", d["note"])
+            elif d["action"] == "drop":
+                keep[d["index"]] = False
+                report.add(iid, "removed", "manual_drop", d["note"])
             else:
-                field, value = ov["field"], ov["value"]
-                old = df.at[i, field]
-                if field == "age":
-                    df.at[i, field] = int(value) if value != "" else pd.NA
-                else:
-                    df.at[i, field] = value if value != "" else pd.NA
-                if field == "person":
-                    report._info[iid]["person"] = value
+                if d["field"] == "person":
+                    report._info[iid]["person"] = d["value"]
                 report.add(
                     iid,
                     "relabelled",
                     "manual_relabel",
-                    f"{field}: {old} -> {value}" + (f" ({note})" if note else ""),
+                    f"{d['field']}: {d['old']} -> {d['value']}"
+                    + (f" ({d['note']})" if d["note"] else ""),
                 )
 
     # 2. label checks

@@ -4,13 +4,12 @@ A run writes one Snakemake benchmark per heavy job: benchmarks/detect_faces/<dat
 and benchmarks/embed/<dataset>_<model>_shard<N>.tsv (columns s = wall seconds, max_rss = MB,
 cpu_time = CPU seconds). Divided by the images of that shard they give seconds per image, which
 scale to another dataset size and shard count: the wall time to ask SLURM for (``runtime``,
-minutes) and the memory (MB). Used by scripts/slurm/estimate-runtime; see docs/cluster.md.
+minutes) and the memory (MB). Used by ``faceage estimate``; see docs/cluster.md.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,19 +22,20 @@ RATE_COLUMNS = ["rule", "model", "shards", "images", "s_per_image", "max_rss_mb"
 
 def read_benchmarks(bench_dir: str | Path, dataset: str, rule: str) -> pd.DataFrame:
     """One row per benchmarked job of ``rule``: model ('' for detection), shard, s, cpu_time, max_rss."""
-    pattern = re.compile(rf"^{re.escape(dataset)}_(?:(\w+)_)?shard(\d+)\.tsv$")
+    from faceage.paths import read_benchmark_name
+
     rows = []
     for path in sorted(Path(bench_dir, rule).glob(f"{dataset}_*shard*.tsv")):
-        m = pattern.match(path.name)
-        if not m:
+        named = read_benchmark_name(path, dataset)
+        if named is None:
             continue
         b = pd.read_csv(path, sep="\t")
         # A job benchmarked with repeat() has several lines: take the slowest.
         last = b.loc[b["s"].idxmax()]
         rows.append(
             {
-                "model": m.group(1) or "",
-                "shard": int(m.group(2)),
+                "model": named[0],
+                "shard": named[1],
                 "s": float(last["s"]),
                 "cpu_time": float(last.get("cpu_time", float("nan"))),
                 "max_rss": float(last.get("max_rss", float("nan"))),
@@ -86,3 +86,29 @@ def suggest(rate: pd.DataFrame, images: int, shards: int, margin: float = 3.0) -
     out["runtime_min"] = [max(5, 5 * math.ceil(m / 5)) for m in minutes]
     out["mem_mb"] = [max(1000, int(math.ceil(2 * r / 100) * 100)) for r in out["max_rss_mb"]]
     return out
+
+
+def estimate(
+    dataset: str, images: int, shards: int, margin: float = 3.0, workdir: str | Path = "."
+) -> tuple[pd.DataFrame, list[str]]:
+    """``faceage estimate``: the suggested resources, and what could not be read (one line each)."""
+    from faceage.contracts import read_table
+
+    work = Path(workdir)
+    sources = {
+        "detect_faces": work / "results" / dataset / "manifest.tsv",
+        "embed": work / "results" / dataset / "clean" / "manifest.tsv",
+    }
+    found, problems = [], []
+    for rule, manifest in sources.items():
+        bench = read_benchmarks(work / "benchmarks", dataset, rule)
+        if bench.empty:
+            problems.append(f"{rule}: no benchmarks/{rule}/{dataset}_*.tsv yet")
+            continue
+        if not manifest.is_file():
+            problems.append(f"{rule}: {manifest} missing: run the workflow first")
+            continue
+        found.append(rates(bench, images_per_shard(read_table(manifest)), rule))
+    if not found:
+        return pd.DataFrame(), problems
+    return suggest(pd.concat(found, ignore_index=True), images, shards, margin), problems

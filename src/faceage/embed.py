@@ -27,6 +27,11 @@ from faceage.models.base import Face, FaceResult, ModelAdapter, centre_crop
 
 log = logging.getLogger(__name__)
 
+# Used only when a model's settings do not say (the config schema gives every built-in
+# model its own default under model_settings).
+BATCH_SIZE = 32
+FIT_IMAGES = 2000
+
 
 def clean_face(row) -> Face | None:
     """The cleaning detector's face for a manifest row, or None."""
@@ -66,10 +71,16 @@ def prepare(
     state_dir: str | Path,
     provenance_path: str | Path,
     max_side: int = DEFAULT_MAX_SIDE,
-    fit_images: int = 2000,
+    fit_images: int | None = None,
     seed: int = 0,
 ) -> dict:
-    """Check weights, run the adapter's one-off preparation, load the model once, write provenance."""
+    """Check weights, run the adapter's one-off preparation, load the model once, write provenance.
+
+    ``fit_images`` (images a fitting model such as eigenfaces learns from) defaults to the
+    model setting of that name, else :data:`FIT_IMAGES`.
+    """
+    if fit_images is None:
+        fit_images = int(settings.get("fit_images", FIT_IMAGES))
     from faceage.contracts import require_images
 
     require_images(read_table(manifest_path), manifest_path)
@@ -105,7 +116,7 @@ def embed_shard(
     out_path: str | Path,
     state_dir: str | Path,
     max_side: int = DEFAULT_MAX_SIDE,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     fallback: str = "none",
     fallback_crop: float = 1.0,
 ) -> dict:
@@ -116,8 +127,11 @@ def embed_shard(
     with the model setting ``aligned_input``) are embedded as aligned crops.
     With ``fallback="centre_crop"``, an image on which the model finds no
     face is embedded from its centre crop (``fallback_crop`` of the shorter
-    side) as an aligned crop; its ``route`` says ``fallback``.
+    side) as an aligned crop; its ``route`` says ``fallback``. ``batch_size``
+    defaults to the model setting of that name, else :data:`BATCH_SIZE`.
     """
+    if batch_size is None:
+        batch_size = int(settings.get("batch_size", BATCH_SIZE))
     if fallback not in FALLBACKS:
         raise ValueError(f"no-face fallback must be one of {FALLBACKS}, got {fallback!r}")
     adapter = get_adapter(model)

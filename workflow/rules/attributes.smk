@@ -7,12 +7,6 @@ wildcard_constraints:
     estimator="|".join(ESTIMATORS),
 
 
-localrules:
-    attributes_flags,
-    attributes_evaluate,
-    attributes_speed,
-
-
 rule attributes_predict:
     input:
         manifest=f"{RESULTS}/manifest.tsv",
@@ -29,17 +23,14 @@ rule attributes_predict:
     threads: 1
     params:
         python=estimator_python,
-        settings=estimator_settings_json,
-        weights=config["weights_dir"],
-        max_side=config["clean"]["max_side"],
-        batch_size=ATTR["batch_size"],
-        overrides=overrides_arg,
+        settings=estimator_step_settings,
+        overrides=lambda w, input: [f"--input=overrides={f}" for f in input.overrides],
     shell:
-        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage.attributes.cli predict"
-        " --estimator {wildcards.estimator:q} --settings {params.settings:q}"
-        " --weights-dir {params.weights:q} --manifest {input.manifest:q}"
-        " --overrides={params.overrides:q} --out {output.predictions:q} --timing {output.timing:q}"
-        " --max-side {params.max_side:q} --batch-size {params.batch_size:q} > {log:q} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage step attributes_predict"
+        " --label 'attributes {wildcards.estimator}'"
+        " --input manifest={input.manifest:q} {params.overrides:q}"
+        " --output predictions={output.predictions:q} --output timing={output.timing:q}"
+        " --settings {params.settings:q} > {log:q} 2>&1"
 
 
 rule attributes_flags:
@@ -58,12 +49,13 @@ rule attributes_flags:
         ),
     log:
         log_path("attributes_flags", "{estimator}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
-        flags=ATTR["flags"],
+        settings=ATTR["flags"],
     script:
-        "../scripts/attributes_flags.py"
+        "../scripts/step.py"
 
 
 rule attributes_evaluate:
@@ -98,12 +90,13 @@ rule attributes_evaluate:
         summary=f"{RESULTS}/attributes/{{estimator}}/summary.tsv",
     log:
         log_path("attributes_evaluate", "{estimator}"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
-        attributes=ATTR,
+        settings=ATTR,
     script:
-        "../scripts/attributes_evaluate.py"
+        "../scripts/step.py"
 
 
 rule attributes_plots:
@@ -130,14 +123,17 @@ rule attributes_plots:
     conda:
         "../../envs/core.yaml"
     params:
-        dataset=DS,
+        settings={"dataset": DS},
     script:
-        "../scripts/attributes_plots.py"
+        "../scripts/step.py"
 
 
 rule attributes_speed:
     input:
-        attribute_summaries,
+        summaries=expand(
+            f"{RESULTS}/attributes/{{estimator}}/summary.tsv",
+            estimator=ESTIMATOR_NAMES,
+        ),
     output:
         table=report(
             f"{RESULTS}/attributes/summary.tsv",
@@ -155,23 +151,10 @@ rule attributes_speed:
         ),
     log:
         log_path("attributes_speed"),
+    localrule: True
     conda:
         "../../envs/core.yaml"
     params:
-        dataset=DS,
+        settings={"dataset": DS},
     script:
-        "../scripts/attributes_speed.py"
-
-
-if ESTIMATOR_NAMES and not PROTOCOL_RUN:
-    TARGETS.extend(
-        expand(
-            [
-                f"{RESULTS}/attributes/{{estimator}}/review.tsv",
-                f"{RESULTS}/attributes/{{estimator}}/age_table.tsv",
-                f"{RESULTS}/plots/attributes_{{estimator}}_joint.png",
-            ],
-            estimator=ESTIMATOR_NAMES,
-        )
-    )
-    TARGETS.append(f"{RESULTS}/plots/attributes_speed_vs_mae.png")
+        "../scripts/step.py"

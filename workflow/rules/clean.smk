@@ -4,9 +4,9 @@
 
 rule detect_faces:
     input:
-        f"{RESULTS}/manifest.tsv",
+        manifest=f"{RESULTS}/manifest.tsv",
     output:
-        f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv",
+        inspection=f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv",
     log:
         log_path("detect_faces", "shard{shard}"),
     benchmark:
@@ -14,11 +14,9 @@ rule detect_faces:
     conda:
         "../../envs/dlib.yaml"
     params:
-        detector=config["clean"]["detector"],
-        upsample=config["clean"]["upsample"],
-        max_side=config["clean"]["max_side"],
+        settings={k: config["clean"][k] for k in ("detector", "upsample", "max_side")},
     script:
-        "../scripts/detect_faces.py"
+        "../scripts/step.py"
 
 
 rule clean:
@@ -44,10 +42,6 @@ rule clean:
     conda:
         "../../envs/core.yaml"
     params:
-        clean=config["clean"],
-        keep_all=PROTOCOL_RUN,
+        settings={**config["clean"], "keep_all": PROTOCOL_RUN},
     script:
-        "../scripts/clean.py"
-
-
-TARGETS.append(f"{RESULTS}/clean/cleaning_summary.tsv")
+        "../scripts/step.py"

@@ -4,7 +4,7 @@
 
 rule pairs:
     input:
-        f"{RESULTS}/clean/manifest.tsv",
+        manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
         pairs=f"{RESULTS}/pairs.tsv",
         summary=report(
@@ -18,6 +18,6 @@ rule pairs:
     conda:
         "../../envs/core.yaml"
     params:
-        comparisons=config["comparisons"],
+        settings=config["comparisons"],
     script:
-        "../scripts/pairs.py"
+        "../scripts/step.py"

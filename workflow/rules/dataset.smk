@@ -7,16 +7,16 @@ if config["dataset_format"] == "demo":
 
     rule demo_dataset:
         output:
-            directory(config["dataset_path"]),
+            folder=directory(config["dataset_path"]),
         log:
             "logs/demo_dataset/demo.log",
         localrule: True
         conda:
             "../../envs/core.yaml"
         params:
-            demo=config["demo"],
+            settings=config["demo"],
         script:
-            "../scripts/demo_dataset.py"
+            "../scripts/step.py"
 
 
 if PROTOCOL_RUN:
@@ -25,7 +25,7 @@ if PROTOCOL_RUN:
     # (once each, whichever protocols share them), plus each protocol's pairs.
     rule protocol_manifest:
         input:
-            protocol_files,
+            protocols=[p.file for p in PROTOCOLS],
         output:
             manifest=f"{RESULTS}/manifest.tsv",
             rejects=report(
@@ -42,17 +42,15 @@ if PROTOCOL_RUN:
         conda:
             "../../envs/core.yaml"
         params:
-            protocols=config["protocols"],
-            names=PROTOCOL_NAMES,
-            shards=config["shards"],
+            settings={"protocols": config["protocols"], "shards": config["shards"]},
         script:
-            "../scripts/protocol_manifest.py"
+            "../scripts/step.py"
 
 else:
 
     rule manifest:
         input:
-            dataset_input,
+            dataset=config["dataset_path"],
         output:
             manifest=f"{RESULTS}/manifest.tsv",
             rejects=report(
@@ -66,23 +64,22 @@ else:
         conda:
             "../../envs/core.yaml"
         params:
-            fmt=config["dataset_format"],
-            shards=config["shards"],
+            settings={"format": config["dataset_format"], "shards": config["shards"]},
         script:
-            "../scripts/manifest.py"
+            "../scripts/step.py"
 
 
 # Only on request (`snakemake -c1 resources/fgnet`): needs internet. FG-NET is
 # research-use only; then run with --config dataset_path=resources/fgnet.
 rule download_fgnet:
     output:
-        directory("resources/fgnet"),
+        folder=directory("resources/fgnet"),
     log:
         "logs/download_fgnet/fgnet.log",
     localrule: True
     conda:
         "../../envs/core.yaml"
     params:
-        url="https://yanweifu.github.io/FG_NET_data/FGNET.zip",
+        settings={"url": "https://yanweifu.github.io/FG_NET_data/FGNET.zip"},
     script:
-        "../scripts/download_fgnet.py"
+        "../scripts/step.py"

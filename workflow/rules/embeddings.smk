@@ -5,7 +5,7 @@
 
 rule prepare_model:
     input:
-        f"{RESULTS}/clean/manifest.tsv",
+        manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
         provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
         # temp: eigenfaces keeps its PCA here (the mean face and the eigenfaces are
@@ -17,16 +17,11 @@ rule prepare_model:
         model_conda_env
     params:
         python=model_python,
-        settings=model_settings_json,
-        weights=config["weights_dir"],
-        max_side=config["clean"]["max_side"],
-        fit_images=model_fit_images,
-        seed=config["analysis"]["seed"],
+        settings=model_step_settings,
     shell:
-        "{params.python:q} -m faceage.cli prepare --model {wildcards.model:q}"
-        " --settings {params.settings:q} --weights-dir {params.weights:q}"
-        " --manifest {input:q} --state-dir {output.state:q} --provenance {output.provenance:q}"
-        " --max-side {params.max_side:q} --fit-images {params.fit_images:q} --seed {params.seed:q}"
+        "{params.python:q} -m faceage step prepare_model --label {wildcards.model:q}"
+        " --input manifest={input.manifest:q} --output state={output.state:q}"
+        " --output provenance={output.provenance:q} --settings {params.settings:q}"
         " > {log:q} 2>&1 || {{ tail -n 30 {log:q} >&2; exit 1; }}"
 
 
@@ -36,7 +31,7 @@ rule embed:
         provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
         state=f"{RESULTS}/embeddings/{{model}}/state",
     output:
-        f"{RESULTS}/embeddings/{{model}}/shard_{{shard}}.npz",
+        embeddings=f"{RESULTS}/embeddings/{{model}}/shard_{{shard}}.npz",
     log:
         log_path("embed", "{model}", "shard{shard}"),
     benchmark:
@@ -46,18 +41,12 @@ rule embed:
     threads: 1
     params:
         python=model_python,
-        settings=model_settings_json,
-        weights=config["weights_dir"],
-        max_side=config["clean"]["max_side"],
-        batch_size=model_batch_size,
-        fallback=no_face_fallback(),
-        fallback_crop=config["embeddings"]["fallback_crop"],
+        settings=model_step_settings,
     shell:
-        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage.cli embed --model {wildcards.model:q}"
-        " --settings {params.settings:q} --weights-dir {params.weights:q}"
-        " --manifest {input.manifest:q} --state-dir {input.state:q} --shard {wildcards.shard:q}"
-        " --out {output:q} --max-side {params.max_side:q} --batch-size {params.batch_size:q}"
-        " --fallback {params.fallback:q} --fallback-crop {params.fallback_crop:q}"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m faceage step embed"
+        " --label {wildcards.model:q} --wildcard shard={wildcards.shard:q}"
+        " --input manifest={input.manifest:q} --input state={input.state:q}"
+        " --output embeddings={output.embeddings:q} --settings {params.settings:q}"
         " > {log:q} 2>&1"
 
 
@@ -69,7 +58,7 @@ rule merge_embeddings:
         ),
         manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
-        f"{RESULTS}/embeddings/{{model}}.npz",
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
     log:
         log_path("merge_embeddings", "{model}"),
     wildcard_constraints:
@@ -78,12 +67,12 @@ rule merge_embeddings:
     conda:
         "../../envs/core.yaml"
     script:
-        "../scripts/merge_embeddings.py"
+        "../scripts/step.py"
 
 
 rule export_embeddings:
     input:
-        f"{RESULTS}/embeddings/{{model}}.npz",
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
     output:
         vectors=f"{RESULTS}/embeddings/{{model}}_vectors.csv",
         faces=f"{RESULTS}/embeddings/{{model}}_faces.tsv",
@@ -93,7 +82,4 @@ rule export_embeddings:
     conda:
         "../../envs/core.yaml"
     script:
-        "../scripts/export_embeddings.py"
-
-
-TARGETS.extend(expand(f"{RESULTS}/embeddings/{{model}}_vectors.csv", model=MODEL_NAMES))
+        "../scripts/step.py"

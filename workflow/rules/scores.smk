@@ -6,11 +6,11 @@ rule scores:
         pairs=f"{RESULTS}/pairs.tsv",
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
     output:
-        f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
     log:
         log_path("scores", "{model}"),
     localrule: True
     conda:
         "../../envs/core.yaml"
     script:
-        "../scripts/scores.py"
+        "../scripts/step.py"

@@ -5,13 +5,9 @@
 rule timing_table:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
-        benchmarks=expand(
-            benchmark_path("embed", "{model}", "shard{shard}"),
-            model=BUILTIN_MODELS,
-            shard=SHARDS,
-        ),
+        benchmarks=[f for files in embed_benchmarks().values() for f in files],
     output:
-        report(
+        table=report(
             f"{RESULTS}/tables/timing.tsv",
             caption="../report/timing.rst",
             category="5. Embedding maps",
@@ -22,9 +18,6 @@ rule timing_table:
     conda:
         "../../envs/core.yaml"
     params:
-        dataset=DS,
+        settings={"benchmarks": embed_benchmarks()},
     script:
-        "../scripts/timing_table.py"
-
-
-TARGETS.append(f"{RESULTS}/tables/timing.tsv")
+        "../scripts/step.py"

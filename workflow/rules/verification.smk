@@ -5,7 +5,6 @@
 # as AgeDB-30 in one table. Conventions: docs/verification.md.
 
 VERIFICATION = config["verification"]
-VER = f"{RESULTS}/verification"
 
 
 rule verification_metrics:
@@ -28,9 +27,9 @@ rule verification_metrics:
     conda:
         "../../envs/core.yaml"
     params:
-        verification=VERIFICATION,
+        settings=VERIFICATION,
     script:
-        "../scripts/verification_metrics.py"
+        "../scripts/step.py"
 
 
 rule ageing_model:
@@ -45,7 +44,7 @@ rule ageing_model:
     conda:
         "../../envs/core.yaml"
     script:
-        "../scripts/verification_ageing.py"
+        "../scripts/step.py"
 
 
 rule age_probe:
@@ -61,9 +60,9 @@ rule age_probe:
     conda:
         "../../envs/core.yaml"
     params:
-        probe=VERIFICATION["age_probe"],
+        settings=VERIFICATION["age_probe"],
     script:
-        "../scripts/verification_age_probe.py"
+        "../scripts/step.py"
 
 
 rule verification_plots:
@@ -100,7 +99,7 @@ rule verification_plots:
     conda:
         "../../envs/core.yaml"
     script:
-        "../scripts/verification_plots.py"
+        "../scripts/step.py"
 
 
 rule verification_protocol:
@@ -118,20 +117,20 @@ rule verification_protocol:
     conda:
         "../../envs/core.yaml"
     params:
-        entry=protocol_entry,
+        settings=protocol_format,
     script:
-        "../scripts/verification_protocol.py"
+        "../scripts/step.py"
 
 
 rule benchmarks:
     input:
-        expand(
+        summaries=expand(
             f"{VER}/{{model}}/protocol_{{protocol}}.tsv",
             model=MODEL_NAMES,
             protocol=PROTOCOL_NAMES,
         ),
     output:
-        report(
+        table=report(
             f"{VER}/benchmarks.tsv",
             caption="../report/verification_protocol.rst",
             category="6. Verification",
@@ -144,9 +143,9 @@ rule benchmarks:
     conda:
         "../../envs/core.yaml"
     params:
-        protocols=config["protocols"],
+        settings={"protocols": config["protocols"]},
     script:
-        "../scripts/benchmarks.py"
+        "../scripts/step.py"
 
 
 rule verification_comparison:
@@ -175,23 +174,6 @@ rule verification_comparison:
     conda:
         "../../envs/core.yaml"
     params:
-        title=f"{DS}: verification against age gap",
+        settings={"title": f"{DS}: verification against age gap"},
     script:
-        "../scripts/verification_comparison.py"
-
-
-if PROTOCOL_RUN:
-    TARGETS.append(f"{VER}/benchmarks.tsv")
-elif VERIFICATION["enabled"]:
-    TARGETS.extend(
-        [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
-        + expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
-    )
-
-
-onsuccess:
-    warn_depleted_benchmarks(log)
-
-
-onerror:
-    explain_failure(log)
+        "../scripts/step.py"

@@ -18,7 +18,7 @@ rule download_weights:
 
 rule download_model_weights:
     output:
-        f"{WEIGHTS_DIR}/.downloads/{{model}}.json",
+        record=f"{WEIGHTS_DIR}/.downloads/{{model}}.json",
     log:
         "logs/download_model_weights/{model}.log",
     wildcard_constraints:
@@ -28,8 +28,7 @@ rule download_model_weights:
         model_conda_env
     params:
         python=model_python,
-        settings=model_settings_json,
+        settings=model_step_settings,
     shell:
-        "{params.python:q} -m faceage.models.download --model {wildcards.model:q}"
-        " --settings {params.settings:q} --record {output:q}"
-        " > {log:q} 2>&1"
+        "{params.python:q} -m faceage step download_model_weights --label {wildcards.model:q}"
+        " --output record={output.record:q} --settings {params.settings:q} > {log:q} 2>&1"

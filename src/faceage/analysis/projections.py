@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from faceage.pairs import age_range
+from faceage.bins import bin_of as age_range
 from faceage.scores import normalise
 
 

@@ -1,10 +1,10 @@
 """Per-model timing from Snakemake benchmark files (the original study's time.txt, per image).
 
-Each ``embed`` job writes ``benchmarks/embed/<dataset>_<model>_shard<k>.tsv``
-(Snakemake's ``benchmark:`` file: ``s`` = wall seconds of the job, model
-loading included; ``cpu_time`` = CPU seconds; ``max_rss`` = MB; one row per
-repeat). :func:`timing_table` sums them per model and divides by the number
-of images the model was given:
+Each ``embed`` job writes a Snakemake ``benchmark:`` file (named in
+:mod:`faceage.paths`; ``s`` = wall seconds of the job, model loading included;
+``cpu_time`` = CPU seconds; ``max_rss`` = MB; one row per repeat); the timing
+step gets them as ``{model: [file per shard]}``. :func:`timing_table` sums them
+per model and divides by the number of images the model was given:
 
 * ``seconds``: wall seconds summed over the model's shard jobs (the time the
   model would take with one job at a time; with parallel jobs the elapsed
@@ -18,7 +18,6 @@ of images the model was given:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,15 +56,6 @@ def read_benchmark(path: str | Path) -> dict:
     }
 
 
-def parse_benchmark_name(path: str | Path, dataset: str) -> tuple[str, int]:
-    """``<dataset>_<model>_shard<k>.tsv`` -> (model, k); model names may contain underscores."""
-    name = Path(path).name
-    m = re.fullmatch(re.escape(dataset) + r"_(?P<model>.+)_shard(?P<shard>\d+)\.tsv", name)
-    if not m:
-        raise ValueError(f"{name}: expected {dataset}_<model>_shard<k>.tsv")
-    return m["model"], int(m["shard"])
-
-
 def timing_table(
     benchmarks: Iterable[tuple[str, int, str | Path]], images_per_shard: dict[int, int]
 ) -> pd.DataFrame:
@@ -102,30 +92,3 @@ def timing_table(
     out["ms_per_image"] = 1000 * out["seconds"] / images
     out["cpu_ms_per_image"] = 1000 * out["cpu_seconds"] / images
     return out.reset_index()[TIMING_COLUMNS]
-
-
-def timing_from_files(
-    benchmark_files: Iterable[str | Path], dataset: str, manifest: pd.DataFrame
-) -> pd.DataFrame:
-    """:func:`timing_table` for files named ``<dataset>_<model>_shard<k>.tsv``."""
-    from faceage.contracts import own_content
-
-    sizes = own_content(manifest).groupby("shard").size()
-    counts = {int(k): int(v) for k, v in sizes.items()}
-    triples = [(*parse_benchmark_name(p, dataset), p) for p in benchmark_files]
-    return timing_table(triples, counts)
-
-
-def write_timing(
-    benchmark_files: Iterable[str | Path],
-    dataset: str,
-    manifest_path: str | Path,
-    out_path: str | Path,
-) -> pd.DataFrame:
-    """Read the clean manifest and the benchmark files; write the timing TSV (rounded)."""
-    from faceage.contracts import atomic_path, read_manifest
-
-    table = timing_from_files(benchmark_files, dataset, read_manifest(manifest_path))
-    with atomic_path(out_path) as tmp:
-        table.round(4).to_csv(tmp, sep="\t", index=False)
-    return table

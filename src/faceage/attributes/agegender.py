@@ -63,7 +63,7 @@ class AgeGenderEstimator(Estimator):
             )
         self.detector = None
         if self.upsample > 0:
-            from faceage.models.dlib_resnet import DlibDetector
+            from faceage.detection import DlibDetector
 
             self.detector = DlibDetector("hog", self.upsample)
 

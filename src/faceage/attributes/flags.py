@@ -26,8 +26,6 @@ which the clean stage and this branch apply on the next run.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -303,26 +301,3 @@ def run_flags(
         "flag_age": int(flags["flag_age"].sum()),
         "age_threshold": float(flags["age_threshold"].iloc[0]) if len(flags) else None,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m faceage.attributes.flags",
-        description="Turn a filled-in review.tsv into config/overrides.tsv lines.",
-    )
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("apply", help="append the verdicts of REVIEW to OVERRIDES")
-    a.add_argument("review")
-    a.add_argument("overrides", nargs="?", default="config/overrides.tsv")
-    args = ap.parse_args(argv)
-    review = pd.read_csv(args.review, sep="\t", dtype=str, keep_default_na=False)
-    lines = verdicts_to_overrides(review)
-    added = append_overrides(lines, args.overrides)
-    print(
-        f"{len(lines)} verdict(s) in {args.review}; {added} new line(s) appended to {args.overrides}"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -68,26 +68,13 @@ def read_predictions(path) -> pd.DataFrame:
 def apply_overrides(manifest: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     """The manifest with the overrides' drops removed and relabels applied.
 
-    Same semantics as the clean stage (:func:`faceage.clean.clean_manifest`,
-    step 1), so the attribute branch sees the labels the study uses.
+    The clean stage's own reading (:func:`faceage.clean.apply_overrides`), so
+    the attribute branch sees the labels the study uses.
     """
-    df = manifest.copy()
-    if overrides is None or not len(overrides):
-        return df
-    pos = pd.Series(df.index, index=df["image_id"])
-    drop = []
-    for _, ov in overrides.iterrows():
-        if ov["image_id"] not in pos.index:
-            continue
-        i = pos[ov["image_id"]]
-        if ov["action"] == "drop":
-            drop.append(i)
-        elif ov["field"] in ("age", "gender", "person"):
-            value = ov["value"]
-            if ov["field"] == "age":
-                df.at[i, "age"] = int(value) if value != "" else pd.NA
-            else:
-                df.at[i, ov["field"]] = value if value != "" else pd.NA
+    from faceage.clean import apply_overrides as decide
+
+    df, decisions = decide(manifest, overrides)
+    drop = [d["index"] for d in decisions if d["action"] == "drop"]
     return df.drop(index=drop).reset_index(drop=True)
 
 

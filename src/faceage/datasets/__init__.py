@@ -21,6 +21,7 @@ from faceage.datasets.base import Labels, NameProblem, walk_images
 
 ADAPTERS = {
     "agedb": "faceage.datasets.agedb",
+    "cacd": "faceage.datasets.cacd",
     "fgnet": "faceage.datasets.fgnet",
     "utkface": "faceage.datasets.utkface",
     "folders": "faceage.datasets.folders",

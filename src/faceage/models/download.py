@@ -1,9 +1,9 @@
 """Fetch a model's published weights into the workflow's weights folder (needs internet).
 
-    python -m faceage.models.download --model insightface --settings '{}' \
-        --record resources/weights/.downloads/insightface.json
+    faceage download insightface [--weights-dir resources/weights]
 
-(``--weights-dir`` defaults to the folder above the record's ``.downloads/``.)
+or, for every configured model, ``snakemake -c1 download_weights`` (the rule runs the
+``download_model_weights`` step in the model's own environment).
 
 Each adapter that has published weights lists them with ``downloads(settings,
 weights_dir)``: a list of :class:`Download` (URL, archive kind, destination
@@ -20,7 +20,6 @@ calls this; nothing downloads at embedding time.
 
 from __future__ import annotations
 
-import argparse
 import bz2
 import fnmatch
 import hashlib
@@ -208,28 +207,3 @@ def download_model(
         with atomic_path(record) as tmp:
             tmp.write_text(json.dumps(info, indent=2) + "\n")
     return info
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m faceage.models.download", description=__doc__.splitlines()[0]
-    )
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--settings", default="{}")
-    ap.add_argument("--weights-dir")
-    ap.add_argument("--record")
-    a = ap.parse_args(argv)
-    if not a.weights_dir:
-        if not a.record:
-            ap.error("give --weights-dir or --record <weights_dir>/.downloads/<model>.json")
-        a.weights_dir = str(Path(a.record).resolve().parent.parent)
-    try:
-        download_model(a.model, json.loads(a.settings), a.weights_dir, a.record)
-    except (OSError, ValueError, RuntimeError) as exc:
-        print(f"ERROR [{a.model}]: download failed: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

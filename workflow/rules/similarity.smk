@@ -1,4 +1,4 @@
-# Stage 6 - analysis: the original study's tables (per model side by side),
+# Stage 6 - similarity: the original study's tables (per model side by side),
 # similarity against age gap, and maps of the embeddings.
 
 
@@ -27,9 +27,9 @@ rule similarity_tables:
     conda:
         "../../envs/core.yaml"
     params:
-        bins=config["comparisons"]["age_bins"],
+        settings={"age_bins": config["comparisons"]["age_bins"]},
     script:
-        "../scripts/similarity_tables.py"
+        "../scripts/step.py"
 
 
 rule plot_similarity:
@@ -53,9 +53,9 @@ rule plot_similarity:
     conda:
         "../../envs/core.yaml"
     params:
-        min_pairs=config["analysis"]["min_pairs_per_gap"],
+        settings={"min_pairs_per_gap": config["analysis"]["min_pairs_per_gap"]},
     script:
-        "../scripts/plot_similarity.py"
+        "../scripts/step.py"
 
 
 rule projections:
@@ -78,17 +78,6 @@ rule projections:
         "../../envs/core.yaml"
     threads: 2
     params:
-        bins=config["comparisons"]["age_bins"],
-        analysis=config["analysis"],
+        settings={**config["analysis"], "age_bins": config["comparisons"]["age_bins"]},
     script:
-        "../scripts/projections.py"
-
-
-if not PROTOCOL_RUN:
-    TARGETS.extend(
-        [
-            f"{RESULTS}/tables/similarity_within_range.csv",
-            f"{RESULTS}/plots/similarity_by_gap.png",
-        ]
-        + expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
-    )
+        "../scripts/step.py"

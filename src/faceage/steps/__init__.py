@@ -1,0 +1,202 @@
+"""The step layer: one function per workflow rule, registered under the rule's name.
+
+A step reads its named inputs, calls the package's logic and writes its named
+outputs (atomically, through :mod:`faceage.contracts`). It is a keyword-only
+function taking any of:
+
+* ``input`` and ``output`` - :class:`Files`: the rule's named files
+  (``input.scores``; a name that stands for several files gives a list);
+* ``settings`` - :class:`Settings`: the rule's ``params.settings``, every
+  setting the step uses, given once;
+* ``wildcards`` - :class:`Files` of the rule's wildcards;
+* ``threads`` - the job's cores.
+
+Steps live in ``faceage.steps.<stage>``, named like
+``workflow/rules/<stage>.smk``, and register with :func:`step`. The workflow
+runs them two ways, both through :func:`run`:
+
+* in the Snakemake job's own interpreter: ``script: "../scripts/step.py"``,
+  the same generic script for every rule (:func:`run_snakemake`);
+* in a model's or estimator's own interpreter (a conda env or a venv):
+  ``python -m faceage step <rule> --input name=path ... --output name=path
+  --settings JSON`` (:func:`main`), every value quoted by the rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import logging
+import sys
+from collections.abc import Callable, Mapping
+
+STAGES = (
+    "dataset",
+    "clean",
+    "comparisons",
+    "embeddings",
+    "weights",
+    "scores",
+    "similarity",
+    "timing",
+    "verification",
+    "attributes",
+)
+REGISTRY: dict[str, Callable] = {}
+KEYWORDS = ("input", "output", "settings", "wildcards", "threads")
+
+
+class Files(dict):
+    """A rule's named files (or wildcards): ``files.name`` or ``files["name"]``."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no file named {name!r}; have: {', '.join(self)}") from None
+
+    def list(self, name: str) -> list[str]:
+        """The files under ``name`` as a list (one file, several, or none)."""
+        value = self.get(name, [])
+        return [value] if isinstance(value, str) else list(value)
+
+    def optional(self, name: str) -> str | None:
+        """The one file under ``name``, or None when the rule gave none."""
+        files = self.list(name)
+        return files[0] if files else None
+
+
+class Settings(dict):
+    """A step's settings: ``settings.name`` or ``settings["name"]``; nested mappings alike."""
+
+    def __init__(self, data: Mapping | None = None):
+        super().__init__(
+            {k: Settings(v) if isinstance(v, Mapping) else v for k, v in dict(data or {}).items()}
+        )
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no setting {name!r}; have: {', '.join(self)}") from None
+
+    def plain(self) -> dict:
+        """As plain nested dicts (for JSON and for libraries that test ``type(x) is dict``)."""
+        return {k: v.plain() if isinstance(v, Settings) else v for k, v in self.items()}
+
+
+def step(fn: Callable) -> Callable:
+    """Register ``fn`` as the step of the rule with its name."""
+    params = inspect.signature(fn).parameters
+    wrong = [n for n, p in params.items() if p.kind is not p.KEYWORD_ONLY or n not in KEYWORDS]
+    if wrong:
+        raise TypeError(
+            f"step {fn.__name__}: parameters must be keyword-only, among {KEYWORDS}: {wrong}"
+        )
+    if fn.__name__ in REGISTRY and REGISTRY[fn.__name__] is not fn:
+        raise ValueError(f"two steps named {fn.__name__!r}")
+    REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def load_all() -> dict[str, Callable]:
+    """Import every stage module (registering its steps); the registry."""
+    for stage in STAGES:
+        importlib.import_module(f"{__name__}.{stage}")
+    return REGISTRY
+
+
+def get(rule: str) -> Callable:
+    if rule not in REGISTRY:
+        load_all()
+    if rule not in REGISTRY:
+        raise KeyError(f"no step for rule {rule!r}; steps: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[rule]
+
+
+def run(
+    rule: str,
+    *,
+    input: Mapping | None = None,
+    output: Mapping | None = None,
+    settings: Mapping | None = None,
+    wildcards: Mapping | None = None,
+    threads: int = 1,
+):
+    """Run the step of ``rule`` with what it declares; return what it returns."""
+    fn = get(rule)
+    given = {
+        "input": Files(input or {}),
+        "output": Files(output or {}),
+        "settings": Settings(settings),
+        "wildcards": Files(wildcards or {}),
+        "threads": threads,
+    }
+    return fn(**{name: given[name] for name in inspect.signature(fn).parameters})
+
+
+def _named(namedlist) -> dict:
+    return {name: value for name, value in namedlist.items()}
+
+
+def run_snakemake(smk) -> None:
+    """Run the step of the job's rule from Snakemake's ``snakemake`` object (``step.py``)."""
+    from faceage.logs import log_to
+
+    log_to(smk.log[0])
+    run(
+        smk.rule,
+        input=_named(smk.input),
+        output=_named(smk.output),
+        settings=smk.params.get("settings", {}),
+        wildcards=_named(smk.wildcards),
+        threads=smk.threads,
+    )
+
+
+def _pairs(items: list[str] | None, what: str) -> dict:
+    out: dict = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--{what} takes name=path, got {item!r}")
+        if name in out:
+            out[name] = [*([out[name]] if isinstance(out[name], str) else out[name]), path]
+        else:
+            out[name] = path
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m faceage step RULE ...``: run one step in this interpreter."""
+    ap = argparse.ArgumentParser(
+        prog="python -m faceage step",
+        description="Run one workflow step in this interpreter (the rules call this).",
+    )
+    ap.add_argument("rule")
+    ap.add_argument("--input", action="append", metavar="NAME=PATH")
+    ap.add_argument("--output", action="append", metavar="NAME=PATH")
+    ap.add_argument("--wildcard", action="append", metavar="NAME=VALUE")
+    ap.add_argument("--settings", default="{}", help="the step's settings as JSON")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--label", help="what the error line names (default: the rule)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        run(
+            args.rule,
+            input=_pairs(args.input, "input"),
+            output=_pairs(args.output, "output"),
+            settings=json.loads(args.settings),
+            wildcards=_pairs(args.wildcard, "wildcard"),
+            threads=args.threads,
+        )
+    except (OSError, ImportError, ValueError, RuntimeError) as exc:
+        # One line a user can act on, at the end of the log.
+        print(f"ERROR [{args.label or args.rule}]: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,31 @@
+"""Stage 3 - comparisons (workflow/rules/comparisons.smk): genuine pairs (same person,
+different ages) and impostor pairs matched to their age gaps."""
+
+from __future__ import annotations
+
+import logging
+
+from faceage import contracts as c
+from faceage.steps import step
+
+log = logging.getLogger(__name__)
+
+
+@step
+def pairs(*, input, output, settings):
+    from faceage.pairs import make_pairs, pair_summary
+
+    clean = c.require_images(c.read_table(input.manifest), input.manifest)
+    p = make_pairs(
+        clean,
+        bins=settings.age_bins,
+        mode=settings.impostors,
+        ratio=settings.impostor_ratio,
+        seed=settings.seed,
+        folds=settings.folds,
+    )
+    c.write_pairs(p, output.pairs)
+    c.write_table(pair_summary(p), output.summary)
+    log.info(
+        "%d genuine and %d impostor pairs", (p["genuine"] == 1).sum(), (p["genuine"] == 0).sum()
+    )

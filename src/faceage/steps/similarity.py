@@ -1,0 +1,72 @@
+"""Stage 6 - similarity (workflow/rules/similarity.smk): the original study's tables
+(models side by side), similarity against age gap, and maps of the embeddings.
+
+Inputs named ``scores_<model>`` are the models' score files (``input.scores``
+would be one list without names): :func:`score_inputs` reads them back.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from faceage import contracts as c
+from faceage.steps import step
+
+PREFIX = "scores_"
+
+
+def score_inputs(input) -> dict[str, pd.DataFrame]:
+    """``{model: scores}`` from the inputs named ``scores_<model>``."""
+    return {
+        name[len(PREFIX) :]: c.read_table(path, c.SCORE_COLUMNS)
+        for name, path in input.items()
+        if name.startswith(PREFIX)
+    }
+
+
+@step
+def similarity_tables(*, input, output, settings):
+    from faceage.analysis.similarity import between_ranges_table, by_gap_table, within_range_table
+    from faceage.bins import bin_labels as range_labels
+
+    scores = score_inputs(input)
+    ranges = range_labels(settings.age_bins)
+    for table, path in (
+        (within_range_table(scores, ranges), output.within),
+        (between_ranges_table(scores, ranges), output.between),
+        (by_gap_table(scores), output.by_gap),
+    ):
+        with c.atomic_path(path) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+
+
+@step
+def plot_similarity(*, input, output, settings):
+    from faceage import plots
+
+    plots.similarity_by_gap(pd.read_csv(input.by_gap), output.by_gap, settings.min_pairs_per_gap)
+    plots.similarity_distributions(score_inputs(input), output.distributions)
+
+
+@step
+def projections(*, input, output, settings, wildcards, threads):
+    """PCA and t-SNE maps of one model's embeddings, coloured by age range."""
+    from threadpoolctl import threadpool_limits
+
+    from faceage import plots
+    from faceage.analysis.projections import projections as compute
+    from faceage.bins import bin_labels as range_labels
+
+    with threadpool_limits(threads):  # t-SNE's gradient runs on all of them
+        proj = compute(
+            c.read_embeddings(input.embeddings),
+            c.read_table(input.manifest),
+            settings.age_bins,
+            seed=settings.seed,
+            balanced_per_range=settings.balanced_per_range,
+            tsne_max_images=settings.tsne_max_images,
+            persons=settings.persons_to_plot,
+            perplexity=settings.tsne_perplexity,
+        )
+    c.write_table(proj, output.table)
+    plots.projection_grid(proj, wildcards.model, range_labels(settings.age_bins), output.plot)

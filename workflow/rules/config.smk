@@ -1,0 +1,123 @@
+# The configuration: read, coerced, validated against the schema (defaults filled in),
+# then the checks a schema cannot express. Everything else reads config[...] after this.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+# The repository root, found from this file (works when another Snakefile includes
+# ours, or uses it as a module).
+ROOT = Path(workflow.current_basedir).parents[1]
+# This checkout's package for the Snakemake process (an installed faceage from another
+# checkout must not be the one that runs); jobs get it through envs.smk.
+sys.path.insert(0, str(ROOT / "src"))
+
+import yaml  # noqa: E402
+
+from faceage.attributes import ESTIMATORS  # noqa: E402
+from faceage.configcheck import coerce_cli_scalars, unknown_keys  # noqa: E402
+from faceage.demo import is_demo_folder  # noqa: E402
+from faceage.models import MODELS  # noqa: E402
+from faceage.protocols.dataset import protocols_from_config  # noqa: E402
+
+# Numbers and booleans typed inside --config dicts arrive as strings: read them
+# as the schema wants. Then unknown keys, named with what is allowed (the schema's
+# own message prints the whole schema), then the schema (types, ranges; defaults).
+_SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
+_SCHEMA_DICT = yaml.safe_load(_SCHEMA.read_text())
+config.update(coerce_cli_scalars(config, _SCHEMA_DICT))
+_unknown = unknown_keys(config, _SCHEMA_DICT)
+if _unknown:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_unknown))
+validate(config, schema="../schemas/config.schema.yaml")
+
+DS = config["dataset"]
+# A protocol run (dataset_format: protocol): the dataset is the images the
+# configured protocols name; the study's pair stages are not targeted.
+PROTOCOL_RUN = config["dataset_format"] == "protocol"
+try:
+    PROTOCOLS = protocols_from_config(config["protocols"])
+except ValueError as exc:
+    raise WorkflowError(f"invalid configuration:\n  {exc}")
+PROTOCOL_NAMES = [p.name for p in PROTOCOLS]
+SHARDS = list(range(config["shards"]))
+MODEL_NAMES = list(config["models"])
+BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
+ATTR = config["attributes"]
+ESTIMATOR_NAMES = list(ATTR["estimators"]) if ATTR["enabled"] else []
+
+
+def _check_config():
+    """Checks JSON Schema cannot express; each names the key and what is allowed."""
+    problems = []
+    if PROTOCOL_RUN:
+        if not PROTOCOLS:
+            problems.append(
+                "protocols: dataset_format protocol needs at least one entry under protocols: "
+                "(file, format, images; config/README.md)"
+            )
+        for p in PROTOCOLS:
+            if not Path(p.file).is_file():
+                problems.append(f"protocols.{p.name}.file: {p.file!r} does not exist")
+            if p.format != "insightface_bin" and not Path(p.images).is_dir():
+                problems.append(
+                    f"protocols.{p.name}.images: folder {p.images!r} does not exist "
+                    f"(format {p.format} reads the images from a folder)"
+                )
+    elif config["dataset_format"] == "demo":
+        demo = Path(config["dataset_path"])
+        if not is_demo_folder(demo):
+            problems.append(
+                f"dataset_path: {str(demo)!r} holds files that are not a demo drawn by this "
+                "workflow; the demo draws its images into dataset_path, so give it an empty or "
+                "new folder (e.g. resources/demo)"
+            )
+    else:
+        path = Path(config["dataset_path"])
+        want_file = config["dataset_format"] == "csv"
+        if not (path.is_file() if want_file else path.is_dir()):
+            kind = "CSV file" if want_file else "folder"
+            problems.append(
+                f"dataset_path: {kind} {str(path)!r} does not exist "
+                f"(dataset_format {config['dataset_format']!r} needs a {kind})"
+            )
+    if config["comparisons"]["age_bins"][0] != 0:
+        problems.append(
+            f"comparisons.age_bins: {config['comparisons']['age_bins']} must be left edges "
+            "starting at 0 (e.g. [0, 11, 21, 31, 41, 51, 61, 71] for 0-10, 11-20, ..., 71+); "
+            "earlier versions read them as upper edges"
+        )
+    custom = set(config["custom_models"])
+    for m in MODEL_NAMES:
+        if m not in MODELS and m not in custom:
+            problems.append(
+                f"models: unknown model {m!r}; known: {', '.join(sorted(MODELS))} "
+                "(a model made by your own rule must also be listed under custom_models)"
+            )
+    unknown = [e for e in ATTR["estimators"] if e not in ESTIMATORS]
+    if unknown:
+        problems.append(
+            f"attributes.estimators: unknown estimator(s) {unknown}; "
+            f"known: {', '.join(sorted(ESTIMATORS))}"
+        )
+    for env, py in config["python_envs"].items():
+        if not Path(py).exists():
+            problems.append(
+                f"python_envs.{env}: interpreter {py!r} does not exist "
+                f"(create it with: scripts/make-venv {env})"
+            )
+    # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX, left as is when unset
+    deploy = workflow.deployment_settings
+    conda_prefix = str(deploy.conda_prefix or "")
+    if DeploymentMethod.CONDA in deploy.deployment_method and "$" in conda_prefix:
+        problems.append(
+            f"--conda-prefix {conda_prefix!r}: its environment variable is not set "
+            "(export FACEAGE_CONDA_PREFIX=/proj/<storage>/faceage-conda; docs/cluster.md)"
+        )
+    if problems:
+        raise WorkflowError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+_check_config()

@@ -1,0 +1,89 @@
+# Environments: which interpreter runs a job, and the settings handed to the steps that
+# run in a model's or estimator's own interpreter (`python -m faceage step ...`).
+import json
+
+from faceage.attributes import get_estimator
+from faceage.models import get_adapter
+from faceage.runtime import export_src_path
+
+# Jobs run in other interpreters (conda envs, model venvs, cluster nodes) and import
+# this checkout's package through PYTHONPATH: with a conda prefix shared by several
+# checkouts (profiles/slurm), an env's installed copy would be whichever checkout built
+# it first. The venvs also hold it installed in editable mode (scripts/make-venv).
+export_src_path(str(ROOT / "src"))
+
+
+def using_conda():
+    return DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+def env_file(env):
+    """envs/<env>.yaml, absolute (rules in workflow/rules/ resolve relative paths there)."""
+    return str(ROOT / "envs" / f"{env}.yaml")
+
+
+def env_python(env):
+    """The interpreter of an environment: its conda env's, its venv's (python_envs), or ours."""
+    if using_conda():
+        return "python"
+    return config["python_envs"].get(env, sys.executable)
+
+
+def model_env(model):
+    return get_adapter(model).env
+
+
+def model_conda_env(wildcards):
+    return env_file(model_env(wildcards.model))
+
+
+def model_python(wildcards):
+    return env_python(model_env(wildcards.model))
+
+
+def estimator_conda_env(wildcards):
+    return env_file(get_estimator(wildcards.estimator).env)
+
+
+def estimator_python(wildcards):
+    return env_python(get_estimator(wildcards.estimator).env)
+
+
+def no_face_fallback():
+    """embeddings.no_face_fallback, with auto resolved: centre_crop in protocol runs, else none."""
+    mode = config["embeddings"]["no_face_fallback"]
+    if mode == "auto":
+        return "centre_crop" if PROTOCOL_RUN else "none"
+    return mode
+
+
+def _json(settings):
+    return json.dumps(settings, sort_keys=True)
+
+
+def model_step_settings(wildcards):
+    """What prepare_model, embed and download_model_weights read, each setting once (JSON)."""
+    return _json(
+        {
+            "model": wildcards.model,
+            "model_settings": config["model_settings"].get(wildcards.model, {}),
+            "weights_dir": config["weights_dir"],
+            "max_side": config["clean"]["max_side"],
+            "seed": config["analysis"]["seed"],
+            "fallback": no_face_fallback(),
+            "fallback_crop": config["embeddings"]["fallback_crop"],
+        }
+    )
+
+
+def estimator_step_settings(wildcards):
+    """What attributes_predict reads (JSON)."""
+    return _json(
+        {
+            "estimator": wildcards.estimator,
+            "estimator_settings": ATTR["settings"].get(wildcards.estimator, {}),
+            "weights_dir": config["weights_dir"],
+            "max_side": config["clean"]["max_side"],
+            "batch_size": ATTR["batch_size"],
+        }
+    )

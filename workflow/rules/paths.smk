@@ -1,0 +1,115 @@
+# Paths and targets: where each rule writes its log and benchmark, the input functions
+# rules name, the default target (final_outputs, asked for by rule all) and the messages
+# printed after a run.
+from faceage import paths
+
+RESULTS = f"results/{DS}"
+VER = f"{RESULTS}/verification"
+
+
+def log_path(rule_name, *parts):
+    """logs/<rule>/<dataset>[_<part>...].log"""
+    return paths.log_path(rule_name, DS, *parts)
+
+
+def benchmark_path(rule_name, *parts):
+    """benchmarks/<rule>/<dataset>[_<part>...].tsv"""
+    return paths.benchmark_path(rule_name, DS, *parts)
+
+
+# Input functions the rules name.
+
+
+def overrides_input(wildcards):
+    """config/overrides.tsv (clean.overrides) when it exists; the attribute rules use it too."""
+    path = config["clean"]["overrides"]
+    return [path] if path and Path(path).is_file() else []
+
+
+def score_files(wildcards):
+    """The models' score files, named scores_<model> (faceage.steps.similarity.score_inputs)."""
+    return {f"scores_{m}": f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
+
+
+def embed_benchmarks():
+    """{model: [benchmark file of shard 0, of shard 1, ...]}: the timing step reads no file name."""
+    return {
+        m: [benchmark_path("embed", m, f"shard{s}") for s in SHARDS]
+        for m in BUILTIN_MODELS
+    }
+
+
+def protocol_format(wildcards):
+    return {"format": next(p.format for p in PROTOCOLS if p.name == wildcards.protocol)}
+
+
+def final_outputs():
+    """What `snakemake` with no target makes, from the configuration alone."""
+    out = [
+        f"{RESULTS}/clean/cleaning_summary.tsv",
+        f"{RESULTS}/tables/timing.tsv",
+    ]
+    out += expand(f"{RESULTS}/embeddings/{{model}}_vectors.csv", model=MODEL_NAMES)
+    if PROTOCOL_RUN:
+        return out + [f"{VER}/benchmarks.tsv"]
+    out += [
+        f"{RESULTS}/tables/similarity_within_range.csv",
+        f"{RESULTS}/plots/similarity_by_gap.png",
+    ]
+    out += expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
+    if config["verification"]["enabled"]:
+        out += [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
+        out += expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
+    if ESTIMATOR_NAMES:
+        out += expand(
+            [
+                f"{RESULTS}/attributes/{{estimator}}/review.tsv",
+                f"{RESULTS}/attributes/{{estimator}}/age_table.tsv",
+                f"{RESULTS}/plots/attributes_{{estimator}}_joint.png",
+            ],
+            estimator=ESTIMATOR_NAMES,
+        )
+        out.append(f"{RESULTS}/plots/attributes_speed_vs_mae.png")
+    return out
+
+
+def explain_failure(log):
+    """After a failed run: one line for the failure users most need explained."""
+    clean = Path(f"{RESULTS}/clean/manifest.tsv")
+    if clean.is_file() and sum(1 for _ in clean.open()) <= 1:
+        print(
+            f"ERROR: no image survived cleaning; see {RESULTS}/clean/cleaning_report.tsv "
+            f"and {RESULTS}/clean/cleaning_summary.tsv",
+            file=sys.stderr,
+        )
+
+
+def warn_depleted_benchmarks(log):
+    """After a run: print every model x protocol whose accuracy was withheld, with the counts."""
+    table = Path(f"{VER}/benchmarks.tsv")
+    if not (PROTOCOL_RUN and table.is_file()):
+        return
+    import pandas as pd
+
+    t = pd.read_csv(table, sep="\t", keep_default_na=False)
+    for _, r in t[t["accuracy_note"] != ""].iterrows():
+        print(
+            f"WARNING: protocol {r['protocol']}, model {r['model']}: no accuracy reported: "
+            f"{r['accuracy_note']} ({r['n_pairs']} pairs: {r['n_genuine']} genuine, "
+            f"{r['n_impostor']} impostor, {r['n_unscored']} unscored)",
+            file=sys.stderr,
+        )
+
+
+onsuccess:
+    warn_depleted_benchmarks(log)
+
+
+onerror:
+    explain_failure(log)
+
+
+wildcard_constraints:
+    shard=r"\d+",
+    model=r"[A-Za-z0-9_]+",
+    protocol=r"[A-Za-z0-9_.-]+",
