@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from faceage.adapters import Stopwatch, failure_status, with_retry
 from faceage.contracts import FACE_COLUMNS, atomic_path, own_content, read_table, write_embeddings
 from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
 from faceage.models import get_adapter
@@ -142,10 +142,10 @@ def embed_shard(
         aligned = rows["aligned"].fillna(False).to_numpy(dtype=bool)
     if settings.get("aligned_input", False):
         aligned[:] = True
-    t0 = time.perf_counter()
+    clock = Stopwatch()
     embedder = adapter.load(settings, Path(weights_dir), Path(state_dir))
     embedder.name = embedder.name or model
-    t_load = time.perf_counter() - t0
+    clock.loaded()
     n = len(rows)
     dim = embedder.dim
     vectors: list[np.ndarray | None] = [None] * n
@@ -159,19 +159,7 @@ def embed_shard(
 
     def run(call, items):
         """``call`` on the whole batch; when it fails, on each item alone (one bad image sinks nothing)."""
-        try:
-            return call(items)
-        except NotImplementedError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - retried one by one, then recorded per image
-            log.warning("batch of %d failed (%s); retrying image by image", len(items), exc)
-            out = []
-            for item in items:
-                try:
-                    out.extend(call([item]))
-                except Exception as one_exc:  # noqa: BLE001 - recorded per image
-                    out.append(FaceResult(None, f"error: {type(one_exc).__name__}: {one_exc}"))
-            return out
+        return with_retry(call, items, lambda exc: FaceResult(None, failure_status(exc)))
 
     def aligned_results(crops):
         try:
@@ -228,7 +216,7 @@ def embed_shard(
         if len(batch) >= batch_size:
             flush(batch)
     flush(batch)
-    t_total = time.perf_counter() - t0
+    speed = clock.speed(n)
     if dim == 0:
         dim = next((len(v) for v in vectors if v is not None), 0)
     mat = np.full((n, dim), np.nan, dtype=np.float32)
@@ -242,13 +230,10 @@ def embed_shard(
     summary = {
         "model": model,
         "shard": shard,
-        "images": n,
         "embedded": ok,
         "fallback": route.count("fallback"),
         "aligned": route.count("aligned"),
-        "load_seconds": round(t_load, 3),
-        "seconds": round(t_total, 3),
-        "images_per_second": round(n / t_total, 3) if t_total and n else None,
+        **speed,  # model loading excluded, as for the estimators (faceage.adapters.Stopwatch)
     }
     log.info("embedded %s", summary)
     return summary

@@ -25,6 +25,11 @@ def benchmark_path(rule: str, dataset: str, *parts: str) -> str:
     return f"benchmarks/{rule}/{_name(dataset, parts)}.tsv"
 
 
+def speed_path(rule: str, dataset: str, *parts: str) -> str:
+    """A job's own speed record (JSON), beside its benchmark file."""
+    return f"benchmarks/{rule}/{_name(dataset, parts)}.json"
+
+
 def read_benchmark_name(path: str | Path, dataset: str) -> tuple[str, int] | None:
     """``<dataset>[_<model>]_shard<k>.tsv`` -> (model or '', k); None for any other name."""
     m = re.fullmatch(

@@ -32,6 +32,8 @@ rule embed:
         state=f"{RESULTS}/embeddings/{{model}}/state",
     output:
         embeddings=f"{RESULTS}/embeddings/{{model}}/shard_{{shard}}.npz",
+        # the job's own speed record (loading timed apart), beside its benchmark file
+        speed=speed_path("embed", "{model}", "shard{shard}"),
     log:
         log_path("embed", "{model}", "shard{shard}"),
     benchmark:
@@ -46,7 +48,8 @@ rule embed:
         "OMP_NUM_THREADS={threads} {params.python:q} -m faceage step embed"
         " --label {wildcards.model:q} --wildcard shard={wildcards.shard:q}"
         " --input manifest={input.manifest:q} --input state={input.state:q}"
-        " --output embeddings={output.embeddings:q} --settings {params.settings:q}"
+        " --output embeddings={output.embeddings:q} --output speed={output.speed:q}"
+        " --settings {params.settings:q}"
         " > {log:q} 2>&1"
 
 

@@ -17,6 +17,11 @@ def benchmark_path(rule_name, *parts):
     return paths.benchmark_path(rule_name, DS, *parts)
 
 
+def speed_path(rule_name, *parts):
+    """benchmarks/<rule>/<dataset>[_<part>...].json: a job's own speed record."""
+    return paths.speed_path(rule_name, DS, *parts)
+
+
 # Input functions the rules name.
 
 
@@ -31,12 +36,9 @@ def score_files(wildcards):
     return {f"scores_{m}": f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
 
 
-def embed_benchmarks():
-    """{model: [benchmark file of shard 0, of shard 1, ...]}: the timing step reads no file name."""
-    return {
-        m: [benchmark_path("embed", m, f"shard{s}") for s in SHARDS]
-        for m in BUILTIN_MODELS
-    }
+def embed_benchmarks(path=benchmark_path):
+    """{model: [file of shard 0, of shard 1, ...]}: the timing step reads no file name."""
+    return {m: [path("embed", m, f"shard{s}") for s in SHARDS] for m in BUILTIN_MODELS}
 
 
 def protocol_format(wildcards):

@@ -6,6 +6,7 @@ rule timing_table:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
         benchmarks=[f for files in embed_benchmarks().values() for f in files],
+        speeds=[f for files in embed_benchmarks(speed_path).values() for f in files],
     output:
         table=report(
             f"{RESULTS}/tables/timing.tsv",
@@ -18,6 +19,9 @@ rule timing_table:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"benchmarks": embed_benchmarks()},
+        settings={
+            "benchmarks": embed_benchmarks(),
+            "speeds": embed_benchmarks(speed_path),
+        },
     script:
         "../scripts/step.py"

@@ -14,6 +14,10 @@ per model and divides by the number of images the model was given:
 * ``images_per_second``: ``images / seconds``; ``ms_per_image`` its inverse
   in milliseconds; ``cpu_ms_per_image``: CPU milliseconds per image.
 * ``max_rss_mb``: the largest resident memory of any job.
+* ``load_seconds``: seconds spent loading the model, summed over the jobs, and
+  ``images_per_second_loaded``: images per second of the work after loading,
+  from the jobs' own speed records (``benchmarks/embed/*.json``): measured as
+  the estimators' ``images_per_second`` is, so the two tables compare.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ TIMING_COLUMNS = [
     "ms_per_image",
     "cpu_ms_per_image",
     "max_rss_mb",
+    "load_seconds",
+    "images_per_second_loaded",
 ]
 
 
@@ -57,9 +63,17 @@ def read_benchmark(path: str | Path) -> dict:
 
 
 def timing_table(
-    benchmarks: Iterable[tuple[str, int, str | Path]], images_per_shard: dict[int, int]
+    benchmarks: Iterable[tuple[str, int, str | Path]],
+    images_per_shard: dict[int, int],
+    speeds: dict[tuple[str, int], dict] | None = None,
 ) -> pd.DataFrame:
     """Timing per model from (model, shard, benchmark file) triples.
+
+    ``speeds``: per (model, shard) the embed job's own speed record
+    (:class:`faceage.adapters.Stopwatch`: ``load_seconds`` and ``seconds`` of
+    the work after loading), which gives ``load_seconds`` (summed) and
+    ``images_per_second_loaded`` - the estimators' convention, so the two
+    speed tables compare.
 
     ``images_per_shard``: images given to each shard job (the clean
     manifest's shard sizes, aliases not counted; every model embeds the same
@@ -74,6 +88,8 @@ def timing_table(
                 "shard": shard,
                 "images": images_per_shard.get(shard, 0),
                 **read_benchmark(path),
+                "load_seconds": (speeds or {}).get((model, shard), {}).get("load_seconds", np.nan),
+                "work_seconds": (speeds or {}).get((model, shard), {}).get("seconds", np.nan),
             }
         )
     if not rows:
@@ -85,10 +101,13 @@ def timing_table(
         seconds=("seconds", "sum"),
         cpu_seconds=("cpu_seconds", lambda s: s.sum(min_count=1)),
         max_rss_mb=("max_rss_mb", "max"),
+        load_seconds=("load_seconds", lambda s: s.sum(min_count=len(s))),
+        work_seconds=("work_seconds", lambda s: s.sum(min_count=len(s))),
     )
     images = out["images"].where(out["images"] > 0)  # no image: no per-image figure
     out["cores"] = out["cpu_seconds"] / out["seconds"]
     out["images_per_second"] = images / out["seconds"]
     out["ms_per_image"] = 1000 * out["seconds"] / images
     out["cpu_ms_per_image"] = 1000 * out["cpu_seconds"] / images
+    out["images_per_second_loaded"] = images / out["work_seconds"]
     return out.reset_index()[TIMING_COLUMNS]

@@ -6,8 +6,8 @@ module-level ``ESTIMATOR`` (an :class:`EstimatorAdapter`):
 * ``env`` - its environment file ``envs/<env>.yaml`` (the workflow runs it
   with that env's interpreter);
 * ``required_files(settings, weights_dir)`` - its weight files as
-  :class:`~faceage.models.base.WeightFile`; :meth:`check_weights` raises
-  :class:`~faceage.models.base.MissingWeightsError` naming each missing file,
+  :class:`~faceage.adapters.WeightFile`; :meth:`check_weights` raises
+  :class:`~faceage.adapters.MissingWeightsError` naming each missing file,
   its folder and its source, before any image is read;
 * ``load(settings, weights_dir)`` -> an :class:`Estimator`;
 * ``age_range`` - the ages (years) the estimator can output; labels outside
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceage.models.base import Face, MissingWeightsError, WeightFile
+from faceage.adapters import Adapter
+from faceage.models.base import Face
 
 
 @dataclass
@@ -58,33 +59,17 @@ class Estimator:
         raise NotImplementedError
 
 
-class EstimatorAdapter:
-    name: str = ""
+class EstimatorAdapter(Adapter):
+    """An age and gender estimator (:class:`faceage.adapters.Adapter`: weights, hint, provenance)."""
+
+    kind = "estimator"
     env: str = "dlib"
     age_range: tuple[float, float] = (0.0, 100.0)
     reference_mae: float = 8.0
     reference_note: str = ""
 
-    def required_files(self, settings: dict, weights_dir: Path) -> list[WeightFile]:
-        return []
-
-    def download_hint(self) -> str:
-        return ""
-
-    def check_weights(self, settings: dict, weights_dir: Path) -> None:
-        missing = [
-            wf
-            for wf in self.required_files(settings, Path(weights_dir))
-            if not Path(wf.path).is_file()
-        ]
-        if missing:
-            raise MissingWeightsError(self.name, missing, self.download_hint())
-
     def load(self, settings: dict, weights_dir: Path) -> Estimator:
         raise NotImplementedError
-
-    def provenance(self, settings: dict, weights_dir: Path) -> dict:
-        return {"estimator": self.name, "env": self.env, "settings": settings}
 
 
 def gender_code(value) -> str | None:

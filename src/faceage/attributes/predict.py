@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
+from faceage.adapters import Stopwatch, failure_status, with_retry
 from faceage.attributes import get_estimator
 from faceage.attributes.base import Attributes
 from faceage.contracts import atomic_path, read_table, write_table
@@ -105,30 +105,24 @@ def predict_frame(
     """Predict every row of ``rows`` (manifest columns); return (table, timing)."""
     adapter = get_estimator(estimator_name)
     adapter.check_weights(settings, Path(weights_dir))
-    t0 = time.perf_counter()
+    clock = Stopwatch()
     estimator = adapter.load(settings, Path(weights_dir))
-    t_load = time.perf_counter() - t0
+    clock.loaded()
     out = [dict(_row(Attributes(status="not_run"))) for _ in range(len(rows))]
     batch: list[tuple[int, object]] = []
 
     def flush():
         if not batch:
             return
-        try:
-            results = estimator.predict_batch([b[1] for b in batch], [None] * len(batch))
-        except Exception as exc:  # one bad image must not sink the batch
-            log.warning("batch of %d failed (%s); retrying image by image", len(batch), exc)
-            results = []
-            for b in batch:
-                try:
-                    results.extend(estimator.predict_batch([b[1]], [None]))
-                except Exception as one:  # noqa: BLE001 - recorded per image
-                    results.append(Attributes(status=f"error: {type(one).__name__}: {one}"))
+        results = with_retry(
+            lambda items: estimator.predict_batch([b[1] for b in items], [None] * len(items)),
+            batch,
+            lambda exc: Attributes(status=failure_status(exc)),
+        )
         for (pos, _), res in zip(batch, results, strict=True):
             out[pos] = _row(res)
         batch.clear()
 
-    t1 = time.perf_counter()
     for pos, path in enumerate(rows["path"]):
         try:
             batch.append((pos, load_rgb(path, max_side)))
@@ -137,17 +131,13 @@ def predict_frame(
         if len(batch) >= batch_size:
             flush()
     flush()
-    seconds = time.perf_counter() - t1
+    speed = clock.speed(len(rows))
     pred = pd.DataFrame(out, index=rows.index)
     table = pd.concat([rows[["image_id", "person", "age", "gender"]], pred], axis=1)
-    n = len(rows)
     timing = {
         "estimator": estimator_name,
-        "images": n,
         "predicted": int(table["age_pred"].notna().sum()),
-        "load_seconds": round(t_load, 3),
-        "seconds": round(seconds, 3),
-        "images_per_second": round(n / seconds, 3) if seconds > 0 and n else None,
+        **speed,  # model loading excluded (faceage.adapters.Stopwatch)
         "python": sys.version.split()[0],
         "provenance": adapter.provenance(settings, Path(weights_dir)),
     }

@@ -37,6 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
+from faceage.adapters import (  # noqa: F401 - the adapter modules import them from here
+    Adapter,
+    MissingPackageError,
+    MissingWeightsError,
+    WeightFile,
+)
+
 
 @dataclass(frozen=True)
 class Face:
@@ -69,43 +76,6 @@ class FaceResult:
     status: str = "ok"
     n_faces: int = -1
     face: Face | None = None
-
-
-@dataclass(frozen=True)
-class WeightFile:
-    path: Path
-    source: str  # where a user gets it (URL or package)
-    note: str = ""
-
-
-class MissingWeightsError(FileNotFoundError):
-    """Weights a model needs are not where they must be."""
-
-    def __init__(self, model: str, missing: list[WeightFile], hint: str = ""):
-        lines = [f"model {model!r}: {len(missing)} weight file(s) missing:"]
-        for wf in missing:
-            lines.append(
-                f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; get it from {wf.source}"
-            )
-            if wf.note:
-                lines.append(f"    ({wf.note})")
-        if hint:
-            lines.append(hint)
-        super().__init__("\n".join(lines))
-        self.model = model
-        self.missing = missing
-
-
-class MissingPackageError(ImportError):
-    """A Python package a model needs is not installed in the running environment."""
-
-    def __init__(self, model: str, package: str, env: str, exc: Exception | None = None):
-        msg = (
-            f"model {model!r} needs the Python package {package!r}, which is not importable here"
-            f" ({exc}). It belongs in envs/{env}.yaml: run with --sdm conda, or create the venv with"
-            f" `scripts/make-venv {env}` and set python_envs.{env} in the config"
-        )
-        super().__init__(msg)
 
 
 class Embedder:
@@ -148,32 +118,18 @@ def centre_crop(image: np.ndarray, fraction: float = 1.0) -> np.ndarray:
     return image[top : top + side, left : left + side]
 
 
-class ModelAdapter:
-    name: str = ""
+class ModelAdapter(Adapter):
+    """A face recogniser (:class:`faceage.adapters.Adapter`: weights, hint, provenance)."""
+
+    kind = "model"
     env: str = "core"
     uses_clean_faces: bool = False  # does embed_batch use the cleaning detector's faces?
-
-    def required_files(self, settings: dict, weights_dir: Path) -> list[WeightFile]:
-        return []
-
-    def download_hint(self) -> str:
-        return ""
-
-    def check_weights(self, settings: dict, weights_dir: Path) -> None:
-        missing = [
-            wf for wf in self.required_files(settings, weights_dir) if not Path(wf.path).is_file()
-        ]
-        if missing:
-            raise MissingWeightsError(self.name, missing, self.download_hint())
 
     def prepare(self, settings: dict, weights_dir: Path, images, out_dir: Path) -> dict:
         return {}
 
     def load(self, settings: dict, weights_dir: Path, state_dir: Path) -> Embedder:
         raise NotImplementedError
-
-    def provenance(self, settings: dict, weights_dir: Path) -> dict:
-        return {"model": self.name, "env": self.env, "settings": settings}
 
 
 def package_versions(*names: str) -> dict[str, str | None]:

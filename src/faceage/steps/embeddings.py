@@ -10,6 +10,7 @@ faceage step ...``); their settings are ``model`` (the model's name),
 
 from __future__ import annotations
 
+import json
 import logging
 
 from faceage import contracts as c
@@ -37,10 +38,11 @@ def prepare_model(*, input, output, settings):
 
 @step
 def embed(*, input, output, settings, wildcards):
-    """Embed the images of shard ``wildcards.shard``: one npz with a status per image."""
+    """Embed the images of shard ``wildcards.shard``: one npz with a status per image, and the
+    job's speed record (``output.speed``, JSON: loading timed apart)."""
     from faceage.embed import embed_shard
 
-    embed_shard(
+    summary = embed_shard(
         settings.model,
         settings.model_settings.plain(),
         settings.weights_dir,
@@ -52,6 +54,9 @@ def embed(*, input, output, settings, wildcards):
         fallback=settings.fallback,
         fallback_crop=settings.fallback_crop,
     )
+    if "speed" in output:
+        with c.atomic_path(output.speed) as tmp:
+            tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
 
 @step
