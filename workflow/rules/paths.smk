@@ -36,6 +36,11 @@ def score_files(wildcards):
     return {f"scores_{m}": f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
 
 
+def embedding_files(wildcards):
+    """The models' merged embeddings, named embeddings_<model>."""
+    return {f"embeddings_{m}": f"{RESULTS}/embeddings/{m}.npz" for m in MODEL_NAMES}
+
+
 def embed_benchmarks(path=benchmark_path):
     """{model: [file of shard 0, of shard 1, ...]}: the timing step reads no file name."""
     return {m: [path("embed", m, f"shard{s}") for s in SHARDS] for m in BUILTIN_MODELS}
@@ -61,6 +66,7 @@ def final_outputs():
     out += expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
     if config["verification"]["enabled"]:
         out += [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
+        out += [f"{VER}/paired/forest_auc.png", f"{VER}/paired/fnmr_by_gap.png"]
         out += expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
     if ESTIMATOR_NAMES:
         out += expand(

@@ -177,3 +177,61 @@ rule verification_comparison:
         settings={"title": f"{DS}: verification against age gap"},
     script:
         "../scripts/step.py"
+
+
+rule paired_comparison:
+    input:
+        unpack(score_files),
+        unpack(embedding_files),
+        manifest=f"{RESULTS}/clean/manifest.tsv",
+    output:
+        common=report(
+            f"{VER}/paired/common_pairs.tsv",
+            caption="../report/paired_common.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "common pairs"},
+        ),
+        per_model=f"{VER}/paired/per_model.tsv",
+        differences=report(
+            f"{VER}/paired/differences.tsv",
+            caption="../report/paired_differences.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "paired differences (table)"},
+        ),
+        fnmr=f"{VER}/paired/fnmr.tsv",
+        failure_to_enrol=f"{VER}/paired/failure_to_enrol.tsv",
+        by_gender=f"{VER}/paired/by_gender.tsv",
+        gender_groups=f"{VER}/paired/gender_groups.tsv",
+        forest=report(
+            f"{VER}/paired/forest_auc.png",
+            caption="../report/paired_forest.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "AUC differences per gap (forest)"},
+        ),
+        fnmr_plot=report(
+            f"{VER}/paired/fnmr_by_gap.png",
+            caption="../report/paired_fnmr.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "FNMR at a deployed threshold"},
+        ),
+        fte_plot=report(
+            f"{VER}/paired/failure_to_enrol.png",
+            caption="../report/paired_fte.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "failure to enrol by age"},
+        ),
+    log:
+        log_path("paired_comparison"),
+    benchmark:
+        benchmark_path("paired_comparison")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        settings={**VERIFICATION, "age_bins": config["comparisons"]["age_bins"]},
+    script:
+        "../scripts/step.py"

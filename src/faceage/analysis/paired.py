@@ -290,7 +290,7 @@ def _weighted_dprime(s_gen, wg, s_imp, wi) -> np.ndarray:
     """d' per column of ``s_gen`` / ``s_imp`` (centred score matrices) with pair weights."""
     Wg, Wi = float(wg.sum()), float(wi.sum())
     if Wg <= 0 or Wi <= 0:
-        return np.full(s_gen.shape[1], np.nan)
+        return np.full(s_gen.values.shape[1], np.nan)
     mg = (wg @ s_gen.values) / Wg
     mi = (wi @ s_imp.values) / Wi
     vg = (wg @ s_gen.squares) / Wg - mg**2

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from faceage import contracts as c
@@ -147,3 +148,84 @@ def benchmarks(*, input, output, settings):
     table = benchmarks_table([c.read_table(s) for s in input.list("summaries")], published)
     c.write_table(table, output.table)
     return table
+
+
+@step
+def paired_comparison(*, input, output, settings):
+    """Every model on the pairs all models scored: paired differences, deployed-threshold FNMR,
+    failure to enrol by age and the breakdown by gender (docs/verification.md, 'Comparing
+    models'). Inputs: ``scores_<model>``, ``embeddings_<model>`` and the clean manifest."""
+    from faceage.analysis import paired as pc
+    from faceage.analysis import paired_plots as plots
+    from faceage.steps.similarity import score_inputs
+
+    scores = score_inputs(input)
+    common = pc.common_pairs(scores)
+    kw = {
+        "n_bootstrap": settings.bootstrap_iterations,
+        "seed": settings.seed,
+    }
+    result = pc.paired_comparison(
+        common,
+        settings.gap_bins,
+        far_levels=settings.far_levels,
+        impostors=settings.impostors,
+        **kw,
+    )
+    fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.paired.fmr_levels, **kw)
+
+    man = c.own_content(c.read_table(input.manifest))
+    enrol = {}
+    for name, path in input.items():
+        if name.startswith("embeddings_"):
+            emb = c.read_embeddings(path)
+            ok = pd.Series(np.asarray(emb["status"]) == c.STATUS_OK, index=emb["image_id"])
+            enrol[name[len("embeddings_") :]] = man[["image_id", "age"]].assign(
+                enrolled=ok.reindex(man["image_id"].astype(str)).fillna(False).to_numpy(bool)
+            )
+    fte = pc.failure_to_enrol(enrol, settings.age_bins)
+
+    groups, gender_summary = pc.split_by_gender(
+        common.pairs, man[["person", "gender"]], settings.paired.min_gender_persons
+    )
+    by_gender = []
+    for gender, rows in groups.items():
+        sub = {m: common.scores(m).loc[rows.index] for m in common.models}
+        res = pc.paired_comparison(
+            sub,
+            settings.gap_bins,
+            far_levels=settings.far_levels,
+            impostors=settings.impostors,
+            label=f"paired:gender:{gender}",
+            slope=False,
+            **kw,
+        )
+        metrics = res.per_model[res.per_model["metric"] == "auc"].assign(gender=gender)
+        diffs = res.differences[res.differences["metric"] == "auc"].rename(
+            columns={"model_a": "model", "model_b": "minus_model"}
+        )
+        by_gender += [metrics, diffs.assign(gender=gender)]
+    gender_table = (
+        pd.concat(by_gender, ignore_index=True)
+        if by_gender
+        else pd.DataFrame(columns=["gender", "model", "subset", "label", "metric", "estimate"])
+    )
+    lead = ["gender"] + [k for k in gender_table.columns if k != "gender"]
+
+    c.write_table(common.summary, output.common)
+    c.write_table(result.per_model, output.per_model)
+    c.write_table(result.differences, output.differences)
+    c.write_table(fnmr, output.fnmr)
+    c.write_table(fte, output.failure_to_enrol)
+    c.write_table(gender_table[lead], output.by_gender)
+    c.write_table(gender_summary, output.gender_groups)
+    plots.plot_forest(result.differences, output.forest)
+    plots.plot_fnmr_by_gap(fnmr, output.fnmr_plot)
+    plots.plot_failure_to_enrol(fte, output.fte_plot)
+    log.info(
+        "%d common pairs of %d models; %d differences; genders used: %s",
+        len(common.pairs),
+        len(common.models),
+        len(result.differences),
+        ", ".join(groups) or "none",
+    )
