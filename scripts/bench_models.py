@@ -7,7 +7,7 @@
 
 For each case: a manifest of the first ``--images`` FG-NET images (sorted by
 name), weights in a temporary folder, then the workflow's own command
-``python -m faceage.cli prepare`` and ``... embed`` (one shard, batch 32) run by
+``python -m faceage step prepare_model`` and ``... embed`` (one shard, batch 32) run by
 the case's venv (.venvs/<env>; `make venv-<env>`) with OMP_NUM_THREADS and
 threads capped at ``--threads``. Reported per case: images, faces embedded,
 wall seconds of the embed command, the model's load time (from its log),
@@ -141,29 +141,23 @@ def run_case(
     manifest = work / f"{case}_manifest.tsv"
     n = fgnet_manifest(manifest, n_images)
     state = work / case / "state"
-    common = [
-        "--model",
-        model,
-        "--settings",
-        json.dumps(settings),
-        "--weights-dir",
-        str(weights),
-        "--manifest",
-        str(manifest),
-        "--state-dir",
-        str(state),
-    ]
+    step_settings = json.dumps(
+        {
+            "model": model,
+            "model_settings": {**settings, "batch_size": 32},
+            "weights_dir": str(weights),
+            "max_side": 1600,
+            "seed": 0,
+            "fallback": "none",
+            "fallback_crop": 1.0,
+        }
+    )
     env_vars = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT / "src")}
+    step = [py, "-m", "faceage", "step"]
     subprocess.run(
-        [
-            py,
-            "-m",
-            "faceage.cli",
-            "prepare",
-            *common,
-            "--provenance",
-            str(work / case / "prov.json"),
-        ],
+        step
+        + ["prepare_model", f"--input=manifest={manifest}", f"--output=state={state}"]
+        + [f"--output=provenance={work / case / 'prov.json'}", "--settings", step_settings],
         check=True,
         capture_output=True,
         env=env_vars,
@@ -172,19 +166,9 @@ def run_case(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [
-            py,
-            "-m",
-            "faceage.cli",
-            "embed",
-            *common,
-            "--shard",
-            "0",
-            "--out",
-            str(out),
-            "--batch-size",
-            "32",
-        ],
+        step
+        + ["embed", "--wildcard=shard=0", f"--input=manifest={manifest}", f"--input=state={state}"]
+        + [f"--output=embeddings={out}", "--settings", step_settings],
         capture_output=True,
         text=True,
         env=env_vars,
@@ -194,7 +178,7 @@ def run_case(
     if proc.returncode != 0:
         raise RuntimeError(f"{case} failed:\n{proc.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    m = re.search(r"'embedded': (\d+), 'load_seconds': ([\d.]+)", proc.stderr)
+    m = re.search(r"'embedded': (\d+).*'load_seconds': ([\d.]+)", proc.stderr)
     embedded, load = (int(m[1]), float(m[2])) if m else (None, float("nan"))
     return {
         "case": case,

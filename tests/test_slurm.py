@@ -361,7 +361,7 @@ def test_slurm_results_equal_local_results(demo_runs):
     assert not different, f"tables differ between the local and the SLURM run: {different}"
 
 
-# --- sizing jobs from benchmarks (faceage.cluster, scripts/slurm/estimate-runtime) ---
+# --- sizing jobs from benchmarks (faceage.cluster, faceage estimate) ---
 
 
 def test_estimate_runtime_from_benchmarks(tmp_path):
