@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark of the backbone on FG-NET with dlib (numbers for docs/performance.md).
 
-    .venv/bin/python scripts/bench_backbone.py [--fgnet ../shared/datasets/fgnet] [--images 300] [--pairs 150]
+    .venv/bin/python scripts/bench_backbone.py [--fgnet ../shared/datasets/fgnet] \
+        [--images 300] [--pairs 150]
 
 Measures, on this machine:
   (a) the bare model: dlib used directly (load, HOG detect, 5-point chip, descriptor), one process;
@@ -108,7 +109,8 @@ def stages(fgnet: str, every: int = 5) -> int:
         rec.compute_face_descriptor(chips[i : i + 32], 0)
     rows.append(("ResNet descriptor, batches of 32", (time.perf_counter() - t0) / len(chips), ""))
     print(
-        f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; every {every}th FG-NET image"
+        f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; "
+        f"every {every}th FG-NET image"
     )
     print("| step | ms / image | note |\n|---|---|---|")
     for name, sec, note in rows:
@@ -133,7 +135,8 @@ def main() -> int:
     ap.add_argument(
         "--stages",
         action="store_true",
-        help="only: milliseconds per image of each step of dlib, and faces missed with/without upsampling",
+        help="only: milliseconds per image of each step of dlib, "
+        "and faces missed with/without upsampling",
     )
     args = ap.parse_args()
     if args.stages:
@@ -223,7 +226,8 @@ def main() -> int:
                 (
                     f"(c) whole workflow, -c2, cold, {label}",
                     f"{t_cold:.0f} s",
-                    f"{n_images} images; job time {bench['s'].sum():.0f} s in benchmarked jobs: detect_faces {det:.0f} s, "
+                    f"{n_images} images; job time {bench['s'].sum():.0f} s in benchmarked jobs: "
+                    f"detect_faces {det:.0f} s, "
                     f"embed {emb:.0f} s ({n_images / (det + emb):.2f} images/s per core)",
                 )
             )
@@ -260,7 +264,8 @@ def main() -> int:
         (
             "(d) original approach (embed both images per pair)",
             f"{rate_d:.2f} pairs/s",
-            f"{n_gen} genuine pairs -> {t_orig / 60:.0f} min, vs embedding each image once {t_ours / 60:.1f} min: {t_orig / t_ours:.0f}x",
+            f"{n_gen} genuine pairs -> {t_orig / 60:.0f} min, "
+            f"vs embedding each image once {t_ours / 60:.1f} min: {t_orig / t_ours:.0f}x",
         )
     )
 

@@ -230,15 +230,17 @@ def main() -> int:
             print(json.dumps(row), flush=True)
     load = os.getloadavg()
     print(
-        f"\n{'case':18} {'images':>6} {'embedded':>8} {'wall s':>7} {'load s':>6} {'img/s':>6} {'cores':>5}"
+        f"\n{'case':18} {'images':>6} {'embedded':>8} {'wall s':>7} {'load s':>6} "
+        f"{'img/s':>6} {'cores':>5}"
     )
     for r in rows:
         print(
-            f"{r['case']:18} {r['images']:>6} {r['embedded']!s:>8} {r['wall_s']:>7} {r['load_s']:>6} "
-            f"{r['images_per_s']:>6} {r['cores']:>5} {r['cpu_ms_per_image']:>10}"
+            f"{r['case']:18} {r['images']:>6} {r['embedded']!s:>8} {r['wall_s']:>7} "
+            f"{r['load_s']:>6} {r['images_per_s']:>6} {r['cores']:>5} {r['cpu_ms_per_image']:>10}"
         )
     print(
-        f"(load average after the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores)"
+        f"(load average after the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+        f"on {os.cpu_count()} cores)"
     )
     if a.out:
         Path(a.out).write_text(json.dumps({"rows": rows, "loadavg": load}, indent=2) + "\n")

@@ -129,7 +129,8 @@ def main() -> int:
     print(f"| wall time -c2 | {t2:.1f} s ({t2 / t1:.2f} of -c1) |")
     print(f"| embedding throughput, protocol run | {r_proto:.2f} images/s per job |")
     print(
-        f"| embedding throughput, dataset study (same images) | {r_study:.2f} images/s per job ({r_proto / r_study:.2f}) |"
+        f"| embedding throughput, dataset study (same images) | {r_study:.2f} images/s per job "
+        f"({r_proto / r_study:.2f}) |"
     )
     return 0
 

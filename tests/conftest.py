@@ -100,5 +100,8 @@ def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
 
 @pytest.fixture(scope="session")
 def fgnet_preset_run(tmp_path_factory) -> Path:
-    """Real FG-NET with the preset as users run it (matched impostors drawn within folds), no attributes."""
+    """Real FG-NET with the preset as users run it, without attributes.
+
+    Matched impostors are drawn within folds.
+    """
     return _fgnet_preset(tmp_path_factory, "fgnet_preset", "attributes={enabled: false}")

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faceage.analysis.age_probe import age_probe, probe_data, write_age_probe
-from faceage.analysis.ageing import AGEING_COLUMNS, fit_ageing_model, population_line, write_ageing
+from faceage.analysis.age_probe import age_probe, probe_data
+from faceage.analysis.ageing import AGEING_COLUMNS, fit_ageing_model, population_line
 from faceage.contracts import SCORE_COLUMNS, write_embeddings, write_table
+from faceage.steps import run
 
 
 def genuine_scores(slope=-0.008, n_persons=40, per_person=8, sd_slope=0.003, seed=0):
@@ -73,9 +74,14 @@ def test_too_few_pairs_and_intercept_only():
     assert res["random_slope"] is False and np.isfinite(res["slope_per_year"])
 
 
-def test_write_ageing(tmp_path):
+def test_ageing_step_writes_one_row(tmp_path):
     write_table(genuine_scores(), tmp_path / "m.tsv", SCORE_COLUMNS)
-    write_ageing(tmp_path / "m.tsv", tmp_path / "ageing.tsv", "m")
+    run(
+        "ageing_model",
+        input={"scores": str(tmp_path / "m.tsv")},
+        output={"table": str(tmp_path / "ageing.tsv")},
+        wildcards={"model": "m"},
+    )
     back = pd.read_csv(tmp_path / "ageing.tsv", sep="\t")
     assert list(back.columns) == AGEING_COLUMNS and back.loc[0, "model"] == "m"
 
@@ -109,7 +115,7 @@ def test_age_probe_finds_age_when_present_and_not_when_absent():
     assert strong["n_images"] == 320 and strong["n_folds"] == 5
 
 
-def test_write_age_probe_skips_failed_images(tmp_path):
+def test_age_probe_step_skips_failed_images(tmp_path):
     emb, man = probe_set(age_signal=2.0, n_persons=12)
     vec = emb["vectors"].copy()
     vec[:3] = np.nan
@@ -127,8 +133,12 @@ def test_write_age_probe_skips_failed_images(tmp_path):
     from faceage.contracts import write_table as wt
 
     wt(man, tmp_path / "manifest.tsv")
-    res = write_age_probe(
-        tmp_path / "m.npz", tmp_path / "manifest.tsv", tmp_path / "probe.tsv", "m"
+    res = run(
+        "age_probe",
+        input={"embeddings": str(tmp_path / "m.npz"), "manifest": str(tmp_path / "manifest.tsv")},
+        output={"table": str(tmp_path / "probe.tsv")},
+        settings={"folds": 5, "alphas": [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]},
+        wildcards={"model": "m"},
     )
     assert res["n_images"] == n - 4
     assert pd.read_csv(tmp_path / "probe.tsv", sep="\t").loc[0, "model"] == "m"
@@ -158,8 +168,9 @@ def test_fgnet_dlib_ageing_slope_negative(fgnet_run):
 
 
 def test_age_probe_groups_persons():
-    """Ages constant within a person and embeddings that identify the person, with no age in them:
-    a probe whose folds split persons learns identity -> age and looks good; grouped folds do not."""
+    """Ages constant within a person and embeddings that identify the person, with no age in
+    them: a probe whose folds split persons learns identity -> age and looks good; grouped folds
+    do not."""
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold, cross_val_predict
 

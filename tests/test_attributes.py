@@ -36,13 +36,13 @@ from faceage.attributes.flags import (
     append_overrides,
     flag_labels,
     review_sheet,
-    run_flags,
     verdicts_to_overrides,
 )
-from faceage.attributes.predict import apply_overrides, predict_frame, read_predictions, run_predict
+from faceage.attributes.predict import apply_overrides, predict_frame, read_predictions
 from faceage.clean import read_overrides
 from faceage.contracts import read_table, write_manifest
 from faceage.models.base import MissingWeightsError
+from faceage.steps.attributes import run_flags, run_predict
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -487,7 +487,8 @@ def test_workflow_attribute_branch_and_report(tmp_path):
         ),
     )
     (work / "config" / "test_attributes.yaml").write_text(
-        f"dataset: utk\ndataset_format: utkface\ndataset_path: {data}\nshards: 1\nmodels: [eigenfaces]\n"
+        f"dataset: utk\ndataset_format: utkface\ndataset_path: {data}\nshards: 1\n"
+        "models: [eigenfaces]\n"
         "attributes:\n  enabled: true\n  balance: {age_max: 80}\n"
     )
     snakemake = ROOT / ".venv" / "bin" / "snakemake"

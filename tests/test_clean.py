@@ -65,7 +65,10 @@ def test_each_rule_removes_with_its_reason():
 
 
 def test_copies_are_aliases_not_rejects():
-    """Byte-identical files stay, as aliases of the first image id; distinct photos are what counts."""
+    """Byte-identical files stay, as aliases of the first image id.
+
+    Distinct photos are what counts.
+    """
     man, insp = make((3, 2))
     insp.loc[1, "sha256"] = insp.loc[0, "sha256"]  # p0_1 is a copy of p0_0
     clean, rep = clean_manifest(man, insp, min_images_per_person=2)

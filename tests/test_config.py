@@ -1,4 +1,7 @@
-"""The config schema: defaults fill an empty config, every key is documented, bad configs are refused."""
+"""The config schema: defaults fill an empty config, every key is documented.
+
+Bad configs are refused.
+"""
 
 import re
 from pathlib import Path
@@ -106,8 +109,9 @@ def test_readme_utkface_command_validates(tmp_path):
 
 
 def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
-    """dataset_format: demo draws into dataset_path: a folder holding other files stops the run before
-    any job, and nothing in it is touched (only the demo's own rule may write a dataset folder)."""
+    """dataset_format: demo draws into dataset_path: a folder holding other files stops the run
+    before any job, and nothing in it is touched (only the demo's own rule may write a dataset
+    folder)."""
     from conftest import run_workflow
 
     data = tmp_path / "real"
@@ -123,7 +127,10 @@ def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
 
 
 def test_two_demo_configurations_keep_their_own_images(tmp_path):
-    """A second demo configuration with its own dataset_path does not overwrite the first one's images."""
+    """A second demo configuration with its own dataset_path.
+
+    It does not overwrite the first one's images.
+    """
     from conftest import run_workflow
 
     a, b = tmp_path / "demo_a", tmp_path / "demo_b"

@@ -184,8 +184,8 @@ def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
 
 @pytest.mark.shared
 def test_vectors_equal_deepface_represent(tmp_path):
-    """For the same pixels, the adapter's batched vectors equal DeepFace.represent with the same model,
-    detector and alignment settings, image by image (within 1e-5 cosine)."""
+    """For the same pixels, the adapter's batched vectors equal DeepFace.represent with the same
+    model, detector and alignment settings, image by image (within 1e-5 cosine)."""
     from model_env import assert_same_vectors, reference_in_env
 
     home = dlib_weights_home(tmp_path)

@@ -41,7 +41,10 @@ def test_unpack_kinds(tmp_path):
 
 
 def test_interrupted_unpack_leaves_no_weight_file_under_its_name(tmp_path):
-    """A weight file counts as present once it exists: a half-written one must never get its name."""
+    """A weight file counts as present once it exists.
+
+    So a half-written one must never get its name.
+    """
     (tmp_path / "w.bz2").write_bytes(
         bz2.compress(b"weights")[:-8]
     )  # truncated stream: fails mid-way
@@ -97,8 +100,8 @@ def test_download_insightface_pack_then_check(tmp_path, monkeypatch, served):
 
 
 def test_first_hash_pinned_and_a_replaced_file_refused(tmp_path, monkeypatch, served, capsys):
-    """No published hash: the first download's SHA-256 is recorded; a later, different file is refused
-    (nothing kept); a published hash that does not match refuses the very first download."""
+    """No published hash: the first download's SHA-256 is recorded; a later, different file is
+    refused (nothing kept); a published hash that does not match refuses the very first download."""
     www, base = served
     write_pack(www / "buffalo_l.zip")
     monkeypatch.setattr(insightface_pack, "PACK_URL", base + "/{pack}.zip")

@@ -59,7 +59,10 @@ def test_provenance_records_what_changes_embeddings(tmp_path):
 
 
 def small_pack(tmp_path: Path) -> Path:
-    """<tmp>/weights/insightface/models/testpack/{scrfd_500m_bnkps,mobilefacenet}.onnx (symlinks)."""
+    """<tmp>/weights/insightface/models/testpack/{scrfd_500m_bnkps,mobilefacenet}.onnx.
+
+    The files are symlinks.
+    """
     need_shared("models")
     pack = tmp_path / "weights" / "insightface" / "models" / "testpack"
     pack.mkdir(parents=True)
@@ -115,8 +118,9 @@ def test_det_size_640_loses_tightly_cropped_faces(tmp_path):
 
 @pytest.mark.shared
 def test_vectors_equal_faceanalysis_get(tmp_path):
-    """For the same pixels, the adapter's vectors are FaceAnalysis.get(img)[largest].normed_embedding
-    (within 1e-5 cosine): a colour-order, alignment or normalisation slip cannot hide behind an AUC."""
+    """For the same pixels, the adapter's vectors are
+    FaceAnalysis.get(img)[largest].normed_embedding (within 1e-5 cosine): a colour-order,
+    alignment or normalisation slip cannot hide behind an AUC."""
     from model_env import assert_same_vectors, reference_in_env
 
     weights = small_pack(tmp_path)

@@ -46,6 +46,32 @@ def test_no_detector_needs_only_the_recogniser(tmp_path):
     assert {f.path.parent.name for f in files} == {"MobileFace"}
 
 
+def test_eye_alignment_puts_both_eyes_on_the_template():
+    from faceage.detection import ARCFACE_EYES, eye_alignment
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        eyes = np.sort(rng.uniform(0, 400, (2, 2)), axis=0)
+        m = eye_alignment(eyes)
+        moved = np.c_[eyes, np.ones(2)] @ m.T
+        assert np.allclose(moved, ARCFACE_EYES)
+        # a similarity: same scale on both axes, no shear
+        assert np.isclose(m[0, 0], m[1, 1]) and np.isclose(m[0, 1], -m[1, 0])
+    with pytest.raises(ValueError, match="one point"):
+        eye_alignment(np.array([[5.0, 5.0], [5.0, 5.0]]))
+
+
+def test_clean_box_settings_and_provenance(tmp_path):
+    adapter = get_adapter("insightface_paddle")
+    files = adapter.required_files({"det_model": "clean"}, tmp_path)
+    assert {f.path.parent.name for f in files} == {"MobileFace"}  # no detector weights
+    prov = adapter.provenance({"det_model": "clean"}, tmp_path)
+    assert prov["detector"] == "the cleaning stage's face box"
+    assert prov["alignment"].startswith("eyes: dlib 5-point")
+    prov = adapter.provenance({"det_model": "clean", "align": "none", "box_margin": 0.1}, tmp_path)
+    assert "box grown by 0.1" in prov["alignment"]
+
+
 @pytest.fixture(scope="module")
 def paddle_setup(tmp_path_factory):
     """Random TinyRec/TinyDet models (saved by paddle) and 6 noise images + one exact copy."""

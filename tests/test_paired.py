@@ -349,6 +349,19 @@ def test_fnmr_at_a_fixed_threshold_known_answer():
     assert small["note"].str.contains(">= 1000").all()
 
 
+def test_fnmr_by_year_keeps_the_years_with_enough_pairs():
+    t = _fnmr_table()
+    y = P.deployed_fnmr({"m": t}, None, fmr_levels=(0.1,), by_year=True, min_year_pairs=3)
+    f = y.set_index("gap_bin")
+    # gap 2 has 4 genuine pairs (kept), gap 7 has 2 (left out)
+    assert list(f.index) == ["all", "2"]
+    assert f.loc["2", "n_genuine"] == 4 and f.loc["2", "fnmr"] == pytest.approx(2 / 4)
+    assert f.loc["all", "fnmr"] == pytest.approx(2 / 6)
+    both = P.deployed_fnmr({"m": t}, None, fmr_levels=(0.1,), by_year=True, min_year_pairs=2)
+    assert list(both["gap_bin"]) == ["all", "2", "7"]
+    assert both.set_index("gap_bin").loc["7", "fnmr"] == 0.0
+
+
 def test_fnmr_ties_are_never_split_and_all_equals_one_minus_tar():
     t = _fnmr_table()
     t.loc[t["similarity"].between(0.885, 0.895) & (t["genuine"] == 0), "similarity"] = 0.9

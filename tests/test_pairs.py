@@ -45,6 +45,37 @@ def test_genuine_pairs_are_all_same_person_pairs(clean):
     assert not gen[["image_a", "image_b"]].duplicated().any()
 
 
+def test_genuine_cap_per_person_is_seeded_counted_and_matched(clean):
+    from faceage.pairs import pair_summary
+
+    full = genuine_pairs(clean)
+    per_person = full.groupby("person_a").size()
+    cap = 20  # persons of 7 and 8 images have 21 and 28 pairs; those of 6 have 15
+    capped = genuine_pairs(clean, max_per_person=cap, seed=3)
+    kept = capped.groupby("person_a").size()
+    assert (kept == per_person.clip(upper=cap)).all()
+    left = capped.attrs["capped_left_out"]
+    assert sum(left.values()) == len(full) - len(capped) > 0
+    assert capped.attrs["capped_persons"] == int((per_person > cap).sum())
+    # kept pairs are real pairs of the full set; left-out counts per gap add up
+    keys = set(zip(full["image_a"], full["image_b"], strict=True))
+    assert set(zip(capped["image_a"], capped["image_b"], strict=True)) <= keys
+    gaps = full["age_gap"].value_counts().sub(capped["age_gap"].value_counts(), fill_value=0)
+    assert {int(g): int(n) for g, n in gaps[gaps > 0].items()} == left
+    # seeded: same seed same pairs, another seed other pairs
+    again = genuine_pairs(clean, max_per_person=cap, seed=3)
+    pd.testing.assert_frame_equal(capped, again)
+    assert not capped.equals(genuine_pairs(clean, max_per_person=cap, seed=4))
+    # through make_pairs: impostors match the kept genuine pairs, the summary says what left
+    pairs = make_pairs(clean, max_genuine_per_person=cap, seed=3, folds=None)
+    assert (pairs["genuine"] == 1).sum() == len(capped)
+    summary = pair_summary(pairs)
+    assert summary["capped_left_out"].sum() == len(full) - len(capped)
+    uncapped = make_pairs(clean, seed=3, folds=None)
+    assert pair_summary(uncapped)["capped_left_out"].sum() == 0
+    assert (uncapped["genuine"] == 1).sum() == len(full)
+
+
 def test_impostors_match_gap_distribution_and_are_cross_person(clean):
     gen = genuine_pairs(clean)
     imp = impostor_pairs(clean, gen, ratio=1.0, seed=1)

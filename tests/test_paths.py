@@ -27,7 +27,8 @@ def test_demo_with_odd_paths(tmp_path):
     python = interp_dir / "python"
     # a wrapper interpreter: records that it ran, then is this test's Python
     python.write_text(
-        f'#!/bin/sh\necho called >> {_sh_quote(str(calls))}\nexec {_sh_quote(sys.executable)} "$@"\n'
+        f"#!/bin/sh\necho called >> {_sh_quote(str(calls))}\n"
+        f'exec {_sh_quote(sys.executable)} "$@"\n'
     )
     python.chmod(0o755)
     cfg = {

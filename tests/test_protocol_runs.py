@@ -167,7 +167,10 @@ def test_accuracy_equals_the_original_names_exactly(copies_runs):
 
 
 def _chips(files, size=112):
-    """FG-NET face chips made with the project's alignment (dlib HOG box, 5 landmarks, get_face_chip)."""
+    """FG-NET face chips made with the project's alignment.
+
+    dlib HOG box, 5 landmarks, get_face_chip.
+    """
     import dlib
 
     from faceage.images import load_rgb
@@ -235,8 +238,9 @@ def test_insightface_bin_runs_in_aligned_mode(tmp_path):
 
 
 def test_depleted_protocol_warns_and_reports_no_accuracy(tmp_path):
-    """A protocol whose impostor pairs all name a missing file: every impostor pair unscored, so the
-    accuracy cell is empty with the reason, and the run prints a warning with protocol, model, counts.
+    """A protocol whose impostor pairs all name a missing file: every impostor pair unscored, so
+    the accuracy cell is empty with the reason, and the run prints a warning with protocol, model,
+    counts.
     Synthetic demo faces and eigenfaces (no ../shared needed)."""
     from faceage.demo import make_demo
 

@@ -20,7 +20,10 @@ def agedb_names(k, n):
 
 
 def write_agedb_mat(path, n_splits=10, n=6):
-    """A .mat shaped like 04_FINAL_protocol_30_years.mat: splits(10,1).<f>.{pairs(2,n){name,age}, flag(1,n)}."""
+    """A .mat shaped like 04_FINAL_protocol_30_years.mat.
+
+    splits(10,1).<f>.{pairs(2,n){name,age}, flag(1,n)}.
+    """
     splits = np.zeros((n_splits, 1), dtype=[("fold", "O")])
     labels_all = []
     for k in range(n_splits):
@@ -398,9 +401,9 @@ def test_shards_equal_whatever_the_person_labels():
 
 
 def write_agedb_mat_real(path, n_splits=10, n=6):
-    """The real file's nesting: splits is a 10 x 1 cell; each cell a 1 x 1 struct whose first field is a
-    2 x n cell of 1 x 1 structs {name, age} and whose second is a 1 x n row of +1/-1 labels.
-    Public readers index it as splits[k][0][0][0] -> (pairs cell, labels)."""
+    """The real file's nesting: splits is a 10 x 1 cell; each cell a 1 x 1 struct whose first
+    field is a 2 x n cell of 1 x 1 structs {name, age} and whose second is a 1 x n row of +1/-1
+    labels. Public readers index it as splits[k][0][0][0] -> (pairs cell, labels)."""
     splits = np.empty((n_splits, 1), dtype=object)
     labels_all = []
     for k in range(n_splits):

@@ -35,7 +35,8 @@ def browser():
     if not (chromium and driver):
         missing(
             "chromium",
-            "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+            "needs Debian's chromium and chromium-driver "
+            "(apt-get install chromium chromium-driver)",
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -250,7 +250,10 @@ def run_measured(
 
 @pytest.fixture(scope="module")
 def bad_run(tmp_path_factory):
-    """The workflow on the mixed fixture; returns (workdir, data, expectations, peak MiB, process)."""
+    """The workflow on the mixed fixture.
+
+    Returns (workdir, data, expectations, peak MiB, process).
+    """
     need_fgnet()
     need_module("dlib", reason="dlib-bin is not installed in this environment")
     base = tmp_path_factory.mktemp("baddata")
@@ -416,8 +419,8 @@ def test_memory_bounded_on_huge_image(bad_run, tmp_path):
         "from PIL import Image\n"
         "from faceage.images import load_rgb\n"
         "def hwm():\n"
-        "    return next(int(x.split()[1]) for x in Path('/proc/self/status').read_text().splitlines()\n"
-        "                if x.startswith('VmHWM:'))\n"
+        "    lines = Path('/proc/self/status').read_text().splitlines()\n"
+        "    return next(int(x.split()[1]) for x in lines if x.startswith('VmHWM:'))\n"
         "base = hwm()\n"
         "if sys.argv[2] == 'full':\n"
         "    im = Image.open(sys.argv[1]); im.load(); shape = im.size\n"
@@ -445,7 +448,8 @@ def test_memory_bounded_on_huge_image(bad_run, tmp_path):
     # that decode the photo, stayed well below what one full decode costs.
     assert peak_mib < 600, f"largest process of the run peaked at {peak_mib:.0f} MiB: {who}"
     print(
-        f"peak RSS: whole run {peak_mib:.0f} MiB ({who[:80]}); full decode +{full} MiB; load_rgb +{bounded} MiB"
+        f"peak RSS: whole run {peak_mib:.0f} MiB ({who[:80]}); full decode +{full} MiB; "
+        f"load_rgb +{bounded} MiB"
     )
 
 

@@ -185,7 +185,10 @@ def embed_job_pids(session: int, shard: int) -> list[int]:
 
 
 def assert_nothing_half_written(work: Path) -> None:
-    """No output that looks complete is partial: the killed shard's file is absent, the rest load."""
+    """No output that looks complete is partial.
+
+    The killed shard's file is absent, the rest load.
+    """
     emb = work / RES / "embeddings" / "eigenfaces"
     assert not (emb / "shard_0.npz").exists(), "the killed job left an output that looks complete"
     for p in (work / "results").rglob("*"):
@@ -274,7 +277,10 @@ def test_two_runs_same_config_are_byte_identical(reference, interrupted):
 
 
 def test_atomic_write_killed_mid_write_leaves_no_file(tmp_path):
-    """SIGKILL while a large table is being written: the target never appears, half-written or not."""
+    """SIGKILL while a large table is being written.
+
+    The target never appears, half-written or not.
+    """
     target = tmp_path / "big.tsv"
     code = (
         "import sys, pandas as pd, numpy as np\n"
@@ -374,7 +380,10 @@ def assert_no_embedding(work: Path, model: str) -> None:
 
 @pytest.mark.slow
 def test_missing_weights_named_before_any_embedding(tmp_path):
-    """insightface with an empty weights folder: each file, its folder and its source, in Snakemake's output."""
+    """insightface with an empty weights folder.
+
+    Each file, its folder and its source appear in Snakemake's output.
+    """
     weights = tmp_path / "weights"
     weights.mkdir()
     work = tmp_path / "w"

@@ -64,7 +64,8 @@ def test_timing_table_sums_shards_and_divides_by_images(tmp_path):
     assert t.loc["dlib", "max_rss_mb"] == 500
     assert t.loc["deepface", "images_per_second"] == pytest.approx(1.0)
     assert t.loc["deepface", "cpu_ms_per_image"] == pytest.approx(2000.0)
-    # a shard that cleaning emptied (not in the clean manifest) embedded 0 images: no crash, no per-image figure
+    # a shard that cleaning emptied (not in the clean manifest) embedded 0 images:
+    # no crash, no per-image figure
     empty = timing_table([("dlib", 2, files[0][2])], {0: 1}).iloc[0]
     assert (
         empty["images"] == 0

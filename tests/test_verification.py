@@ -20,6 +20,7 @@ from sklearn.model_selection import KFold
 from faceage.analysis import bootstrap as bs
 from faceage.analysis import verification as v
 from faceage.contracts import SCORE_COLUMNS, write_table
+from faceage.steps import run
 
 # --- synthetic data ------------------------------------------------------------
 
@@ -278,44 +279,74 @@ def test_verification_metrics_table():
     assert (m2.loc[m2["subset"] == "gap_bin", "n_impostor"] == (scored["genuine"] == 0).sum()).all()
 
 
-def test_write_verification_and_comparison_and_plots(tmp_path):
-    from faceage.analysis.ageing import write_ageing
-    from faceage.analysis.comparison import read_result, write_comparison
-    from faceage.analysis.verification_plots import write_comparison_plot, write_model_plots
+VER_SETTINGS = {
+    "gap_bins": [0, 10, 20, 30],
+    "far_levels": [0.01, 0.001, 0.0001],
+    "impostors": "same_gap_bin",
+    "bootstrap_iterations": 30,
+    "seed": 3,
+    "folds": 10,
+    "balance_accuracy": True,
+    "min_accuracy_pairs": 5,
+}
 
-    for k, model in enumerate(["modela", "modelb"]):
+
+def _metrics_step(rule, scores, d, model, common=None):
+    files = {"scores": str(scores)} | ({"common": str(common)} if common else {})
+    run(
+        rule,
+        input=files,
+        output={k: str(d / f) for k, f in METRIC_FILES.items()},
+        settings=VER_SETTINGS,
+        wildcards={"model": model},
+    )
+    run(
+        rule.replace("verification_metrics", "ageing_model"),
+        input=files,
+        output={"table": str(d / "ageing.tsv")},
+        wildcards={"model": model},
+    )
+
+
+METRIC_FILES = {"metrics": "metrics.tsv", "roc": "roc.tsv", "conventions": "conventions.json"}
+
+
+def test_verification_steps_comparison_and_plots(tmp_path):
+    from faceage.analysis.comparison import read_result
+
+    models = ["modela", "modelb"]
+    for k, model in enumerate(models):
         s = synthetic_scores(n_persons=20, seed=k, slope=-0.01 * (k + 1))
         write_table(s, tmp_path / f"{model}.tsv", SCORE_COLUMNS)
         d = tmp_path / "verification" / model
-        v.write_verification(
-            tmp_path / f"{model}.tsv",
-            d / "metrics.tsv",
-            d / "roc.tsv",
-            d / "conventions.json",
-            [0, 10, 20, 30],
-            n_bootstrap=30,
-            seed=3,
-            model=model,
-        )
-        write_ageing(tmp_path / f"{model}.tsv", d / "ageing.tsv", model)
-        write_model_plots(
-            d / "metrics.tsv",
-            d / "roc.tsv",
-            d / "ageing.tsv",
-            tmp_path / f"{model}.tsv",
-            d / "roc.png",
-            d / "ranges.png",
-            d / "ageing.png",
-            model,
+        _metrics_step("verification_metrics", tmp_path / f"{model}.tsv", d, model)
+        run(
+            "verification_plots",
+            input={
+                "metrics": str(d / "metrics.tsv"),
+                "roc": str(d / "roc.tsv"),
+                "ageing": str(d / "ageing.tsv"),
+                "scores": str(tmp_path / f"{model}.tsv"),
+            },
+            output={k: str(d / f"{k}.png") for k in ("roc", "ranges", "ageing")},
+            wildcards={"model": model},
         )
         for f in ["roc.png", "ranges.png", "ageing.png"]:
             assert (d / f).read_bytes()[:4] == b"\x89PNG"
     conv = json.loads((tmp_path / "verification/modela/conventions.json").read_text())
     assert "insightface" in conv["conventions"]["accuracy"] and conv["settings"]["seed"] == 3
-    paths = [str(tmp_path / "verification" / m / "metrics.tsv") for m in ["modela", "modelb"]]
-    ageing = [str(tmp_path / "verification" / m / "ageing.tsv") for m in ["modela", "modelb"]]
-    table = write_comparison(paths, tmp_path / "comparison.tsv", ageing)
-    assert list(table["model"]) == ["modela", "modelb"]
+    assert "pairs" not in conv["settings"]
+    paths = [str(tmp_path / "verification" / m / "metrics.tsv") for m in models]
+    ageing = [str(tmp_path / "verification" / m / "ageing.tsv") for m in models]
+    probe = tmp_path / "probe.tsv"
+    write_table(pd.DataFrame([{"model": "x", "mae": 5.0}]), probe)
+    table = run(
+        "verification_comparison",
+        input={"metrics": paths, "ageing": ageing, "probe": [str(probe)] * 2},
+        output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
+        settings={"models": models, "title": "t"},
+    )
+    assert list(table["model"]) == models and set(table["pairs"]) == {"own"}
     back = read_result(tmp_path / "comparison.tsv")
     assert back.loc[0, "auc"] == pytest.approx(
         read_result(paths[0]).query("subset == 'all'")["auc"].iloc[0]
@@ -323,11 +354,67 @@ def test_write_verification_and_comparison_and_plots(tmp_path):
     for col in ["auc_gap_0-9", "auc_gap_30+", "acc_mean", "slope_per_decade", "tar_far_0.01"]:
         assert col in back.columns
     assert back.loc[1, "slope_per_decade"] < back.loc[0, "slope_per_decade"] < 0
-    write_comparison_plot(paths, tmp_path / "gap.png")
     assert (tmp_path / "gap.png").stat().st_size > 1000
 
 
-# --- real data: FG-NET with dlib, through the workflow ----------------------------------------------
+def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
+    """A model that misses a set of images: those pairs leave every model's headline figures,
+    and the table says how many each model lost."""
+    from faceage.analysis.comparison import read_result
+
+    s = synthetic_scores(n_persons=20, seed=1)
+    lost = s["image_a"].isin(s["image_a"].drop_duplicates().iloc[:15])
+    models = {"full": s, "missing": s.assign(similarity=s["similarity"].mask(lost))}
+    score_files = {}
+    for m, t in models.items():
+        score_files[f"scores_{m}"] = str(tmp_path / f"{m}.tsv")
+        write_table(t, score_files[f"scores_{m}"], SCORE_COLUMNS)
+    common = {"table": str(tmp_path / "common_pairs.tsv"), "ids": str(tmp_path / "ids.tsv")}
+    run("common_pairs", input=score_files, output=common)
+    for m in models:
+        _metrics_step(
+            "verification_metrics_common",
+            score_files[f"scores_{m}"],
+            tmp_path / m / "common",
+            m,
+            common["ids"],
+        )
+        _metrics_step("verification_metrics", score_files[f"scores_{m}"], tmp_path / m, m)
+    own = read_result(tmp_path / "full" / "metrics.tsv").query("subset == 'all'").iloc[0]
+    on_common = {
+        m: read_result(tmp_path / m / "common" / "metrics.tsv").query("subset == 'all'").iloc[0]
+        for m in models
+    }
+    n_lost = int(lost.sum())
+    assert n_lost > 0
+    for m in models:  # both models on the same pairs: the ones "missing" scored
+        assert on_common[m]["n_genuine"] + on_common[m]["n_impostor"] == len(s) - n_lost
+        assert on_common[m]["n_unscored"] == 0
+    assert own["n_genuine"] + own["n_impostor"] == len(s)
+    # the same similarities on the same pairs give the same AUC
+    assert on_common["full"]["auc"] == pytest.approx(on_common["missing"]["auc"])
+    conv = json.loads((tmp_path / "full" / "common" / "conventions.json").read_text())
+    assert conv["settings"]["pairs"].startswith(f"common: the {len(s) - n_lost} pairs")
+    names = list(models)
+    table = run(
+        "verification_comparison",
+        input={
+            "metrics": [str(tmp_path / m / "common" / "metrics.tsv") for m in names],
+            "ageing": [str(tmp_path / m / "common" / "ageing.tsv") for m in names],
+            "probe": [],
+            "common": common["table"],
+        },
+        output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
+        settings={"models": names, "title": "t"},
+    ).set_index("model")
+    assert set(table["pairs"]) == {"common"}
+    assert table.loc["missing", "n_unscored"] == n_lost
+    assert table.loc["full", "n_unscored"] == 0
+    assert table.loc["full", "n_dropped_by_others"] == n_lost
+    assert (table["n_common"] == len(s) - n_lost).all()
+
+
+# --- real data: FG-NET with dlib, through the workflow --------------------------------------
 
 
 @pytest.mark.shared
@@ -362,9 +449,9 @@ def test_fgnet_dlib_auc_falls_with_age_gap(fgnet_run):
 @pytest.mark.shared
 @pytest.mark.slow
 def test_fgnet_accuracy_uses_every_scored_pair(fgnet_preset_run):
-    """config/fgnet.yaml: impostors drawn within person folds, so the 10-fold accuracy of every subset
-    uses all its scored pairs; a bin without enough pairs per fold has no accuracy (with the reason);
-    no plotted band leaves [0, 1]."""
+    """config/fgnet.yaml: impostors drawn within person folds, so the 10-fold accuracy of every
+    subset uses all its scored pairs; a bin without enough pairs per fold has no accuracy (with
+    the reason); no plotted band leaves [0, 1]."""
     from faceage.analysis.comparison import read_result
 
     ver = fgnet_preset_run / "results" / "fgnet" / "verification"
@@ -395,7 +482,8 @@ def test_fgnet_accuracy_uses_every_scored_pair(fgnet_preset_run):
 def test_eer_and_threshold_interpolated_exactly():
     """Genuine 0.9, 0.5; impostor 0.8, 0.3, 0.1, 0.05. ROC (sklearn, collinear points dropped):
     (0,0) (0,.5)@.9 (.25,.5)@.8 (.25,1)@.5 (1,1)@.05; FAR - FRR = -1, -.5, -.25, .25, 1 changes
-    sign between the points at .8 and .5, half-way: EER = .25, threshold = .8 + .5 (.5 - .8) = .65."""
+    sign between the points at .8 and .5, half-way: EER = .25,
+    threshold = .8 + .5 (.5 - .8) = .65."""
     g = np.array([1, 1, 0, 0, 0, 0])
     s = np.array([0.9, 0.5, 0.8, 0.3, 0.1, 0.05])
     m = v.point_metrics(g, s, far_levels=())
@@ -410,10 +498,11 @@ def test_eer_and_threshold_interpolated_exactly():
 
 def test_fold_thresholds_and_accuracy_exactly():
     """Two folds, distances d = 2 - 2 cos away from the 0.01 grid's points.
-    fold 0: genuine d .2, .425; impostor d 1.8, 1.6.   fold 1: genuine d .6, .765; impostor 1.4, 1.2.
-    Testing fold 0, fold 1 is perfect from t = .77 (first on the grid): cos threshold 1 - .77/2 = .615,
-    fold 0 all right. Testing fold 1, fold 0 is perfect from t = .43: cos .785, both genuine pairs of
-    fold 1 (d .6, .765 >= .43) wrong: 0.5."""
+    fold 0: genuine d .2, .425; impostor d 1.8, 1.6.
+    fold 1: genuine d .6, .765; impostor 1.4, 1.2.
+    Testing fold 0, fold 1 is perfect from t = .77 (first on the grid): cos threshold
+    1 - .77/2 = .615, fold 0 all right. Testing fold 1, fold 0 is perfect from t = .43: cos .785,
+    both genuine pairs of fold 1 (d .6, .765 >= .43) wrong: 0.5."""
     s = np.array([0.9, 0.7875, 0.1, 0.2, 0.7, 0.6175, 0.3, 0.4])
     g = np.array([1, 1, 0, 0, 1, 1, 0, 0])
     f = np.array([0, 0, 0, 0, 1, 1, 1, 1])
@@ -460,9 +549,10 @@ def _pair_bootstrap_auc(s, g, rng, n_iterations=300):
 
 def test_subject_bootstrap_covers_with_person_effects_and_pair_bootstrap_does_not():
     """Genuine scores N(d + u_p, 1) with a person effect u_p ~ N(0, 1.5^2), impostor scores
-    N(w_p + w_q, 1) with w ~ N(0, 0.7^2): true AUC = Phi(d / sqrt(2 + 1.5^2 + 2 * 0.7^2)). Pairs of one
-    person are not independent: the subject-level interval covers the true AUC at about its nominal
-    rate; resampling pairs gives intervals that are too narrow (measured: 39/40 against 18/40)."""
+    N(w_p + w_q, 1) with w ~ N(0, 0.7^2): true AUC = Phi(d / sqrt(2 + 1.5^2 + 2 * 0.7^2)). Pairs
+    of one person are not independent: the subject-level interval covers the true AUC at about
+    its nominal rate; resampling pairs gives intervals that are too narrow (measured: 39/40
+    against 18/40)."""
     d, su, sw = 1.5, 1.5, 0.7
     true_auc = norm.cdf(d / np.sqrt(2 + su**2 + 2 * sw**2))
     subject, pair, draws = 0, 0, 40

@@ -38,7 +38,8 @@ class MissingWeightsError(FileNotFoundError):
         lines = [f"model {model!r}: {len(missing)} weight file(s) missing:"]
         for wf in missing:
             lines.append(
-                f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; get it from {wf.source}"
+                f"  - {wf.path.name}: expected in folder {wf.path.parent}/ ; "
+                f"get it from {wf.source}"
             )
             if wf.note:
                 lines.append(f"    ({wf.note})")
@@ -55,8 +56,8 @@ class MissingPackageError(ImportError):
     def __init__(self, model: str, package: str, env: str, exc: Exception | None = None):
         msg = (
             f"model {model!r} needs the Python package {package!r}, which is not importable here"
-            f" ({exc}). It belongs in envs/{env}.yaml: run with --sdm conda, or create the venv with"
-            f" `scripts/make-venv {env}` and set python_envs.{env} in the config"
+            f" ({exc}). It belongs in envs/{env}.yaml: run with --sdm conda, or create the venv"
+            f" with `scripts/make-venv {env}` and set python_envs.{env} in the config"
         )
         super().__init__(msg)
 

@@ -38,7 +38,10 @@ def bin_index(values, edges: Sequence[int]) -> np.ndarray:
 
 
 def bin_of(values, edges: Sequence[int]) -> np.ndarray:
-    """The bin label of each value (None below the first edge or when missing), as an object array."""
+    """The bin label of each value, as an object array.
+
+    None below the first edge or when the value is missing.
+    """
     labels = np.asarray(bin_labels(edges) + [None], dtype=object)
     idx = bin_index(values, edges)
     return labels[np.where(idx >= 0, idx, len(labels) - 1)]

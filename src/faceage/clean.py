@@ -26,7 +26,6 @@ errors, see :mod:`faceage.protocols.evaluation`).
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -35,15 +34,10 @@ import pandas as pd
 from faceage.contracts import (
     CLEAN_COLUMNS,
     FACE_COLUMNS,
-    MANIFEST_COLUMNS,
     REPORT_COLUMNS,
     first_copies,
-    read_table,
-    write_table,
 )
 from faceage.images import ImageError, file_digest, load_rgb
-
-log = logging.getLogger(__name__)
 
 REASONS = {
     "manual_drop": "dropped by a decision in the overrides file",
@@ -59,7 +53,9 @@ REASONS = {
     "unreadable": "the file cannot be read",
     "too_small": "the image is too small to hold a usable face",
     "too_large": "the image header claims an absurd pixel count",
-    "duplicate_content": "same bytes as another image: an alias of the first image id, embedded once",
+    "duplicate_content": (
+        "same bytes as another image: an alias of the first image id, embedded once"
+    ),
     "no_face": "the cleaning detector found no face",
     "several_faces": "the cleaning detector found more than one face",
     "too_few_images": "the person has fewer images left than min_images_per_person",
@@ -137,7 +133,8 @@ def read_overrides(path: str | os.PathLike | None) -> pd.DataFrame:
     bad = df[(df["action"] == "relabel") & ~df["field"].isin(RELABEL_FIELDS)]
     if len(bad):
         raise ValueError(
-            f"{path}: relabel field must be one of {RELABEL_FIELDS}, got {sorted(set(bad['field']))}"
+            f"{path}: relabel field must be one of {RELABEL_FIELDS}, "
+            f"got {sorted(set(bad['field']))}"
         )
     return df
 
@@ -354,22 +351,3 @@ def summarise(manifest: pd.DataFrame, clean: pd.DataFrame, report: pd.DataFrame)
         for (action, reason), n in report.groupby(["action", "reason"]).size().items():
             rows.append({"what": f"{action}: {reason}", "count": int(n)})
     return pd.DataFrame(rows)
-
-
-def run_clean(
-    manifest_path, inspection_paths, overrides_path, out_manifest, out_report, out_summary, **kwargs
-):
-    """File-level entry point used by the workflow's ``clean`` rule."""
-    manifest = read_table(manifest_path, MANIFEST_COLUMNS)
-    inspection = pd.concat([read_table(p) for p in inspection_paths], ignore_index=True)
-    overrides = read_overrides(overrides_path)
-    clean, report = clean_manifest(manifest, inspection, overrides, **kwargs)
-    write_table(clean, out_manifest, CLEAN_COLUMNS)
-    write_table(report, out_report, REPORT_COLUMNS)
-    write_table(summarise(manifest, clean, report), out_summary)
-    log.info(
-        "kept %d of %d images (%d persons)", len(clean), len(manifest), clean["person"].nunique()
-    )
-    if not len(clean):
-        log.error("no image survived cleaning; see %s", out_report)
-    return clean, report

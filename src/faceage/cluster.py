@@ -16,12 +16,16 @@ import pandas as pd
 
 # Seconds per image are wall seconds of the job (model loading included). Snakemake's cpu_time is
 # not used: for a shell rule it misses the work of the job's child process (the model's own
-# interpreter), and reported dlib's embedding at 0.025 s/image when the descriptor alone takes 0.116.
+# interpreter), and reported dlib's embedding at 0.025 s/image when the descriptor alone
+# takes 0.116.
 RATE_COLUMNS = ["rule", "model", "shards", "images", "s_per_image", "max_rss_mb"]
 
 
 def read_benchmarks(bench_dir: str | Path, dataset: str, rule: str) -> pd.DataFrame:
-    """One row per benchmarked job of ``rule``: model ('' for detection), shard, s, cpu_time, max_rss."""
+    """One row per benchmarked job of ``rule``.
+
+    Columns: model ('' for detection), shard, s, cpu_time, max_rss.
+    """
     from faceage.paths import read_benchmark_name
 
     rows = []
@@ -45,7 +49,10 @@ def read_benchmarks(bench_dir: str | Path, dataset: str, rule: str) -> pd.DataFr
 
 
 def images_per_shard(manifest: pd.DataFrame) -> pd.Series:
-    """Images each shard job decodes and embeds (column ``shard``; aliases are embedded once, as their original)."""
+    """Images each shard job decodes and embeds, by column ``shard``.
+
+    Aliases are embedded once, as their original.
+    """
     from faceage.contracts import own_content
 
     return own_content(manifest).groupby("shard").size()
@@ -74,7 +81,9 @@ def rates(bench: pd.DataFrame, counts: pd.Series, rule: str) -> pd.DataFrame:
 
 
 def suggest(rate: pd.DataFrame, images: int, shards: int, margin: float = 3.0) -> pd.DataFrame:
-    """Wall time (minutes, rounded up to 5) and memory (MB) to ask for one shard of ``images``/``shards``.
+    """Wall time (minutes, rounded up to 5) and memory (MB) to ask for one shard.
+
+    A shard holds ``images``/``shards`` images.
 
     ``margin`` covers slower nodes, bigger images and the queue's start-up; at least 5 minutes
     and 1000 MB (twice the measured peak) are asked.

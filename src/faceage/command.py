@@ -5,7 +5,8 @@
     faceage review apply REVIEW [OVERRIDES]
     faceage estimate --dataset fgnet --images 16488 --shards 8
     faceage download MODEL [--weights-dir resources/weights]
-    faceage bench {models,protocol,backbone,attributes} [ARGS...]
+    faceage paddle-from-onnx MODEL.onnx FOLDER
+    faceage bench {models,protocol,backbone,paired,attributes} [ARGS...]
     faceage step RULE --input name=path ... --output name=path --settings JSON
 
 Installed as a console script by ``pip install -e .`` (``[project.scripts]``);
@@ -25,6 +26,7 @@ BENCHES = {
     "models": "scripts/bench_models.py",
     "protocol": "scripts/bench_protocol.py",
     "backbone": "scripts/bench_backbone.py",
+    "paired": "scripts/bench_paired.py",
     "attributes": "scripts/attributes-benchmark",
 }
 
@@ -150,8 +152,24 @@ def _download(a) -> int:
     return 0
 
 
+def _paddle_from_onnx(a) -> int:
+    """An ONNX recogniser as an insightface-paddle model folder (in envs/x2paddle.yaml's env)."""
+    from faceage.models.paddle_convert import convert
+
+    try:
+        info = convert(a.onnx, a.folder)
+    except (OSError, ImportError, ValueError, RuntimeError) as exc:
+        print(f"ERROR [paddle-from-onnx]: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(info, indent=2))
+    return 0
+
+
 def _bench(a) -> int:
-    """Run one of the benchmark scripts (their numbers are in docs/performance.md, docs/models.md)."""
+    """Run one of the benchmark scripts.
+
+    Their numbers are in docs/performance.md and docs/models.md.
+    """
     script = ROOT / BENCHES[a.name]
     if not script.is_file():
         print(f"ERROR: {script} not found: faceage bench runs from a checkout", file=sys.stderr)
@@ -164,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
         prog="faceage",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:9]),
+        epilog="\n".join(__doc__.splitlines()[2:10]),
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -209,6 +227,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", default="{}", help="model settings as JSON")
     p.add_argument("--weights-dir", default="resources/weights")
     p.set_defaults(run=_download)
+
+    p = sub.add_parser("paddle-from-onnx", help=_paddle_from_onnx.__doc__)
+    p.add_argument("onnx", help="the ONNX recogniser (input N x 3 x 112 x 112, RGB, [-1, 1])")
+    p.add_argument("folder", help="folder to write inference.pdmodel and inference.pdiparams to")
+    p.set_defaults(run=_paddle_from_onnx)
 
     p = sub.add_parser("bench", help=_bench.__doc__)
     p.add_argument("name", choices=sorted(BENCHES))

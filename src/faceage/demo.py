@@ -122,7 +122,10 @@ DEMO_MARKER = ".faceage-demo"
 
 
 def is_demo_folder(path: str | Path) -> bool:
-    """True for a missing or empty folder, one with the demo marker, or one holding only demo faces."""
+    """True for a missing or empty folder, or one that holds the demo's images.
+
+    That is, one with the demo marker or one holding only demo faces.
+    """
     import re
 
     path = Path(path)

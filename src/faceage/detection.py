@@ -57,3 +57,48 @@ class DlibDetector:
             Face(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), float(d.confidence))
             for d in dets
         ]
+
+
+# ArcFace's 112x112 template (insightface's norm_crop): the two eye centres, image-left first.
+ARCFACE_EYES = np.array([[38.2946, 51.6963], [73.5318, 51.5014]])
+
+
+class DlibEyes:
+    """dlib's 5-point shape predictor in a face box -> the two eye centres (image-left first).
+
+    The model's five points are the two corners of each eye and the base of the nose; an eye's
+    centre is the mean of its corners.
+    """
+
+    def __init__(self):
+        try:
+            import dlib
+        except ImportError as exc:
+            raise MissingPackageError("dlib", "dlib-bin", "dlib", exc) from exc
+        self._dlib = dlib
+        self._sp = dlib.shape_predictor(str(model_files()["landmarks"]))
+
+    def __call__(self, image: np.ndarray, face: Face) -> np.ndarray:
+        d = self._dlib
+        rect = d.rectangle(
+            int(round(face.left)),
+            int(round(face.top)),
+            int(round(face.right)),
+            int(round(face.bottom)),
+        )
+        shape = self._sp(np.ascontiguousarray(image), rect)
+        pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
+        eyes = np.stack([pts[0:2].mean(axis=0), pts[2:4].mean(axis=0)])
+        return eyes[np.argsort(eyes[:, 0])]
+
+
+def eye_alignment(eyes: np.ndarray, target: np.ndarray = ARCFACE_EYES) -> np.ndarray:
+    """The 2x3 similarity transform (rotation, uniform scale, shift) taking the two ``eyes``
+    (image-left first) exactly onto ``target``: for ``cv2.warpAffine``."""
+    src = complex(*eyes[0]), complex(*eyes[1])
+    dst = complex(*target[0]), complex(*target[1])
+    if src[0] == src[1]:
+        raise ValueError("both eyes at one point: no alignment")
+    k = (dst[1] - dst[0]) / (src[1] - src[0])  # rotation and scale as one complex factor
+    t = dst[0] - k * src[0]
+    return np.array([[k.real, -k.imag, t.real], [k.imag, k.real, t.imag]], dtype=np.float64)

@@ -158,7 +158,10 @@ def embed_shard(
     progress = {"next": step}
 
     def run(call, items):
-        """``call`` on the whole batch; when it fails, on each item alone (one bad image sinks nothing)."""
+        """``call`` on the whole batch; when it fails, on each item alone.
+
+        One bad image sinks nothing.
+        """
         return with_retry(call, items, lambda exc: FaceResult(None, failure_status(exc)))
 
     def aligned_results(crops):

@@ -63,7 +63,7 @@ def member_path(container: str | os.PathLike, index: int) -> str:
 
 
 def _member_bytes(container: str, index: int) -> bytes:
-    from faceage.protocols.formats import read_bin  # the restricted unpickler
+    from faceage.protocols.formats.insightface_bin import read_bin  # the restricted unpickler
 
     images, _ = read_bin(container)
     if not 0 <= index < len(images):

@@ -73,20 +73,48 @@ def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bi
     return df
 
 
-def genuine_pairs(clean: pd.DataFrame, bins: list[int] = DEFAULT_AGE_BINS) -> pd.DataFrame:
-    """Every pair of two images of the same person."""
+def genuine_pairs(
+    clean: pd.DataFrame,
+    bins: list[int] = DEFAULT_AGE_BINS,
+    max_per_person: int | None = None,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """Every pair of two images of the same person.
+
+    ``max_per_person``: a person with more genuine pairs keeps this many, drawn at random
+    (seeded per person, so adding a person changes no one else's draw); the pairs left out are
+    in ``attrs["capped_left_out"]`` (``{age_gap: count}``) and ``attrs["capped_persons"]``.
+    """
     clean = clean.sort_values("image_id", kind="stable").reset_index(drop=True)
-    ia_parts, ib_parts = [], []
-    for _, idx in clean.groupby("person", sort=True).indices.items():
+    ia_parts, ib_parts, left_a, left_b, capped = [], [], [], [], 0
+    for k, (_, idx) in enumerate(clean.groupby("person", sort=True).indices.items()):
         idx = np.sort(idx)
         if len(idx) < 2:
             continue
         i, j = np.triu_indices(len(idx), k=1)
+        if max_per_person is not None and len(i) > max_per_person:
+            rng = np.random.default_rng(np.random.SeedSequence([seed, k]))
+            keep = np.zeros(len(i), dtype=bool)
+            keep[rng.choice(len(i), max_per_person, replace=False)] = True
+            left_a.append(idx[i[~keep]])
+            left_b.append(idx[j[~keep]])
+            i, j = i[keep], j[keep]
+            capped += 1
         ia_parts.append(idx[i])
         ib_parts.append(idx[j])
     if not ia_parts:
-        return _frame(clean, np.array([], int), np.array([], int), 1, bins)
-    return _frame(clean, np.concatenate(ia_parts), np.concatenate(ib_parts), 1, bins)
+        out = _frame(clean, np.array([], int), np.array([], int), 1, bins)
+    else:
+        out = _frame(clean, np.concatenate(ia_parts), np.concatenate(ib_parts), 1, bins)
+    gaps = {}
+    if left_a:
+        age = clean["age"].to_numpy(dtype=np.int64)
+        a, b = np.concatenate(left_a), np.concatenate(left_b)
+        gap = pd.Series(np.abs(age[b] - age[a]))
+        gaps = {int(g): int(n) for g, n in gap.value_counts().sort_index().items()}
+    out.attrs["capped_left_out"] = gaps
+    out.attrs["capped_persons"] = capped
+    return out
 
 
 def _all_cross_pairs(persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,8 +259,12 @@ def make_pairs(
     ratio=1.0,
     seed=42,
     folds: int | None = None,
+    max_genuine_per_person: int | None = None,
 ) -> pd.DataFrame:
     """Genuine then impostor pairs, each block sorted, with a running ``pair_id`` and ``fold``.
+
+    ``max_genuine_per_person``: see :func:`genuine_pairs`; impostors are matched to the genuine
+    pairs kept. The pairs left out per gap are in ``attrs["capped_left_out"]``.
 
     ``folds=None``: impostors drawn over all persons and ``fold`` left empty.
     ``folds=k``: persons dealt to k folds first, impostors drawn within each
@@ -242,7 +274,15 @@ def make_pairs(
     """
     clean = clean.sort_values("image_id", kind="stable").reset_index(drop=True)
     content = _content(clean)
-    gen = genuine_pairs(clean, bins)
+    gen = genuine_pairs(clean, bins, max_genuine_per_person, seed)
+    capped = gen.attrs
+    if capped["capped_persons"]:
+        log.info(
+            "comparisons.max_genuine_per_person=%d: %d persons capped, %d genuine pairs left out",
+            max_genuine_per_person,
+            capped["capped_persons"],
+            sum(capped["capped_left_out"].values()),
+        )
     if folds is None:
         imp = impostor_pairs(clean, gen, mode=mode, ratio=ratio, seed=seed, bins=bins)
         fold_of = None
@@ -298,20 +338,24 @@ def make_pairs(
     pairs.attrs["copies_left_out"] = (
         copies.groupby("age_gap").size().to_dict() if len(copies) else {}
     )
+    pairs.attrs["capped_left_out"] = dict(capped["capped_left_out"])
     return pairs
 
 
 def pair_summary(pairs: pd.DataFrame) -> pd.DataFrame:
     """Counts of genuine/impostor pairs per age gap (to check the matching).
 
-    ``copies_left_out``: pairs of two copies of one photo left out at that gap.
+    ``copies_left_out``: pairs of two copies of one photo left out at that gap;
+    ``capped_left_out``: genuine pairs left out by ``comparisons.max_genuine_per_person``.
     """
     t = pairs.groupby(["age_gap", "genuine"]).size().unstack(fill_value=0)
     t = t.rename(columns={0: "impostor", 1: "genuine"}).reindex(
         columns=["genuine", "impostor"], fill_value=0
     )
     copies = pd.Series(pairs.attrs.get("copies_left_out", {}), dtype="int64")
-    t = t.reindex(t.index.union(copies.index), fill_value=0)
+    capped = pd.Series(pairs.attrs.get("capped_left_out", {}), dtype="int64")
+    t = t.reindex(t.index.union(copies.index).union(capped.index), fill_value=0)
     t["copies_left_out"] = copies.reindex(t.index, fill_value=0).astype("int64")
+    t["capped_left_out"] = capped.reindex(t.index, fill_value=0).astype("int64")
     t.index.name = "age_gap"
     return t.reset_index()

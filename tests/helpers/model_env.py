@@ -30,7 +30,10 @@ REFERENCE = Path(__file__).with_name("reference_in_env.py")
 def _in_env(
     env, script, model, settings, weights_dir, manifest, extra, timeout=900, extra_env=None
 ):
-    """Run a helper ``script`` with env ``env``'s interpreter; the completed process (raises on failure)."""
+    """Run a helper ``script`` with env ``env``'s interpreter; the completed process.
+
+    Raises on failure.
+    """
     cmd = [
         str(env_python(env)),
         str(script),
@@ -213,7 +216,10 @@ def reference_in_env(
 
 
 def assert_same_vectors(ours: dict, ref: dict, tol: float = 1e-5) -> int:
-    """Same images embedded, and each of our vectors within ``tol`` cosine of the library's; returns the count."""
+    """Same images embedded, and each of our vectors within ``tol`` cosine of the library's.
+
+    Returns the count.
+    """
     ours_by = {
         i: v
         for i, v, s in zip(ours["image_id"], ours["vectors"], ours["status"], strict=True)
@@ -230,3 +236,53 @@ def assert_same_vectors(ours: dict, ref: dict, tol: float = 1e-5) -> int:
         worst = min(worst, cos)
     assert worst >= 1 - tol, f"an adapter vector is {1 - worst:.2e} cosine away from the library's"
     return len(ours_by)
+
+
+def link_insightface_testpack(weights: Path) -> str:
+    """``weights/insightface/models/testpack``: ../shared's SCRFD-500M + MobileFaceNet (links)."""
+    pack = weights / "insightface" / "models" / "testpack"
+    pack.mkdir(parents=True, exist_ok=True)
+    for name in ("scrfd_500m_bnkps.onnx", "mobilefacenet.onnx"):
+        if not (pack / name).exists():
+            (pack / name).symlink_to(need_shared("models", name))
+    return "testpack"
+
+
+def link_deepface_dlib_weights(weights: Path) -> Path:
+    """deepface's Dlib model weights (dlib's real ones, from face-recognition-models in the
+    deepface venv) linked into ``weights/deepface/.deepface/weights``; DEEPFACE_HOME's parent."""
+    out = subprocess.run(
+        [
+            str(env_python("deepface")),
+            "-c",
+            "import face_recognition_models as f; print(f.face_recognition_model_location())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dlib_models = Path(out.stdout.strip().splitlines()[-1]).parent
+    target = weights / "deepface" / ".deepface" / "weights"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (
+        "dlib_face_recognition_resnet_model_v1.dat",
+        "shape_predictor_5_face_landmarks.dat",
+    ):
+        if not (target / name).exists():
+            (target / name).symlink_to(dlib_models / name)
+    return weights / "deepface"
+
+
+def paddle_from_onnx(onnx: Path, folder: Path) -> dict:
+    """Convert an ONNX recogniser into an insightface-paddle model folder with the project's
+    converter (`faceage paddle-from-onnx`) in .venvs/x2paddle; its JSON summary."""
+    proc = subprocess.run(
+        [str(env_python("x2paddle")), "-m", "faceage", "paddle-from-onnx", str(onnx), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"paddle-from-onnx failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    start = proc.stdout.rfind("\n{\n") + 1  # the summary is the last thing printed
+    return json.loads(proc.stdout[start:])

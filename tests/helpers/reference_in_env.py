@@ -1,4 +1,6 @@
-"""The library's own answer for the same pixels, as a reference for an adapter (run in the model's env).
+"""The library's own answer for the same pixels, as a reference for an adapter.
+
+Run in the model's env:
 
     .venvs/<env>/bin/python tests/helpers/reference_in_env.py --model insightface|deepface \
         --settings JSON --weights DIR --manifest M.tsv --out ref.npz

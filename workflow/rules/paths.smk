@@ -41,6 +41,23 @@ def embedding_files(wildcards):
     return {f"embeddings_{m}": f"{RESULTS}/embeddings/{m}.npz" for m in MODEL_NAMES}
 
 
+def comparison_inputs(wildcards):
+    """Per-model tables of comparison.tsv: on the common pairs when several models run and
+    verification.comparison_pairs is common (then also the common-pairs counts)."""
+    common = (
+        len(MODEL_NAMES) > 1 and config["verification"]["comparison_pairs"] == "common"
+    )
+    sub = "common/" if common else ""
+    files = {
+        "metrics": expand(f"{VER}/{{model}}/{sub}metrics.tsv", model=MODEL_NAMES),
+        "ageing": expand(f"{VER}/{{model}}/{sub}ageing.tsv", model=MODEL_NAMES),
+        "probe": expand(f"{VER}/{{model}}/age_probe.tsv", model=MODEL_NAMES),
+    }
+    if common:
+        files["common"] = f"{VER}/paired/common_pairs.tsv"
+    return files
+
+
 def embed_benchmarks(path=benchmark_path):
     """{model: [file of shard 0, of shard 1, ...]}: the timing step reads no file name."""
     return {m: [path("embed", m, f"shard{s}") for s in SHARDS] for m in BUILTIN_MODELS}

@@ -65,6 +65,54 @@ rule age_probe:
         "../scripts/step.py"
 
 
+rule common_pairs:
+    input:
+        unpack(score_files),
+    output:
+        table=report(
+            f"{VER}/paired/common_pairs.tsv",
+            caption="../report/paired_common.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "common pairs"},
+        ),
+        ids=f"{VER}/paired/common_pair_ids.tsv",
+    log:
+        log_path("common_pairs"),
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/step.py"
+
+
+# The headline figures again, on the pairs every model scored (verification.comparison_pairs).
+use rule verification_metrics as verification_metrics_common with:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        common=f"{VER}/paired/common_pair_ids.tsv",
+    output:
+        metrics=f"{VER}/{{model}}/common/metrics.tsv",
+        roc=f"{VER}/{{model}}/common/roc.tsv",
+        conventions=f"{VER}/{{model}}/common/conventions.json",
+    log:
+        log_path("verification_metrics_common", "{model}"),
+    benchmark:
+        benchmark_path("verification_metrics_common", "{model}")
+
+
+use rule ageing_model as ageing_model_common with:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        common=f"{VER}/paired/common_pair_ids.tsv",
+    output:
+        table=f"{VER}/{{model}}/common/ageing.tsv",
+    log:
+        log_path("ageing_model_common", "{model}"),
+    benchmark:
+        benchmark_path("ageing_model_common", "{model}")
+
+
 rule verification_plots:
     input:
         metrics=f"{VER}/{{model}}/metrics.tsv",
@@ -150,9 +198,7 @@ rule benchmarks:
 
 rule verification_comparison:
     input:
-        metrics=expand(f"{VER}/{{model}}/metrics.tsv", model=MODEL_NAMES),
-        ageing=expand(f"{VER}/{{model}}/ageing.tsv", model=MODEL_NAMES),
-        probe=expand(f"{VER}/{{model}}/age_probe.tsv", model=MODEL_NAMES),
+        unpack(comparison_inputs),
     output:
         table=report(
             f"{VER}/comparison.tsv",
@@ -174,7 +220,10 @@ rule verification_comparison:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"title": f"{DS}: verification against age gap"},
+        settings={
+            "title": f"{DS}: verification against age gap",
+            "models": MODEL_NAMES,
+        },
     script:
         "../scripts/step.py"
 
@@ -184,14 +233,8 @@ rule paired_comparison:
         unpack(score_files),
         unpack(embedding_files),
         manifest=f"{RESULTS}/clean/manifest.tsv",
+        common=f"{VER}/paired/common_pairs.tsv",
     output:
-        common=report(
-            f"{VER}/paired/common_pairs.tsv",
-            caption="../report/paired_common.rst",
-            category="6. Verification",
-            subcategory="paired comparison",
-            labels={"figure": "common pairs"},
-        ),
         per_model=f"{VER}/paired/per_model.tsv",
         differences=report(
             f"{VER}/paired/differences.tsv",
@@ -201,6 +244,7 @@ rule paired_comparison:
             labels={"figure": "paired differences (table)"},
         ),
         fnmr=f"{VER}/paired/fnmr.tsv",
+        fnmr_by_year=f"{VER}/paired/fnmr_by_year.tsv",
         failure_to_enrol=f"{VER}/paired/failure_to_enrol.tsv",
         by_gender=f"{VER}/paired/by_gender.tsv",
         gender_groups=f"{VER}/paired/gender_groups.tsv",
@@ -217,6 +261,13 @@ rule paired_comparison:
             category="6. Verification",
             subcategory="paired comparison",
             labels={"figure": "FNMR at a deployed threshold"},
+        ),
+        fnmr_year_plot=report(
+            f"{VER}/paired/fnmr_by_year.png",
+            caption="../report/paired_fnmr_year.rst",
+            category="6. Verification",
+            subcategory="paired comparison",
+            labels={"figure": "FNMR per year of gap"},
         ),
         fte_plot=report(
             f"{VER}/paired/failure_to_enrol.png",

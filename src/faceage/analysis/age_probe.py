@@ -17,12 +17,8 @@ lower bound on the age information present.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
-
-from faceage.contracts import read_embeddings, read_table, write_table
 
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 PROBE_COLUMNS = [
@@ -122,20 +118,3 @@ def age_probe(
         }
     )
     return out
-
-
-def write_age_probe(
-    embeddings_path: str | os.PathLike,
-    manifest_path: str | os.PathLike,
-    out: str | os.PathLike,
-    model: str,
-    n_folds: int = 5,
-    alphas=ALPHAS,
-) -> dict:
-    """Run :func:`age_probe` on one model's embeddings and write a one-row table."""
-    emb = read_embeddings(embeddings_path)
-    manifest = read_table(manifest_path)
-    x, age, person = probe_data(emb, manifest)
-    res = {"model": model, **age_probe(x, age, person, n_folds, alphas)}
-    write_table(pd.DataFrame([res]).reindex(columns=PROBE_COLUMNS), out)
-    return res

@@ -25,13 +25,10 @@ warnings (e.g. a variance on the boundary) are kept in ``warnings``.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 import pandas as pd
-
-from faceage.contracts import SCORE_COLUMNS, read_table, write_table
 
 GAP_UNIT = 10.0  # the model is fitted with the gap in decades
 
@@ -180,19 +177,3 @@ def population_line(result: dict, gaps: np.ndarray, confidence: float = 0.95) ->
     )
     half = _z(confidence) * np.sqrt(np.maximum(var, 0))
     return pd.DataFrame({"age_gap": gaps, "mean": mean, "lo": mean - half, "hi": mean + half})
-
-
-def write_ageing(
-    scores_path: str | os.PathLike,
-    out: str | os.PathLike,
-    model: str | None = None,
-    confidence: float = 0.95,
-) -> dict:
-    """Fit :func:`fit_ageing_model` to a scores file and write a one-row table."""
-    scores = read_table(scores_path, SCORE_COLUMNS)
-    res = {
-        "model": model or os.path.splitext(os.path.basename(str(scores_path)))[0],
-        **fit_ageing_model(scores, confidence),
-    }
-    write_table(pd.DataFrame([res]).reindex(columns=AGEING_COLUMNS), out)
-    return res

@@ -2,7 +2,10 @@
 
 Columns, per model:
 
-* overall (all scored pairs): ``n_genuine``, ``n_impostor``, ``auc`` with
+* ``pairs``: ``common`` when the figures are on the pairs every model scored
+  (then ``n_unscored``, ``n_dropped_by_others`` and ``n_common`` say what each model lost;
+  :func:`with_pair_counts`), ``own`` when each model is on its own scored pairs;
+* overall: ``n_genuine``, ``n_impostor``, ``auc`` with
   ``auc_lo``/``auc_hi``, ``eer`` (+ interval), ``tar_far_<f>`` (+ interval)
   for every FAR level, ``acc_mean``/``acc_std`` (insightface 10-fold);
 * per age-gap bin ``<bin>``: ``auc_gap_<bin>`` (+ ``_lo``/``_hi``),
@@ -23,8 +26,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from faceage.contracts import write_table
 
 
 def _far_columns(metrics: pd.DataFrame) -> list[str]:
@@ -118,6 +119,30 @@ def compare_models(
     return df[["model"] + [c for c in df.columns if c != "model"]]
 
 
+COUNT_COLUMNS = ["n_unscored", "n_dropped_by_others", "n_common"]
+
+
+def with_pair_counts(table: pd.DataFrame, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Say which pairs the figures rest on: ``pairs`` (``common`` or ``own``) after ``model``.
+
+    With ``counts`` (the common-pairs table, one row per model) the figures are on the common
+    pairs and the table gains, per model, ``n_unscored`` (pairs it could not score),
+    ``n_dropped_by_others`` (pairs it scored that left because another model could not) and
+    ``n_common``.
+    """
+    out = table.copy()
+    out.insert(1, "pairs", "own" if counts is None else "common")
+    if counts is not None:
+        by = counts.set_index("model")
+        for k, col in enumerate(COUNT_COLUMNS):
+            values = out["model"].map(by[col]).to_numpy()
+            if col in out.columns:
+                out[col] = values
+            else:
+                out.insert(2 + k, col, values)
+    return out
+
+
 def read_result(path: str | os.PathLike) -> pd.DataFrame:
     """Read one of this stage's TSV outputs (numbers as numbers, labels as text)."""
     return pd.read_csv(
@@ -133,27 +158,3 @@ def read_result(path: str | os.PathLike) -> pd.DataFrame:
             "notes": str,
         },
     )
-
-
-def _model_of(path: str | os.PathLike) -> str:
-    """Model name from a per-model output path ``.../verification/<model>/<file>``."""
-    return os.path.basename(os.path.dirname(str(path)))
-
-
-def write_comparison(
-    metrics_paths: Sequence[str],
-    out: str | os.PathLike,
-    ageing_paths: Sequence[str] = (),
-    probe_paths: Sequence[str] = (),
-    protocol_paths: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Read the per-model tables (model = their folder name) and write the comparison TSV."""
-    metrics = {_model_of(p): read_result(p) for p in metrics_paths}
-    ageing = {_model_of(p): read_result(p) for p in ageing_paths}
-    probe = {_model_of(p): read_result(p) for p in probe_paths}
-    protocols: dict[str, list[pd.DataFrame]] = {}
-    for p in protocol_paths:
-        protocols.setdefault(_model_of(p), []).append(read_result(p))
-    table = compare_models(metrics, ageing, probe, protocols)
-    write_table(table, out)
-    return table

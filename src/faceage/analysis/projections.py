@@ -4,7 +4,7 @@ Three views per model: all images; a resample balanced across age ranges
 (the same number of images from every range, so large ranges do not crowd
 out small ones); and the persons with the most images, one panel each, on
 the all-images PCA map, their images joined in age order. Coordinates are
-returned as a table; plotting is in :mod:`faceage.plots`.
+returned as a table; plotting is in :mod:`faceage.plots.similarity`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ def embedding_frame(
 
 
 def balanced_sample(labels: pd.DataFrame, per_range: int, seed: int) -> np.ndarray:
-    """Row positions: at most ``per_range`` images from every age range (the smallest range sets it)."""
+    """Row positions: at most ``per_range`` images from every age range.
+
+    The smallest range sets it.
+    """
     counts = labels.groupby("age_range").size()
     if counts.empty:
         return np.array([], dtype=int)

@@ -12,7 +12,7 @@ Input: one scores table (``results/<ds>/scores/<model>.tsv``, see
   in ``range_b`` (genuine and impostor alike).
 
 Conventions (also written to ``conventions.json`` beside the table by
-:func:`write_verification`, see :data:`CONVENTIONS`):
+the ``verification_metrics`` step, see :data:`CONVENTIONS`):
 
 * the score is cosine similarity; a pair is accepted as "same person" when
   its score is >= the threshold; pairs without a score are left out and
@@ -32,10 +32,7 @@ Conventions (also written to ``conventions.json`` beside the table by
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,7 +46,6 @@ from faceage.analysis.bootstrap import (
     tar_from_roc,
 )
 from faceage.bins import bin_labels, bin_of
-from faceage.contracts import SCORE_COLUMNS, atomic_path, read_table, write_table
 
 FAR_LEVELS = (1e-2, 1e-3, 1e-4)
 MIN_IMPOSTORS_TIMES_FAR = 10  # TAR@FAR needs at least 10 / FAR impostor pairs
@@ -66,8 +62,8 @@ CONVENTIONS = {
     "roc_auc": "sklearn.metrics.roc_curve / roc_auc_score on the scored pairs of the subset "
     "(tied scores count one half)",
     "eer": "equal error rate: FAR = FRR, linear interpolation between neighbouring ROC points",
-    "tar_at_far": "highest TAR among ROC points with FAR <= target, no interpolation; not estimable "
-    "(empty, see notes) when the subset has fewer than 10/FAR impostor pairs",
+    "tar_at_far": "highest TAR among ROC points with FAR <= target, no interpolation; "
+    "not estimable (empty, see notes) when the subset has fewer than 10/FAR impostor pairs",
     "accuracy": "insightface recognition/arcface_torch/eval/verification.py: distance = 2 - 2 * "
     "cosine (squared L2 distance of unit embeddings), thresholds numpy.arange(0, 4, 0.01), "
     "'same' when distance < threshold; for each fold the threshold with the highest accuracy "
@@ -100,7 +96,10 @@ CONVENTIONS = {
 
 
 def gap_bin_labels(edges: Sequence[int]) -> list[str]:
-    """Labels of the age-gap bins: [0, 5, 10] -> ["0-4", "5-9", "10+"] (:func:`faceage.bins.bin_labels`)."""
+    """Labels of the age-gap bins: [0, 5, 10] -> ["0-4", "5-9", "10+"].
+
+    (:func:`faceage.bins.bin_labels`)
+    """
     return bin_labels(edges)
 
 
@@ -139,7 +138,10 @@ def roc_on_grid(fpr: np.ndarray, tpr: np.ndarray, grid: np.ndarray = ROC_GRID) -
 
 
 def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS) -> dict:
-    """AUC, EER (+ threshold), TAR@FAR (+ thresholds) of scored pairs; notes for what is not estimable."""
+    """AUC, EER (+ threshold), TAR@FAR (+ thresholds) of scored pairs.
+
+    Notes say what is not estimable.
+    """
     g = np.asarray(genuine, dtype=int)
     s = np.asarray(similarity, dtype=float)
     n_gen, n_imp = int(g.sum()), int((g == 0).sum())
@@ -321,8 +323,8 @@ def subset_accuracy(
         out["acc_mean"] = out["acc_std"] = np.nan
         ng, ni = (n_gen[k], n_imp[k]) if k < size else (0, 0)
         out["acc_note"] = (
-            f"accuracy not reported: {len(short)} of {len(present)} folds hold fewer than {min_pairs} pairs of "
-            f"a class (fold {k}: {ng} genuine, {ni} impostor)"
+            f"accuracy not reported: {len(short)} of {len(present)} folds hold fewer than "
+            f"{min_pairs} pairs of a class (fold {k}: {ng} genuine, {ni} impostor)"
             if len(present) >= 2
             else f"accuracy not reported: {len(present)} fold (needs at least 2)"
         )
@@ -500,11 +502,9 @@ def conventions(settings: dict) -> dict:
     return {"conventions": CONVENTIONS, "settings": settings}
 
 
-def write_verification(
-    scores_path: str | os.PathLike,
-    metrics_path: str | os.PathLike,
-    roc_path: str | os.PathLike,
-    conventions_path: str | os.PathLike,
+def run_settings(
+    model: str,
+    scores: str,
     gap_edges: Sequence[int],
     far_levels: Sequence[float] = FAR_LEVELS,
     impostors: str = "same_gap_bin",
@@ -512,30 +512,12 @@ def write_verification(
     seed: int = 0,
     n_folds: int = N_FOLDS,
     balance_accuracy: bool = True,
-    model: str | None = None,
     min_accuracy_pairs: int = MIN_ACCURACY_PAIRS,
-) -> pd.DataFrame:
-    """Read one model's scores, compute :func:`verification_metrics`, write the three outputs."""
-    scores = read_table(scores_path, SCORE_COLUMNS)
-    metrics, roc = verification_metrics(
-        scores,
-        gap_edges,
-        far_levels,
-        impostors,
-        n_bootstrap,
-        seed,
-        n_folds,
-        balance_accuracy,
-        min_accuracy_pairs=min_accuracy_pairs,
-    )
-    model = model or Path(scores_path).stem
-    metrics.insert(0, "model", model)
-    roc.insert(0, "model", model)
-    write_table(metrics, metrics_path)
-    write_table(roc, roc_path)
-    settings = {
+) -> dict:
+    """The settings recorded beside a model's metrics (``conventions.json``)."""
+    return {
         "model": model,
-        "scores": str(scores_path),
+        "scores": str(scores),
         "gap_bin_edges": list(gap_edges),
         "gap_bins": gap_bin_labels(gap_edges),
         "far_levels": list(far_levels),
@@ -547,6 +529,3 @@ def write_verification(
         "min_accuracy_pairs": min_accuracy_pairs,
         "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR",
     }
-    with atomic_path(conventions_path) as tmp:
-        tmp.write_text(json.dumps(conventions(settings), indent=2) + "\n")
-    return metrics

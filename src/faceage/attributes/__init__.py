@@ -10,7 +10,7 @@ Modules: :mod:`~faceage.attributes.predict` (run an estimator over a
 manifest), :mod:`~faceage.attributes.flags` (label checks, review sheet,
 verdicts back to ``config/overrides.tsv``),
 :mod:`~faceage.attributes.evaluation` (MAE, CS@5, bias, gender accuracy and
-confusion, balancing), :mod:`~faceage.attributes.plots`.
+confusion, balancing), :mod:`faceage.plots.attributes` (its figures).
 """
 
 from __future__ import annotations

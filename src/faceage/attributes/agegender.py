@@ -131,7 +131,8 @@ class AgeGenderAdapter(EstimatorAdapter):
     def provenance(self, settings, weights_dir):
         return {
             "estimator": self.name,
-            "models": "dlib-models dnn_age_predictor_v1 / dnn_gender_classifier_v1 (Cydral Technology, CC0), ONNX",
+            "models": "dlib-models dnn_age_predictor_v1 / dnn_gender_classifier_v1 "
+            "(Cydral Technology, CC0), ONNX",
             "weights": [str(p) for p in bundled_files()],
             "detector": "dlib HOG, upsample " + str(settings.get("detector_upsample", 0)),
             "alignment": "dlib 5-point face chips, padding 0.2, 32x32 gender / 64x64 age",

@@ -60,7 +60,10 @@ class Estimator:
 
 
 class EstimatorAdapter(Adapter):
-    """An age and gender estimator (:class:`faceage.adapters.Adapter`: weights, hint, provenance)."""
+    """An age and gender estimator.
+
+    A :class:`faceage.adapters.Adapter`: weights, hint, provenance.
+    """
 
     kind = "estimator"
     env: str = "dlib"

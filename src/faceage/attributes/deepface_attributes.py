@@ -136,8 +136,9 @@ class DeepfaceAttributesAdapter(EstimatorAdapter):
 
     def download_hint(self):
         return (
-            "deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME to the "
-            "weights folder. Put the files there by hand (deepface downloads only with internet)."
+            "deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME "
+            "to the weights folder. Put the files there by hand "
+            "(deepface downloads only with internet)."
         )
 
     def load(self, settings, weights_dir):

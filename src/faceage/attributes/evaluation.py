@@ -16,14 +16,10 @@ group (a seeded random sample, so reruns agree).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from faceage.bins import bin_labels, bin_of
-from faceage.contracts import atomic_path, read_table, write_table
 
 DEFAULT_AGE_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80]
 AGE_TABLE_COLUMNS = ["group", "n", "mae", "median_ae", "bias", "cs5", "rmse"]
@@ -186,40 +182,8 @@ def summary(pred: pd.DataFrame, timing: dict | None, estimator: str, cs: float =
     }
 
 
-def run_evaluate(
-    predictions_path,
-    timing_path,
-    estimator: str,
-    out_age,
-    out_gender,
-    out_confusion,
-    out_summary,
-    age_bins=None,
-    age_min=None,
-    age_max=None,
-    cap_per_bin=None,
-    seed: int = 0,
-    cs: float = 5.0,
-) -> dict:
-    """Read predictions (+ timing), balance if asked, write the three tables and summary.tsv."""
-    from faceage.attributes.predict import read_predictions
-
-    edges = list(age_bins or DEFAULT_AGE_BINS)
-    pred = read_predictions(predictions_path)
-    pred = balance(pred, edges, age_min, age_max, cap_per_bin, seed)
-    timing = json.loads(Path(timing_path).read_text()) if timing_path else None
-    write_table(age_table(pred, edges, cs), out_age, AGE_TABLE_COLUMNS)
-    write_table(gender_table(pred, edges), out_gender, GENDER_TABLE_COLUMNS)
-    write_table(gender_confusion(pred), out_confusion)
-    row = summary(pred, timing, estimator, cs)
-    write_table(pd.DataFrame([row]), out_summary, SUMMARY_KEYS)
-    return row
-
-
-def collect_summaries(paths: list[str | Path], out) -> pd.DataFrame:
-    """Stack per-estimator summary.tsv files into one table."""
-    frames = [read_table(p) for p in paths]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_KEYS)
-    with atomic_path(out) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
-    return df
+def stack_summaries(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-estimator summary tables (``summary.tsv``) stacked into one."""
+    if not frames:
+        return pd.DataFrame(columns=SUMMARY_KEYS)
+    return pd.concat(frames, ignore_index=True)

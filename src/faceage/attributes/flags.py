@@ -13,7 +13,7 @@ Per image (a row of ``predictions.tsv``, see :mod:`faceage.attributes.predict`):
   the estimator can output are clipped first, so a 95-year-old is not called
   implausible by a model that never says more than 80.
 
-Flags never remove anything. :func:`review_sheet` writes ``review.tsv``: one
+Flags never remove anything. :func:`review_sheet` makes ``review.tsv``: one
 row per flagged image with empty ``verdict``/``value``/``note`` columns for
 the reviewer, and the decision already recorded in ``config/overrides.tsv``
 when there is one. :func:`verdicts_to_overrides` turns the filled sheet into
@@ -21,7 +21,7 @@ override lines (``drop``, ``relabel``; ``keep`` is written as a relabel to
 the same value so the decision is on record) appended to the overrides file,
 which the clean stage and this branch apply on the next run.
 
-    python -m faceage.attributes.flags apply REVIEW_TSV config/overrides.tsv
+    faceage review apply REVIEW_TSV config/overrides.tsv
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from faceage.contracts import write_table
 
 FLAG_COLUMNS = [
     "image_id",
@@ -147,7 +145,9 @@ def review_sheet(
                 "label": r["gender"],
                 "predicted": r["gender_pred"],
                 "confidence": r["gender_conf"],
-                "reason": f"estimator says {r['gender_pred']} with confidence {r['gender_conf']:.2f}",
+                "reason": (
+                    f"estimator says {r['gender_pred']} with confidence {r['gender_conf']:.2f}"
+                ),
                 "_rank": 100 + float(r["gender_conf"]),
             }
         )
@@ -159,7 +159,10 @@ def review_sheet(
                 "label": r["age"],
                 "predicted": r["age_pred"],
                 "confidence": np.nan,
-                "reason": f"predicted age off by {r['age_error']:+.0f} years (threshold {r['age_threshold']:.1f})",
+                "reason": (
+                    f"predicted age off by {r['age_error']:+.0f} years "
+                    f"(threshold {r['age_threshold']:.1f})"
+                ),
                 "_rank": abs(float(r["age_error"])) / float(r["age_threshold"]),
             }
         )
@@ -269,35 +272,3 @@ def append_overrides(lines: pd.DataFrame, overrides_path: str | Path) -> int:
         for r in new:
             fh.write("\t".join(str(x).replace("\t", " ") for x in r) + "\n")
     return len(new)
-
-
-def run_flags(
-    predictions_path,
-    manifest_path,
-    overrides_path,
-    estimator: str,
-    out_flags,
-    out_review,
-    **settings,
-) -> dict:
-    """Read predictions, flag, write flags.tsv (every image) and review.tsv (flagged only)."""
-    from faceage.attributes import get_estimator
-    from faceage.attributes.predict import read_predictions
-    from faceage.clean import read_overrides
-    from faceage.contracts import read_table
-
-    adapter = get_estimator(estimator)
-    pred = read_predictions(predictions_path)
-    flags = flag_labels(
-        pred, age_range=adapter.age_range, reference_mae=adapter.reference_mae, **settings
-    )
-    write_table(flags, out_flags, FLAG_COLUMNS)
-    manifest = read_table(manifest_path) if manifest_path else None
-    sheet = review_sheet(flags, manifest, read_overrides(overrides_path))
-    write_table(sheet, out_review, REVIEW_COLUMNS)
-    return {
-        "images": len(flags),
-        "flag_gender": int(flags["flag_gender"].sum()),
-        "flag_age": int(flags["flag_age"].sum()),
-        "age_threshold": float(flags["age_threshold"].iloc[0]) if len(flags) else None,
-    }

@@ -41,7 +41,10 @@ def resolved(settings: dict) -> dict:
 
 
 def gender_probabilities(raw: np.ndarray) -> np.ndarray:
-    """[p_female, p_male] from the model's first two outputs (softmax unless already probabilities)."""
+    """[p_female, p_male] from the model's first two outputs.
+
+    Softmax, unless they already are probabilities.
+    """
     two = np.asarray(raw[:2], dtype=np.float64)
     if (two >= 0).all() and (two <= 1).all() and abs(two.sum() - 1.0) < 1e-3:
         return two
@@ -137,8 +140,9 @@ class InsightfaceGenderAgeAdapter(EstimatorAdapter):
 
     def download_hint(self):
         return (
-            "insightface reads <weights_dir>/insightface/models/<pack>/*.onnx; the buffalo_l pack (non-commercial "
-            "research use) holds det_10g.onnx and genderage.onnx."
+            "insightface reads <weights_dir>/insightface/models/<pack>/*.onnx; "
+            "the buffalo_l pack (non-commercial research use) holds det_10g.onnx and "
+            "genderage.onnx."
         )
 
     def load(self, settings, weights_dir):
@@ -151,7 +155,8 @@ class InsightfaceGenderAgeAdapter(EstimatorAdapter):
             "estimator": self.name,
             "pack": str(folder),
             "files": sorted(p.name for p in folder.glob("*.onnx")) if folder.is_dir() else [],
-            "crop": "insightface Attribute: 96x96 square, 1.5x the detector box, no rotation, BGR->RGB blob",
+            "crop": "insightface Attribute: 96x96 square, 1.5x the detector box, no rotation, "
+            "BGR->RGB blob",
             "gender_confidence": "softmax of the two gender outputs of the same crop",
             "settings": s,
             "packages": package_versions(

@@ -12,8 +12,6 @@ then ``age_pred`` (years), ``gender_pred`` (``M``/``F``), ``age_conf`` and
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 from pathlib import Path
 
@@ -22,10 +20,8 @@ import pandas as pd
 from faceage.adapters import Stopwatch, failure_status, with_retry
 from faceage.attributes import get_estimator
 from faceage.attributes.base import Attributes
-from faceage.contracts import atomic_path, read_table, write_table
+from faceage.contracts import read_table
 from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
-
-log = logging.getLogger(__name__)
 
 PREDICTION_COLUMNS = [
     "image_id",
@@ -57,7 +53,10 @@ NUMERIC_COLUMNS = [
 
 
 def read_predictions(path) -> pd.DataFrame:
-    """Read ``predictions.tsv`` with numbers as numbers (the contract's reader keeps unknown columns as text)."""
+    """Read ``predictions.tsv`` with numbers as numbers.
+
+    The contract's reader keeps unknown columns as text.
+    """
     df = read_table(path, PREDICTION_COLUMNS)
     for col in NUMERIC_COLUMNS:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
@@ -142,32 +141,3 @@ def predict_frame(
         "provenance": adapter.provenance(settings, Path(weights_dir)),
     }
     return table[PREDICTION_COLUMNS].reset_index(drop=True), timing
-
-
-def run_predict(
-    estimator: str,
-    settings: dict,
-    weights_dir: str | Path,
-    manifest_path: str | Path,
-    overrides_path: str | Path | None,
-    out_predictions: str | Path,
-    out_timing: str | Path,
-    max_side: int = DEFAULT_MAX_SIDE,
-    batch_size: int = 32,
-) -> dict:
-    """Read the manifest (+ overrides), predict, write predictions.tsv and timing.json."""
-    from faceage.clean import read_overrides
-
-    manifest = apply_overrides(read_table(manifest_path), read_overrides(overrides_path))
-    table, timing = predict_frame(estimator, settings, weights_dir, manifest, max_side, batch_size)
-    write_table(table, out_predictions, PREDICTION_COLUMNS)
-    with atomic_path(out_timing) as tmp:
-        tmp.write_text(json.dumps(timing, indent=2, sort_keys=True, default=str) + "\n")
-    log.info(
-        "%s: %d images, %d predicted, %.1f images/s",
-        estimator,
-        timing["images"],
-        timing["predicted"],
-        timing["images_per_second"] or 0,
-    )
-    return timing

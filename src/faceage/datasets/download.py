@@ -53,8 +53,9 @@ def fetch_fgnet(dest: str | Path, url: str = FGNET_URL, timeout: float = 60) -> 
                 shutil.copyfileobj(resp, out)
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectionError(
-                f"could not download FG-NET from {url} ({exc}). Without internet, download FGNET.zip "
-                f"elsewhere, unzip it, and set dataset_path to its images/ folder."
+                f"could not download FG-NET from {url} ({exc}). Without internet, "
+                "download FGNET.zip elsewhere, unzip it, and set dataset_path to its images/ "
+                "folder."
             ) from exc
         n = extract_images(zpath, dest)
     log.info("extracted %d FG-NET images into %s", n, dest)

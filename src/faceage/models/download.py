@@ -62,10 +62,17 @@ def sha256(path: Path) -> str:
 # SHA-256 of published weight archives, where a value has been published (insightface's v0.7
 # release packs, as pinned by public installers that verify them); the others are pinned on first
 # download (trust on first use) in <weights_dir>/.downloads/sha256.json.
+_INSIGHTFACE_V07 = "https://github.com/deepinsight/insightface/releases/download/v0.7"
 PUBLISHED_SHA256 = {
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_s.zip": "d85a87f503f691807cd8bb97128bdf7a0660326cd9cd02657127fa978bab8b5e",
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_m.zip": "d98264bd8f2dc75cbc2ddce2a14e636e02bb857b3051c234b737bf3b614edca9",
-    "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip": "8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5",
+    f"{_INSIGHTFACE_V07}/buffalo_s.zip": (
+        "d85a87f503f691807cd8bb97128bdf7a0660326cd9cd02657127fa978bab8b5e"
+    ),
+    f"{_INSIGHTFACE_V07}/buffalo_m.zip": (
+        "d98264bd8f2dc75cbc2ddce2a14e636e02bb857b3051c234b737bf3b614edca9"
+    ),
+    f"{_INSIGHTFACE_V07}/antelopev2.zip": (
+        "8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5"
+    ),
 }
 
 
@@ -108,13 +115,19 @@ def fetch(
 
 
 def pinned_hashes(weights_dir: Path) -> tuple[dict, Path]:
-    """The first-seen SHA-256 per URL (``<weights_dir>/.downloads/sha256.json``) and that file's path."""
+    """The first-seen SHA-256 per URL and the path of the file that records them.
+
+    That file is ``<weights_dir>/.downloads/sha256.json``.
+    """
     path = Path(weights_dir) / ".downloads" / "sha256.json"
     return (json.loads(path.read_text()) if path.is_file() else {}), path
 
 
 def fetch_pinned(url: str, to: Path, weights_dir: Path) -> str:
-    """:func:`fetch` with the published hash, or the one first seen for ``url``; records a new one."""
+    """:func:`fetch` with the published hash, or the one first seen for ``url``.
+
+    A hash not seen before is recorded.
+    """
     seen, record = pinned_hashes(weights_dir)
     known = PUBLISHED_SHA256.get(url) or seen.get(url)
     try:
@@ -122,8 +135,9 @@ def fetch_pinned(url: str, to: Path, weights_dir: Path) -> str:
     except HashMismatchError as exc:
         origin = "published" if url in PUBLISHED_SHA256 else f"first seen and recorded in {record}"
         raise HashMismatchError(
-            f"{exc}\nThe file at {url} is not the one whose SHA-256 ({known}) was {origin}: the release "
-            "asset was replaced or the server sent something else (an error page?). Nothing was kept. "
+            f"{exc}\nThe file at {url} is not the one whose SHA-256 ({known}) was {origin}: "
+            "the release asset was replaced or the server sent something else (an error page?). "
+            "Nothing was kept. "
             "If the new file is intended, delete its line from the record and download again."
         ) from None
     if url not in PUBLISHED_SHA256 and url not in seen:

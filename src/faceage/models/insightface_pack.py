@@ -105,7 +105,10 @@ def weight_facts(paths: list[Path]) -> dict[str, dict]:
 
 
 def model_root(settings: dict, weights_dir: Path) -> Path:
-    """insightface's ``root``: the ``weights_dir`` setting, else ``<workflow weights_dir>/insightface``."""
+    """insightface's ``root``: the ``weights_dir`` setting.
+
+    Else ``<workflow weights_dir>/insightface``.
+    """
     return Path(resolved(settings)["weights_dir"] or Path(weights_dir) / "insightface")
 
 
@@ -245,14 +248,18 @@ class InsightfaceAdapter(ModelAdapter):
         return {
             "model": self.name,
             "env": self.env,
-            "embedding": f"insightface pack {s['pack']}: SCRFD detection + ArcFace-style recogniser",
+            "embedding": (
+                f"insightface pack {s['pack']}: SCRFD detection + ArcFace-style recogniser"
+            ),
             "pack_dir": str(folder),
             "pack_files": weight_facts(sorted(folder.glob("*.onnx"))),
             "det_size": [list(x) for x in det_sizes(s["det_size"])],
             "det_thresh": s["det_thresh"],
             "pad": s["pad"],
             "alignment": "insightface norm_crop: 5 SCRFD keypoints -> ArcFace template, 112x112",
-            "colour_order": "RGB image -> BGR for detection/alignment; recogniser blob swapRB (RGB)",
+            "colour_order": (
+                "RGB image -> BGR for detection/alignment; recogniser blob swapRB (RGB)"
+            ),
             "providers": s["providers"],
             "multi_face": s["multi_face"],
             "settings": s,

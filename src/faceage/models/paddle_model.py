@@ -13,11 +13,21 @@ under ``~/.insightface/ppmodels/``), so the default location is
 ``resources/weights/insightface_paddle/{BlazeFace,MobileFace}/``. ``rec_model``
 and ``det_model`` may also be absolute folder paths.
 
+Detection can be replaced: ``det_model: clean`` takes the cleaning stage's face box instead of
+a BlazeFace box. With ``align: eyes`` (the default) the face is then aligned the way the
+recogniser was trained (ArcFace's 112x112 template): dlib's 5-point landmarks in the box give
+the eye centres, a similarity transform puts them on the template's eyes, and the package's
+``Recognizer`` embeds the aligned crop. With ``align: none`` the package's own way is kept: the
+box (grown by ``box_margin`` of its size on every side) cropped and resized to 112x112, no
+alignment. ``det_model: none`` takes the whole image as the face. Images the protocol marks as
+aligned crops are recognised as they are (``embed_aligned``).
+
 Settings (``model_settings.insightface_paddle``): ``rec_model`` (MobileFace |
 ArcFace | folder), ``det_model`` (BlazeFace | folder | none: the whole image is
 the face, for pre-cropped datasets), ``det_size`` (640, the package's fixed
 value), ``det_thresh`` (0.8, the package's default), ``use_gpu`` (false),
 ``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (largest | drop),
+``align`` (eyes | none) and ``box_margin`` (0.0), with ``det_model: clean``,
 ``weights_dir`` (the folder holding the network folders; empty:
 ``<weights_dir>/insightface_paddle``).
 
@@ -54,8 +64,12 @@ DEFAULTS = {
     "cpu_threads": 1,
     "enable_mkldnn": False,
     "multi_face": "largest",
+    "box_margin": 0.0,
+    "align": "eyes",
     "weights_dir": "",
 }
+NO_DETECTOR = ("none", "", "skip")
+CLEAN = "clean"  # the cleaning stage's face box instead of BlazeFace
 TARS = {
     "ArcFace": "arcface_iresnet50_v1.0_infer",
     "BlazeFace": "blazeface_fpn_ssh_1000e_v1.0_infer",
@@ -72,7 +86,30 @@ def resolved(settings: dict) -> dict:
 
 
 def uses_detector(s: dict) -> bool:
-    return str(s["det_model"]).lower() not in ("none", "", "skip")
+    """Does the package's own detector (BlazeFace or a folder) run?"""
+    return str(s["det_model"]).lower() not in (*NO_DETECTOR, CLEAN)
+
+
+def uses_clean_box(s: dict) -> bool:
+    return str(s["det_model"]).lower() == CLEAN
+
+
+def grown_box(face: Face, margin: float, width: int, height: int) -> np.ndarray:
+    """The package's box row ``[class, score, left, top, right, bottom]`` for ``face``, grown by
+    ``margin`` of its width and height on each side and clipped to the image."""
+    dx = (face.right - face.left) * margin
+    dy = (face.bottom - face.top) * margin
+    return np.array(
+        [
+            0.0,
+            1.0,
+            max(0.0, face.left - dx),
+            max(0.0, face.top - dy),
+            min(float(width), face.right + dx),
+            min(float(height), face.bottom + dy),
+        ],
+        dtype=np.float64,
+    )
 
 
 def model_dir(name: str, settings: dict, weights_dir: Path) -> Path:
@@ -97,6 +134,16 @@ def source(name: str) -> str:
 
 def set_environment() -> None:
     os.environ["FLAGS_enable_pir_api"] = "0"
+
+
+def aligned_crop(rgb: np.ndarray, eyes: np.ndarray, size: int = 112) -> np.ndarray:
+    """The ``size`` x ``size`` crop with the eyes on ArcFace's template (cv2.warpAffine)."""
+    import cv2
+
+    from faceage.detection import ARCFACE_EYES, eye_alignment
+
+    matrix = eye_alignment(eyes, ARCFACE_EYES * (size / 112.0))
+    return cv2.warpAffine(rgb, matrix, (size, size), borderValue=0.0)
 
 
 class PaddleEmbedder(Embedder):
@@ -151,7 +198,14 @@ class PaddleEmbedder(Embedder):
             self.app = InsightFace(rec_args, print_info=False)
         self.policy = MultiFacePolicy(s["multi_face"])
 
+    def _recognise(self, rgb: np.ndarray, boxes=None) -> np.ndarray:
+        """The package's Recognizer on one image (its own crop, resize and normalisation)."""
+        feats = self.app.rec_predictor.predict(self.app.preprocess(rgb), boxes)
+        return np.asarray(feats, dtype=np.float32).reshape(1 if boxes is None else len(boxes), -1)
+
     def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+        if uses_clean_box(self.settings):
+            return self._embed_clean_boxes(images, faces)
         results = []
         for rgb in images:  # the package's predictor takes RGB, one image at a time
             boxes, feats = self.app.predict_np_img(rgb)
@@ -172,6 +226,38 @@ class PaddleEmbedder(Embedder):
             results.append(res)
         return results
 
+    def _embed_clean_boxes(self, images, faces) -> list[FaceResult]:
+        align = str(self.settings["align"]).lower()
+        if align not in ("eyes", "none"):
+            raise ValueError(f"insightface_paddle align must be eyes or none, got {align!r}")
+        if align == "eyes" and not hasattr(self, "_eyes"):
+            from faceage.detection import DlibEyes
+
+            self._eyes = DlibEyes()
+        margin = float(self.settings["box_margin"])
+        results = []
+        for rgb, face in zip(images, faces, strict=True):
+            if face is None:
+                results.append(FaceResult(None, "no_face", 0, None))
+                continue
+            if align == "eyes":
+                vec = self._recognise(aligned_crop(rgb, self._eyes(rgb, face)))[0]
+            else:
+                box = grown_box(face, margin, rgb.shape[1], rgb.shape[0])
+                vec = self._recognise(rgb, [box])[0]
+            self.dim = vec.shape[0]
+            results.append(FaceResult(vec, "ok", -1, face))
+        return results
+
+    def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
+        """Each crop is the face: the package's recogniser on the whole crop, no detection."""
+        results = []
+        for crop in crops:
+            vec = self._recognise(crop)[0]
+            self.dim = vec.shape[0]
+            results.append(FaceResult(vec, "ok", -1, None))
+        return results
+
 
 class PaddleAdapter(ModelAdapter):
     name = "insightface_paddle"
@@ -190,7 +276,8 @@ class PaddleAdapter(ModelAdapter):
     def download_hint(self):
         return (
             "insightface-paddle reads one folder per network holding inference.pdmodel and "
-            "inference.pdiparams. With internet: `snakemake --cores 1 download_weights` (see docs/models.md)."
+            "inference.pdiparams. With internet: `snakemake --cores 1 download_weights` "
+            "(see docs/models.md)."
         )
 
     def downloads(self, settings, weights_dir):
@@ -219,10 +306,19 @@ class PaddleAdapter(ModelAdapter):
                 str(n): weight_facts([model_dir(n, s, weights_dir) / f for f in MODEL_FILES])
                 for n in [s["rec_model"]] + ([s["det_model"]] if uses_detector(s) else [])
             },
-            "detector": str(s["det_model"]) if uses_detector(s) else "none (whole image)",
+            "detector": str(s["det_model"])
+            if uses_detector(s)
+            else "the cleaning stage's face box"
+            if uses_clean_box(s)
+            else "none (whole image)",
             "det_size": [int(s["det_size"])] * 2 if uses_detector(s) else None,
             "det_thresh": s["det_thresh"],
-            "alignment": "none: box crop resized to 112x112 (the package's way)",
+            "alignment": (
+                "eyes: dlib 5-point eye centres onto ArcFace's 112x112 template"
+                if uses_clean_box(s) and str(s["align"]).lower() == "eyes"
+                else "none: box crop resized to 112x112 (the package's way)"
+                + (f", box grown by {s['box_margin']} per side" if uses_clean_box(s) else "")
+            ),
             "colour_order": "RGB, (x/255 - 0.5) / 0.5",
             "device": "gpu"
             if s["use_gpu"]

@@ -23,7 +23,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from faceage.images import member_path
-from faceage.protocols.formats import FORMATS, bin_image_name, read_bin, read_protocol
+from faceage.protocols.formats import FORMATS, read_protocol
+from faceage.protocols.formats.insightface_bin import bin_image_name, read_bin
 from faceage.protocols.matching import DEFAULT_LABELS, ImageIndex, labels_from_name, protocol_images
 
 PAIR_TABLE_COLUMNS = ["pair", "image_a", "image_b", "genuine", "fold", "id_a", "id_b"]
@@ -151,7 +152,9 @@ def protocol_manifest(
                         {
                             "source": name,
                             "path": str(root / name),
-                            "reason": f"not_found: named by protocol {p.name}, no such image under {root}",
+                            "reason": (
+                                f"not_found: named by protocol {p.name}, no such image under {root}"
+                            ),
                         }
                     )
                     continue

@@ -26,14 +26,16 @@ from faceage.analysis.verification import FAR_LEVELS, insightface_accuracy, poin
 
 MAX_UNSCORED_SHARE = 0.01
 CONVENTION = (
-    "insightface verification.py: 10 folds, threshold maximising accuracy on the other 9 folds over "
-    "arange(0, 4, 0.01) of squared L2 distance (= 2 - 2 cosine); every pair counts, an unscored pair "
-    "as an error; accuracy_std is numpy.std (ddof=0) of the fold accuracies"
+    "insightface verification.py: 10 folds, threshold maximising accuracy on the other 9 folds "
+    "over arange(0, 4, 0.01) of squared L2 distance (= 2 - 2 cosine); every pair counts, "
+    "an unscored pair as an error; accuracy_std is numpy.std (ddof=0) of the fold accuracies"
 )
 
 
 def score_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The protocol's pairs (with ``id_a``/``id_b``) plus ``similarity`` (NaN: unscored) and ``route``.
+    """The protocol's pairs (with ``id_a``/``id_b``), ``similarity`` and ``route``.
+
+    ``similarity`` is NaN for an unscored pair.
 
     ``route`` is ``fallback`` when either image was embedded by the no-face
     fallback, ``aligned`` when both were taken as aligned crops, else

@@ -87,17 +87,24 @@ class Settings(dict):
         return {k: v.plain() if isinstance(v, Settings) else v for k, v in self.items()}
 
 
-def step(fn: Callable) -> Callable:
-    """Register ``fn`` as the step of the rule with its name."""
+def step(fn: Callable | None = None, *, also: tuple[str, ...] = ()):
+    """Register ``fn`` as the step of the rule with its name (``@step``).
+
+    ``@step(also=("other_rule",))`` registers it under further rule names too: rules made with
+    Snakemake's ``use rule A as B with:`` (same step, other files).
+    """
+    if fn is None:
+        return lambda f: step(f, also=also)
     params = inspect.signature(fn).parameters
     wrong = [n for n, p in params.items() if p.kind is not p.KEYWORD_ONLY or n not in KEYWORDS]
     if wrong:
         raise TypeError(
             f"step {fn.__name__}: parameters must be keyword-only, among {KEYWORDS}: {wrong}"
         )
-    if fn.__name__ in REGISTRY and REGISTRY[fn.__name__] is not fn:
-        raise ValueError(f"two steps named {fn.__name__!r}")
-    REGISTRY[fn.__name__] = fn
+    for name in (fn.__name__, *also):
+        if name in REGISTRY and REGISTRY[name] is not fn:
+            raise ValueError(f"two steps named {name!r}")
+        REGISTRY[name] = fn
     return fn
 
 

@@ -23,9 +23,13 @@ def pairs(*, input, output, settings):
         ratio=settings.impostor_ratio,
         seed=settings.seed,
         folds=settings.folds,
+        max_genuine_per_person=settings.get("max_genuine_per_person"),
     )
     c.write_pairs(p, output.pairs)
     c.write_table(pair_summary(p), output.summary)
     log.info(
-        "%d genuine and %d impostor pairs", (p["genuine"] == 1).sum(), (p["genuine"] == 0).sum()
+        "%d genuine and %d impostor pairs; %d genuine pairs left out by the per-person cap",
+        (p["genuine"] == 1).sum(),
+        (p["genuine"] == 0).sum(),
+        sum(p.attrs["capped_left_out"].values()),
     )

@@ -42,7 +42,7 @@ def similarity_tables(*, input, output, settings):
 
 @step
 def plot_similarity(*, input, output, settings):
-    from faceage import plots
+    from faceage.plots import similarity as plots
 
     plots.similarity_by_gap(pd.read_csv(input.by_gap), output.by_gap, settings.min_pairs_per_gap)
     plots.similarity_distributions(score_inputs(input), output.distributions)
@@ -53,9 +53,9 @@ def projections(*, input, output, settings, wildcards, threads):
     """PCA and t-SNE maps of one model's embeddings, coloured by age range."""
     from threadpoolctl import threadpool_limits
 
-    from faceage import plots
     from faceage.analysis.projections import projections as compute
     from faceage.bins import bin_labels as range_labels
+    from faceage.plots import similarity as plots
 
     with threadpool_limits(threads):  # t-SNE's gradient runs on all of them
         proj = compute(

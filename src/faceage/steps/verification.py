@@ -5,6 +5,7 @@ docs/verification.md."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -16,77 +17,143 @@ from faceage.steps import step
 log = logging.getLogger(__name__)
 
 
-@step
-def verification_metrics(*, input, output, settings, wildcards):
-    from faceage.analysis.verification import write_verification
+def _scores(input) -> pd.DataFrame:
+    """The model's scores; only the pairs every model scored when the rule names ``common``."""
+    scores = c.read_table(input.scores, c.SCORE_COLUMNS)
+    if "common" in input:
+        keep = c.read_table(input.common)["pair_id"]
+        scores = scores[scores["pair_id"].isin(keep)].reset_index(drop=True)
+    return scores
 
-    write_verification(
-        input.scores,
-        output.metrics,
-        output.roc,
-        output.conventions,
+
+def _by_model(input, name: str, models) -> dict[str, pd.DataFrame]:
+    """``{model: table}`` from the list input ``name`` (one file per model, in ``models`` order)."""
+    from faceage.analysis.comparison import read_result
+
+    files = input.list(name)
+    if not files:
+        return {}
+    return {m: read_result(p) for m, p in zip(models, files, strict=True)}
+
+
+@step(also=("verification_metrics_common",))
+def verification_metrics(*, input, output, settings, wildcards):
+    """One model's metrics (overall, per gap bin, per pair of age ranges), ROC and conventions;
+    on the common pairs for ``verification_metrics_common``."""
+    from faceage.analysis import verification as v
+
+    model = wildcards.model
+    scores = _scores(input)
+    metrics, roc = v.verification_metrics(
+        scores,
         settings.gap_bins,
-        far_levels=settings.far_levels,
-        impostors=settings.impostors,
-        n_bootstrap=settings.bootstrap_iterations,
-        seed=settings.seed,
-        n_folds=settings.folds,
-        balance_accuracy=settings.balance_accuracy,
-        model=wildcards.model,
+        settings.far_levels,
+        settings.impostors,
+        settings.bootstrap_iterations,
+        settings.seed,
+        settings.folds,
+        settings.balance_accuracy,
         min_accuracy_pairs=settings.min_accuracy_pairs,
     )
+    metrics.insert(0, "model", model)
+    roc.insert(0, "model", model)
+    run = v.run_settings(
+        model,
+        input.scores,
+        settings.gap_bins,
+        settings.far_levels,
+        settings.impostors,
+        settings.bootstrap_iterations,
+        settings.seed,
+        settings.folds,
+        settings.balance_accuracy,
+        settings.min_accuracy_pairs,
+    )
+    if "common" in input:
+        run["pairs"] = f"common: the {len(scores)} pairs every model scored ({input.common})"
+    c.write_table(metrics, output.metrics)
+    c.write_table(roc, output.roc)
+    with c.atomic_path(output.conventions) as tmp:
+        tmp.write_text(json.dumps(v.conventions(run), indent=2) + "\n")
+    return metrics
 
 
-@step
+@step(also=("ageing_model_common",))
 def ageing_model(*, input, output, wildcards):
-    from faceage.analysis.ageing import write_ageing
+    """The ageing mixed model of one model's genuine scores, one row."""
+    from faceage.analysis.ageing import AGEING_COLUMNS, fit_ageing_model
 
-    write_ageing(input.scores, output.table, model=wildcards.model)
+    res = {"model": wildcards.model, **fit_ageing_model(_scores(input))}
+    c.write_table(pd.DataFrame([res]).reindex(columns=AGEING_COLUMNS), output.table)
+    return res
 
 
 @step
 def age_probe(*, input, output, settings, wildcards):
-    from faceage.analysis.age_probe import write_age_probe
+    """Ridge regression from one model's embeddings to age (person-grouped CV), one row."""
+    from faceage.analysis.age_probe import PROBE_COLUMNS, age_probe, probe_data
 
-    write_age_probe(
-        input.embeddings,
-        input.manifest,
-        output.table,
-        wildcards.model,
-        settings.folds,
-        settings.alphas,
-    )
+    x, age, person = probe_data(c.read_embeddings(input.embeddings), c.read_table(input.manifest))
+    res = {"model": wildcards.model, **age_probe(x, age, person, settings.folds, settings.alphas)}
+    c.write_table(pd.DataFrame([res]).reindex(columns=PROBE_COLUMNS), output.table)
+    return res
 
 
 @step
 def verification_plots(*, input, output, wildcards):
-    from faceage.analysis.verification_plots import write_model_plots
+    """ROC by gap, age-range heatmaps and the ageing plot of one model."""
+    from faceage.analysis.comparison import read_result
+    from faceage.plots import verification as plots
 
-    write_model_plots(
-        input.metrics,
-        input.roc,
-        input.ageing,
-        input.scores,
-        output.roc,
-        output.ranges,
+    model = wildcards.model
+    metrics, roc = read_result(input.metrics), read_result(input.roc)
+    plots.plot_roc_by_gap(roc, metrics, output.roc, f"{model}: ROC by age gap")
+    plots.plot_range_heatmaps(metrics, output.ranges, f"{model}: by pair of age ranges")
+    plots.plot_ageing(
+        c.read_table(input.scores, c.SCORE_COLUMNS),
+        read_result(input.ageing).iloc[0],
         output.ageing,
-        wildcards.model,
+        f"{model}: genuine similarity against age gap",
     )
 
 
 @step
-def verification_comparison(*, input, output, settings):
-    from faceage.analysis.comparison import write_comparison
-    from faceage.analysis.verification_plots import write_comparison_plot
+def common_pairs(*, input, output):
+    """The pairs every model scored: counts per model and the pair ids."""
+    from faceage.analysis.paired import common_pairs as common
+    from faceage.steps.similarity import score_inputs
 
-    metrics = input.list("metrics")
-    write_comparison(metrics, output.table, input.list("ageing"), input.list("probe"))
-    write_comparison_plot(metrics, output.plot, title=settings.title)
+    found = common(score_inputs(input))
+    c.write_table(found.summary, output.table)
+    c.write_table(found.pairs[["pair_id"]], output.ids)
+    log.info("%d common pairs of %d models", len(found.pairs), len(found.models))
+    return found.summary
+
+
+@step
+def verification_comparison(*, input, output, settings):
+    """comparison.tsv (one row per model) and metrics_by_gap.png; on the common pairs when the
+    rule names ``common`` (docs/verification.md)."""
+    from faceage.analysis.comparison import compare_models, read_result, with_pair_counts
+    from faceage.plots.verification import plot_metrics_vs_gap
+
+    models = settings.models
+    metrics = _by_model(input, "metrics", models)
+    table = compare_models(
+        metrics, _by_model(input, "ageing", models), _by_model(input, "probe", models)
+    )
+    counts = read_result(input.common) if "common" in input else None
+    table = with_pair_counts(table, counts)
+    c.write_table(table, output.table)
+    plot_metrics_vs_gap(metrics, output.plot, None, settings.title)
+    return table
 
 
 @step
 def verification_protocol(*, input, output, settings, wildcards):
-    """One model on one protocol: summary, per-fold table and scored pairs; a warning when depleted."""
+    """One model on one protocol: summary, per-fold table and scored pairs.
+
+    Logs a warning when the protocol is depleted."""
     from faceage.protocols.evaluation import CONVENTION, evaluate_protocol
 
     name, model = wildcards.protocol, wildcards.model
@@ -156,11 +223,17 @@ def paired_comparison(*, input, output, settings):
     failure to enrol by age and the breakdown by gender (docs/verification.md, 'Comparing
     models'). Inputs: ``scores_<model>``, ``embeddings_<model>`` and the clean manifest."""
     from faceage.analysis import paired as pc
-    from faceage.analysis import paired_plots as plots
+    from faceage.plots import paired as plots
     from faceage.steps.similarity import score_inputs
 
     scores = score_inputs(input)
     common = pc.common_pairs(scores)
+    counted = int(c.read_table(input.common)["n_common"].iloc[0])
+    if counted != len(common.pairs):
+        raise RuntimeError(
+            f"{input.common} counts {counted} common pairs, the scores give "
+            f"{len(common.pairs)}: rerun the common_pairs rule"
+        )
     kw = {
         "n_bootstrap": settings.bootstrap_iterations,
         "seed": settings.seed,
@@ -173,6 +246,16 @@ def paired_comparison(*, input, output, settings):
         **kw,
     )
     fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.paired.fmr_levels, **kw)
+    by_year = pc.deployed_fnmr(
+        common,
+        None,
+        settings.paired.fmr_levels,
+        label="fnmr_year",
+        by_year=True,
+        min_year_pairs=settings.paired.min_year_pairs,
+        **kw,
+    )
+    by_year = by_year[by_year["gap_bin"] != "all"]  # "all" is in fnmr.tsv
 
     man = c.own_content(c.read_table(input.manifest))
     enrol = {}
@@ -212,15 +295,16 @@ def paired_comparison(*, input, output, settings):
     )
     lead = ["gender"] + [k for k in gender_table.columns if k != "gender"]
 
-    c.write_table(common.summary, output.common)
     c.write_table(result.per_model, output.per_model)
     c.write_table(result.differences, output.differences)
     c.write_table(fnmr, output.fnmr)
+    c.write_table(by_year, output.fnmr_by_year)
     c.write_table(fte, output.failure_to_enrol)
     c.write_table(gender_table[lead], output.by_gender)
     c.write_table(gender_summary, output.gender_groups)
     plots.plot_forest(result.differences, output.forest)
     plots.plot_fnmr_by_gap(fnmr, output.fnmr_plot)
+    plots.plot_fnmr_by_year(by_year, output.fnmr_year_plot)
     plots.plot_failure_to_enrol(fte, output.fte_plot)
     log.info(
         "%d common pairs of %d models; %d differences; genders used: %s",

@@ -1,33 +1,22 @@
-"""Plots of the backbone analysis (seaborn/matplotlib, no face pixels).
-
-Each function takes the tables computed in :mod:`faceage.analysis` and writes
-one PNG. Plotting never computes statistics itself.
-"""
+"""Figures of the similarity analysis: similarity against age gap, its distributions, and the
+PCA/t-SNE maps of the embeddings (:mod:`faceage.analysis.similarity`,
+:mod:`faceage.analysis.projections`)."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from faceage.contracts import atomic_path  # noqa: E402
-
-PALETTE = {"genuine": "#1b9e77", "impostor": "#d95f02"}
-
-
-def save_png(fig, path, dpi: int = 110) -> None:
-    """Write ``fig`` as a PNG atomically (no software stamp, so reruns give the same bytes) and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+from faceage.plots import PALETTE, save_png
 
 
 def similarity_by_gap(by_gap: pd.DataFrame, path, min_pairs: int = 5) -> None:
-    """Mean cosine similarity (band: +-1 sd) against age gap, genuine vs impostor, one panel per model."""
+    """Mean cosine similarity (band: +-1 sd) against age gap, genuine vs impostor.
+
+    One panel per model.
+    """
     models = list(dict.fromkeys(by_gap["model"]))
     fig, axes = plt.subplots(
         1, max(1, len(models)), figsize=(5 * max(1, len(models)), 4), sharey=True, squeeze=False

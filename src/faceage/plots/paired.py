@@ -4,6 +4,7 @@
   paired 95 % interval (a forest plot; the dashed line is "no difference");
 * :func:`plot_fnmr_by_gap` - FNMR against the age gap at each model's deployed threshold
   (one FMR level), log scale, 95 % bands;
+* :func:`plot_fnmr_by_year` - the same per year of gap (the years with enough pairs);
 * :func:`plot_failure_to_enrol` - share of images without an embedding per age range.
 """
 
@@ -82,6 +83,31 @@ def plot_fnmr_by_gap(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
     ax.set_ylabel(f"FNMR at the threshold for FMR = {fmr:g}")
     ax.legend()
     ax.set_title("How often the same person is missed, at a deployed threshold")
+    fig.tight_layout()
+    save_png(fig, path)
+
+
+def plot_fnmr_by_year(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
+    """FNMR against the gap in years (the years with enough genuine pairs), log scale."""
+    t = fnmr[(fnmr["gap_bin"] != "all") & fnmr["fnmr"].notna()]
+    if t.empty:
+        _empty(path, "no year of gap with enough genuine pairs, or no FMR level estimable")
+        return
+    fmr = t["fmr"].max()
+    t = t[t["fmr"] == fmr]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    floor = 1e-4
+    for model, m in t.groupby("model", sort=False):
+        m = m.assign(year=m["gap_bin"].astype(int)).sort_values("year")
+        ax.plot(m["year"], m["fnmr"].clip(lower=floor), marker=".", label=model)
+        ax.fill_between(
+            m["year"], m["fnmr_lo"].clip(lower=floor), m["fnmr_hi"].clip(lower=floor), alpha=0.15
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("age gap (years)")
+    ax.set_ylabel(f"FNMR at the threshold for FMR = {fmr:g}")
+    ax.legend()
+    ax.set_title("Missed at a deployed threshold, per year of gap")
     fig.tight_layout()
     save_png(fig, path)
 

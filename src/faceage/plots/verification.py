@@ -18,19 +18,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from faceage.analysis.ageing import population_line  # noqa: E402
-from faceage.analysis.comparison import read_result  # noqa: E402
-from faceage.contracts import SCORE_COLUMNS, read_table  # noqa: E402
-from faceage.plots import save_png  # noqa: E402
+from faceage.analysis.ageing import population_line
+from faceage.analysis.comparison import read_result
+from faceage.contracts import SCORE_COLUMNS, read_table
+from faceage.plots import save_png
 
 DPI = 120
 
@@ -161,7 +157,10 @@ def _triangle(metrics: pd.DataFrame, col: str, order: Sequence[str]) -> pd.DataF
 
 
 def plot_range_heatmaps(metrics: pd.DataFrame, out: str | os.PathLike, title: str = "") -> None:
-    """Two heatmaps over (younger image's range, older image's range): mean genuine similarity and AUC."""
+    """Two heatmaps over (younger image's range, older image's range).
+
+    Mean genuine similarity and AUC.
+    """
     r = metrics[metrics["subset"] == "age_ranges"]
     order = list(dict.fromkeys([str(x) for x in r["range_a"]] + [str(x) for x in r["range_b"]]))
     # keep the analysis' order: by the first appearance as range_a, then leftovers
@@ -202,7 +201,10 @@ def plot_ageing(
     title: str = "",
     seed: int = 0,
 ) -> None:
-    """Genuine similarity against age gap, the mixed model's population line and band, impostor levels."""
+    """Genuine similarity against age gap.
+
+    With the mixed model's population line and band, and the impostor levels.
+    """
     g = scores[(scores["genuine"] == 1) & scores["similarity"].notna()]
     gap = g["age_gap"].to_numpy(dtype=float)
     sim = g["similarity"].to_numpy(dtype=float)

@@ -7,15 +7,12 @@ does not already report.
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
 import matplotlib.ticker
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from faceage.plots import save_png  # noqa: E402
+from faceage.plots import save_png
 
 GENDER_COLOURS = {"F": "#d95f02", "M": "#1b9e77"}
 
@@ -130,13 +127,3 @@ def speed_vs_mae(summaries: pd.DataFrame, path, title: str = "") -> None:
         ax.set_ylim(0, float(s["mae"].max()) * 1.2)
     ax.set_title(title or "inference speed against age error")
     save_png(fig, path)
-
-
-def run_plots(
-    predictions_path, out_joint, out_distributions, title: str = "", age_range=None
-) -> None:
-    from faceage.attributes.predict import read_predictions
-
-    pred = read_predictions(predictions_path)
-    joint_plot(pred, out_joint, title, age_range)
-    age_distributions(pred, out_distributions, title)

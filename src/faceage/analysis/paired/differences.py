@@ -1,0 +1,427 @@
+"""Paired subject bootstrap: per-model figures and A - B differences on the common pairs
+(:func:`paired_comparison`), with decidability d'.
+
+Conventions: :mod:`faceage.analysis.paired`."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from faceage.analysis.bootstrap import (
+    SortedPairs,
+    auc_from_roc,
+    far_key,
+    subset_rng,
+    tar_from_roc,
+)
+from faceage.analysis.paired.common import (
+    CommonPairs,
+    _draws,
+    _estimable,
+    _needs,
+    common_pairs,
+)
+from faceage.analysis.verification import (
+    FAR_LEVELS,
+    iter_subsets,
+)
+
+PER_MODEL_COLUMNS = [
+    "model",
+    "subset",
+    "label",
+    "metric",
+    "far",
+    "estimate",
+    "lo",
+    "hi",
+    "se",
+    "n_valid",
+    "n_persons",
+    "n_genuine",
+    "n_impostor",
+    "note",
+]
+
+DIFFERENCE_COLUMNS = [
+    "model_a",
+    "model_b",
+    "subset",
+    "label",
+    "metric",
+    "far",
+    "estimate",
+    "lo",
+    "hi",
+    "se",
+    "p_value",
+    "n_valid",
+    "note",
+]
+
+
+def decidability(similarity, genuine) -> float:
+    """d' = (mean_gen - mean_imp) / sqrt((var_gen + var_imp) / 2), population variances.
+
+    NaN scores are left out; NaN when a class is empty or both variances are zero.
+    """
+    s = np.asarray(similarity, dtype=np.float64)
+    g = np.asarray(genuine).astype(bool)
+    ok = np.isfinite(s)
+    sg, si = s[ok & g], s[ok & ~g]
+    if not len(sg) or not len(si):
+        return float("nan")
+    den = np.sqrt((sg.var() + si.var()) / 2.0)
+    return float((sg.mean() - si.mean()) / den) if den > 0 else float("nan")
+
+
+def _weighted_dprime(s_gen, wg, s_imp, wi) -> np.ndarray:
+    """d' per column of ``s_gen`` / ``s_imp`` (centred score matrices) with pair weights."""
+    Wg, Wi = float(wg.sum()), float(wi.sum())
+    if Wg <= 0 or Wi <= 0:
+        return np.full(s_gen.values.shape[1], np.nan)
+    mg = (wg @ s_gen.values) / Wg
+    mi = (wi @ s_imp.values) / Wi
+    vg = (wg @ s_gen.squares) / Wg - mg**2
+    vi = (wi @ s_imp.squares) / Wi - mi**2
+    den = np.sqrt(np.maximum((vg + vi) / 2.0, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = ((mg + s_gen.centre) - (mi + s_imp.centre)) / den
+    return np.where(den > 0, d, np.nan)
+
+
+@dataclass
+class _Centred:
+    """Score matrix (pairs x models) centred per column, for stable weighted variances."""
+
+    values: np.ndarray
+    squares: np.ndarray
+    centre: np.ndarray
+
+    @classmethod
+    def of(cls, s: np.ndarray) -> _Centred:
+        centre = s.mean(axis=0) if len(s) else np.zeros(s.shape[1])
+        c = s - centre
+        return cls(c, c**2, centre)
+
+
+@dataclass
+class PairedComparison:
+    """Result of :func:`paired_comparison`.
+
+    ``per_model``: one row per model, subset, metric (:data:`PER_MODEL_COLUMNS`): point
+    ``estimate`` on the common pairs, bootstrap ``lo``/``hi``/``se``/``n_valid``, counts,
+    ``far`` (TAR rows), ``note``. ``differences``: one row per model pair (A, B) in the order
+    the models were given, subset, metric (:data:`DIFFERENCE_COLUMNS`): ``estimate`` = A - B,
+    paired interval, ``p_value``. ``common``: :attr:`CommonPairs.summary`.
+    """
+
+    per_model: pd.DataFrame
+    differences: pd.DataFrame
+    common: pd.DataFrame
+
+
+@dataclass
+class _Subset:
+    kind: str
+    label: str
+    n_genuine: int
+    n_impostor: int
+    n_persons: int
+    far: float | None
+    note: str
+    present: np.ndarray | None = None  # sorted global person codes (SortedPairs' local order)
+    sps: list | None = None  # one SortedPairs per model
+    gen_p: np.ndarray | None = None
+    imp_a: np.ndarray | None = None
+    imp_b: np.ndarray | None = None
+    s_gen: _Centred | None = None
+    s_imp: _Centred | None = None
+
+
+def _subsets(
+    pairs: pd.DataFrame,
+    sim: np.ndarray,
+    pa: np.ndarray,
+    pb: np.ndarray,
+    gap_edges,
+    impostors: str,
+    far_levels: Sequence[float],
+) -> list[_Subset]:
+    """The ``all`` and ``gap_bin`` subsets of :func:`iter_subsets`, prepared for the bootstrap."""
+    frame = pd.DataFrame(
+        {
+            "genuine": pairs["genuine"].to_numpy(dtype=int),
+            "age_gap": pairs["age_gap"].to_numpy() if "age_gap" in pairs else np.nan,
+            # no age ranges: iter_subsets then yields only "all" and the gap bins
+            "range_a": None,
+            "range_b": None,
+            "age_a": np.nan,
+            "age_b": np.nan,
+            "_row": np.arange(len(pairs)),
+        }
+    )
+    edges = list(gap_edges) if gap_edges is not None and len(gap_edges) else None
+    if edges is None:
+        items = [("all", "all", {}, frame)]
+    else:
+        items = [it for it in iter_subsets(frame, edges, impostors) if it[0] != "age_ranges"]
+    out = []
+    for kind, label, _extra, sub in items:
+        rows = sub["_row"].to_numpy()
+        g = frame["genuine"].to_numpy()[rows] == 1
+        n_gen, n_imp = int(g.sum()), int((~g).sum())
+        est = [f for f in far_levels if _estimable(n_imp, f)]
+        far = max(est) if est else None
+        notes = []
+        if far_levels and far is None:
+            f = max(far_levels)
+            notes.append(
+                f"{far_key(f)} not estimable ({n_imp} impostor pairs, needs >= {_needs(f)})"
+            )
+        if n_gen == 0 or n_imp == 0:
+            notes.insert(0, "no genuine pairs" if n_gen == 0 else "no impostor pairs")
+        sa, sb = pa[rows], pb[rows]
+        present = np.unique(np.r_[sa, sb])
+        s = _Subset(kind, label, n_gen, n_imp, len(present), far, "; ".join(notes))
+        if n_gen and n_imp:
+            s.present = present
+            s.sps = [SortedPairs.build(sim[rows, m], g, sa, sb) for m in range(sim.shape[1])]
+            if s.sps[0].n_persons != len(present):  # SortedPairs codes persons in sorted order
+                raise AssertionError("person coding of SortedPairs changed")
+            s.gen_p, s.imp_a, s.imp_b = sa[g], sa[~g], sb[~g]
+            s.s_gen = _Centred.of(sim[rows][g])
+            s.s_imp = _Centred.of(sim[rows][~g])
+        out.append(s)
+    return out
+
+
+def _interval(v: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan"), float("nan"), float("nan"), 0
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(v, [alpha, 1 - alpha])
+    se = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+    return float(lo), float(hi), se, len(v)
+
+
+def bootstrap_p_value(diffs) -> float:
+    """Two-sided bootstrap p-value of "no difference": min(1, 2 min(P(D <= 0), P(D >= 0)))."""
+    d = np.asarray(diffs, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if not len(d):
+        return float("nan")
+    return float(np.clip(2.0 * min(np.mean(d <= 0), np.mean(d >= 0)), 0.0, 1.0))
+
+
+def paired_comparison(
+    scores: Mapping[str, pd.DataFrame] | CommonPairs,
+    gap_edges: Sequence[int] | None,
+    far_levels: Sequence[float] = FAR_LEVELS,
+    impostors: str = "same_gap_bin",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    label: str = "paired",
+    confidence: float = 0.95,
+    paired: bool = True,
+    slope: bool = True,
+) -> PairedComparison:
+    """AUC, TAR at the largest estimable FAR, d' (overall and per gap bin), age robustness and
+    the OLS ageing slope of every model on the common pairs, with paired differences.
+
+    ``scores``: {model: scores table} (or a :class:`CommonPairs`); ``gap_edges``: left edges of
+    the gap bins (``None`` or empty: overall only, no age robustness). See the module docstring
+    for the conventions. Returns a :class:`PairedComparison`.
+    """
+    cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
+    models = cp.models
+    pairs = cp.pairs
+    sim = cp.similarity.to_numpy(dtype=np.float64)
+    n = len(pairs)
+    codes, _ = pd.factorize(
+        pd.concat([pairs["person_a"], pairs["person_b"]], ignore_index=True).astype(str),
+        sort=True,
+    )
+    pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    n_persons = int(codes.max()) + 1 if n else 0
+    far_levels = sorted(float(f) for f in far_levels)
+    subsets = _subsets(pairs, sim, pa, pb, gap_edges, impostors, far_levels)
+    n_models = len(models)
+
+    # keys: (subset kind, label, metric, far, subset index or None)
+    keys: list[tuple] = []
+    for si, s in enumerate(subsets):
+        tar_far = s.far if s.far is not None else (max(far_levels) if far_levels else None)
+        keys.append((s.kind, s.label, "auc", np.nan, si))
+        if tar_far is not None:
+            keys.append((s.kind, s.label, far_key(tar_far), s.far if s.far else np.nan, si))
+        keys.append((s.kind, s.label, "dprime", np.nan, si))
+    key_index = {(k[0], k[1], k[2]): i for i, k in enumerate(keys)}
+
+    # slope: genuine pairs with a known gap
+    gap = (
+        pd.to_numeric(pairs["age_gap"], errors="coerce").to_numpy(dtype=np.float64)
+        if "age_gap" in pairs
+        else np.full(n, np.nan)
+    )
+    gmask = (pairs["genuine"].to_numpy(dtype=int) == 1) & np.isfinite(gap)
+    slope_note = ""
+    if slope:
+        if gmask.sum() < 3 or len(np.unique(gap[gmask])) < 2:
+            slope_note = "too few genuine pairs or gaps"
+        keys.append(("all", "all", "ols_slope_per_year", np.nan, None))
+        key_index[("all", "all", "ols_slope_per_year")] = len(keys) - 1
+        x = gap[gmask] - (gap[gmask].mean() if gmask.any() else 0.0)
+        xp = pa[gmask]
+        Y = sim[gmask]
+        Y = Y - (Y.mean(axis=0) if len(Y) else 0.0)
+
+    def evaluate(counts_by_group, out: np.ndarray) -> None:
+        """Fill out[model, key] for one iteration. counts_by_group: [(model idxs, counts)]."""
+        for ms, counts in counts_by_group:
+            for s in subsets:
+                if s.sps is None:
+                    continue
+                lc = counts[s.present]
+                ka = key_index[(s.kind, s.label, "auc")]
+                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
+                for m in ms:
+                    fpr, tpr = s.sps[m].roc(lc)
+                    if fpr is None:
+                        continue
+                    out[m, ka] = auc_from_roc(fpr, tpr)
+                    if kt is not None:
+                        out[m, kt] = tar_from_roc(fpr, tpr, s.far)[0]
+                wg = counts[s.gen_p].astype(np.float64)
+                wi = (counts[s.imp_a] * counts[s.imp_b]).astype(np.float64)
+                d = _weighted_dprime(s.s_gen, wg, s.s_imp, wi)
+                out[ms, key_index[(s.kind, s.label, "dprime")]] = d[ms]
+            if slope and not slope_note:
+                w = counts[xp].astype(np.float64)
+                W, Sx, Sxx = w.sum(), w @ x, w @ x**2
+                den = W * Sxx - Sx**2
+                if W > 0 and den > 1e-12 * max(W * Sxx, 1e-300):
+                    b = (W * ((w * x) @ Y) - Sx * (w @ Y)) / den
+                    out[ms, key_index[("all", "all", "ols_slope_per_year")]] = b[ms]
+
+    n_keys = len(keys)
+    point = np.full((n_models, n_keys), np.nan)
+    evaluate([(list(range(n_models)), np.ones(n_persons, dtype=np.int64))], point)
+    values = np.full((n_models, n_keys, max(n_bootstrap, 0)), np.nan)
+    if n_persons and n_bootstrap > 0:
+        if paired:
+            rngs = [subset_rng(seed, label)]
+            groups = [list(range(n_models))]
+        else:
+            rngs = [subset_rng(seed, f"{label}:{m}") for m in models]
+            groups = [[j] for j in range(n_models)]
+        buf = np.full((n_models, n_keys), np.nan)
+        for it in range(n_bootstrap):
+            buf[:] = np.nan
+            evaluate([(ms, _draws(r, n_persons)) for ms, r in zip(groups, rngs, strict=True)], buf)
+            values[:, :, it] = buf
+
+    # age robustness: AUC of the smallest minus the largest gap bin with an AUC
+    bins = [s for s in subsets if s.kind == "gap_bin" and s.sps is not None]
+    if len(bins) >= 2:
+        first, last = bins[0], bins[-1]
+        ia = key_index[(first.kind, first.label, "auc")]
+        ib = key_index[(last.kind, last.label, "auc")]
+        keys.append(("robustness", f"{first.label} minus {last.label}", "auc_drop", np.nan, None))
+        point = np.concatenate([point, (point[:, ia] - point[:, ib])[:, None]], axis=1)
+        values = np.concatenate([values, (values[:, ia] - values[:, ib])[:, None]], axis=1)
+
+    by_index = {i: subsets[k[4]] if k[4] is not None else None for i, k in enumerate(keys)}
+    all_subset = subsets[0]
+
+    def counts_of(i):
+        s = by_index[i]
+        if keys[i][2] == "ols_slope_per_year":
+            return all_subset.n_persons, int(gmask.sum()), 0
+        if s is None:  # robustness: the two bins together
+            return (
+                len(np.union1d(bins[0].present, bins[-1].present)),
+                bins[0].n_genuine + bins[-1].n_genuine,
+                bins[0].n_impostor + bins[-1].n_impostor,
+            )
+        return s.n_persons, s.n_genuine, s.n_impostor
+
+    def note_of(i):
+        k, s = keys[i], by_index[i]
+        if k[2] == "ols_slope_per_year":
+            return "; ".join(x for x in ("OLS slope, not the mixed model", slope_note) if x)
+        if s is None:
+            return "AUC of the smallest gap bin minus AUC of the largest gap bin"
+        if k[2].startswith("tar_far_") or s.sps is None:
+            return s.note
+        return ""
+
+    rows = []
+    for j, m in enumerate(models):
+        for i, k in enumerate(keys):
+            est = point[j, i]
+            lo, hi, se, nv = (
+                _interval(values[j, i], confidence)
+                if np.isfinite(est)
+                else (np.nan, np.nan, np.nan, 0)
+            )
+            npers, ng, ni = counts_of(i)
+            rows.append(
+                {
+                    "model": m,
+                    "subset": k[0],
+                    "label": k[1],
+                    "metric": k[2],
+                    "far": k[3],
+                    "estimate": est,
+                    "lo": lo,
+                    "hi": hi,
+                    "se": se,
+                    "n_valid": nv,
+                    "n_persons": npers,
+                    "n_genuine": ng,
+                    "n_impostor": ni,
+                    "note": note_of(i),
+                }
+            )
+    diff_rows = []
+    for a, b in itertools.combinations(range(n_models), 2):
+        for i, k in enumerate(keys):
+            est = point[a, i] - point[b, i]
+            d = values[a, i] - values[b, i]
+            if np.isfinite(est):
+                lo, hi, se, nv = _interval(d, confidence)
+                p = bootstrap_p_value(d)
+            else:
+                lo = hi = se = p = np.nan
+                nv = 0
+            diff_rows.append(
+                {
+                    "model_a": models[a],
+                    "model_b": models[b],
+                    "subset": k[0],
+                    "label": k[1],
+                    "metric": k[2],
+                    "far": k[3],
+                    "estimate": est,
+                    "lo": lo,
+                    "hi": hi,
+                    "se": se,
+                    "p_value": p,
+                    "n_valid": nv,
+                    "note": "; ".join(
+                        x for x in (note_of(i), "" if paired else "unpaired draws") if x
+                    ),
+                }
+            )
+    return PairedComparison(
+        per_model=pd.DataFrame(rows, columns=PER_MODEL_COLUMNS),
+        differences=pd.DataFrame(diff_rows, columns=DIFFERENCE_COLUMNS),
+        common=cp.summary,
+    )

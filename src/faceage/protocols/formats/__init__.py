@@ -1,0 +1,120 @@
+"""Standard verification protocols as inputs, so published numbers can be reproduced.
+
+Every parser returns the same table (:data:`PROTOCOL_COLUMNS`): one row per
+pair in the file's order, ``image_a`` and ``image_b`` (image names as the
+protocol writes them), ``genuine`` (1 same person, 0 different) and ``fold``
+(0-based).
+
+Formats (``format`` in the config):
+
+``agedb_mat``
+    AgeDB's ``04_FINAL_protocol_<5|10|20|30>_years.mat``: a MATLAB struct array
+    ``splits`` of 10 splits; each holds the 2 x 600 image names (without
+    ``.jpg``) and 600 labels +1/-1. Split *k* is fold *k*. The parser does not
+    depend on the struct's field names: in each split it takes the array of
+    names (2 x N, N x 2, or two lists of N) and the vector of +1/-1 labels.
+``lfw``
+    LFW's ``pairs.txt``: a header ``<sets> <n>``, then per set n lines
+    ``name i j`` (same person) and n lines ``name1 i name2 j`` (different);
+    images ``name/name_000i.jpg``; set *k* is fold *k*. A header with one
+    number (``pairsDevTest.txt``) is one fold.
+``calfw`` / ``cplfw``
+    Two lines per pair, ``image label``; the label on the pair's first line
+    is 0 for different persons and non-zero for the same person (CALFW
+    numbers its genuine pairs). 3000 genuine then 3000 impostor pairs; fold
+    *k* takes the *k*-th tenth of each class (300 + 300).
+``insightface_bin``
+    insightface's evaluation files (``agedb_30.bin``, ``calfw.bin``,
+    ``cplfw.bin``, ``lfw.bin``, ``cfp_fp.bin``): a pickle of (list of encoded
+    112 x 112 aligned images, list of issame booleans); pair *i* is images
+    2i and 2i + 1; folds as insightface's unshuffled 10-fold split. Image
+    names are ``<index>`` (5 digits) and the images are read from the file
+    itself (:func:`read_bin`), through :class:`RestrictedUnpickler`, which
+    accepts only the types such a file holds.
+``csv``
+    A CSV with header ``image_a,image_b,same,fold`` (``same`` 1/0 or
+    true/false; ``fold`` optional: without it, pairs are cut into 10
+    contiguous folds in file order as insightface's KFold does), e.g. for
+    CACD-VS.
+
+Evaluation (:func:`faceage.protocols.evaluation.evaluate_protocol`) uses the workflow's
+embeddings of the protocol's images and follows insightface's ``verification.py`` (see
+:func:`faceage.analysis.verification.insightface_accuracy`), not FaceX-Zoo's:
+insightface chooses the threshold maximising accuracy on the 9 training folds
+from a fixed grid and reports the population standard deviation of the 10
+fold accuracies; FaceX-Zoo maximises TPR - FPR on a grid spanning the scores
+and reports the standard error (``std(ddof=1) / sqrt(10)``). insightface also
+embeds each image and its mirror image and adds the two vectors; our models
+embed each image once, which can cost a few tenths of a percent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from faceage.protocols.formats.agedb import read_agedb_mat
+from faceage.protocols.formats.base import (
+    PROTOCOL_COLUMNS,
+    ProtocolError,
+    class_folds,
+    kfold_blocks,
+    protocol_table,
+)
+from faceage.protocols.formats.insightface_bin import (
+    RestrictedUnpickler,
+    UnsafePickleError,
+    bin_image_name,
+    read_bin,
+    read_insightface_bin,
+)
+from faceage.protocols.formats.text import (
+    lfw_image,
+    read_calfw_pairs,
+    read_csv_protocol,
+    read_lfw_pairs,
+)
+
+FORMATS = ("agedb_mat", "lfw", "calfw", "cplfw", "csv", "insightface_bin")
+
+READERS = {
+    "agedb_mat": read_agedb_mat,
+    "lfw": read_lfw_pairs,
+    "calfw": read_calfw_pairs,
+    "cplfw": read_calfw_pairs,
+    "csv": read_csv_protocol,
+    "insightface_bin": read_insightface_bin,
+}
+
+
+def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
+    """Parse a protocol file of format ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in READERS:
+        raise ValueError(f"unknown protocol format {fmt!r}; known: {', '.join(FORMATS)}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"protocol file {path} does not exist")
+    return READERS[fmt](path)
+
+
+__all__ = [
+    "FORMATS",
+    "PROTOCOL_COLUMNS",
+    "READERS",
+    "ProtocolError",
+    "RestrictedUnpickler",
+    "UnsafePickleError",
+    "bin_image_name",
+    "class_folds",
+    "kfold_blocks",
+    "lfw_image",
+    "protocol_table",
+    "read_agedb_mat",
+    "read_bin",
+    "read_calfw_pairs",
+    "read_csv_protocol",
+    "read_insightface_bin",
+    "read_lfw_pairs",
+    "read_protocol",
+]
