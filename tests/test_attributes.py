@@ -33,14 +33,13 @@ from faceage.attributes.evaluation import (
     summary,
 )
 from faceage.attributes.flags import (
-    append_overrides,
     flag_labels,
     review_sheet,
     verdicts_to_overrides,
 )
 from faceage.attributes.predict import apply_overrides, predict_frame, read_predictions
-from faceage.clean import read_overrides
 from faceage.contracts import read_table, write_manifest
+from faceage.contracts.overrides import append_overrides, read_overrides
 from faceage.models.base import MissingWeightsError
 from faceage.steps.attributes import run_flags, run_predict
 

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from faceage.clean import clean_manifest, read_overrides
+from faceage.clean import clean_manifest
+from faceage.contracts.overrides import read_overrides
 
 
 def make(n_per_person=(3, 3, 1)):

@@ -26,9 +26,6 @@ errors, see :mod:`faceage.protocols.evaluation`).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 
 from faceage.contracts import (
@@ -62,8 +59,6 @@ REASONS = {
 }
 
 INSPECT_COLUMNS = ["image_id", "status", "width", "height", "sha256"] + FACE_COLUMNS
-OVERRIDE_COLUMNS = ["image_id", "action", "field", "value", "note"]
-RELABEL_FIELDS = ("person", "age", "gender")
 
 
 def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) -> pd.DataFrame:
@@ -106,37 +101,6 @@ def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) 
     for col in ("width", "height", "n_faces"):
         out[col] = pd.array(out[col], dtype="Int64")
     return out
-
-
-def read_overrides(path: str | os.PathLike | None) -> pd.DataFrame:
-    """Read the overrides file (TSV: image_id, action, field, value, note); empty if absent.
-
-    Lines starting with ``#`` are comments. ``action`` is ``drop`` or
-    ``relabel``; ``relabel`` needs ``field`` (person, age or gender) and
-    ``value``.
-    """
-    if not path or not Path(path).is_file():
-        return pd.DataFrame(columns=OVERRIDE_COLUMNS, dtype="string")
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    missing = [c for c in ("image_id", "action") if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing columns {missing}; expected {OVERRIDE_COLUMNS}")
-    for col in OVERRIDE_COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
-    df = df[OVERRIDE_COLUMNS].apply(lambda s: s.str.strip())
-    bad = df[~df["action"].isin(["drop", "relabel"])]
-    if len(bad):
-        raise ValueError(
-            f"{path}: action must be drop or relabel, got {sorted(set(bad['action']))}"
-        )
-    bad = df[(df["action"] == "relabel") & ~df["field"].isin(RELABEL_FIELDS)]
-    if len(bad):
-        raise ValueError(
-            f"{path}: relabel field must be one of {RELABEL_FIELDS}, "
-            f"got {sorted(set(bad['field']))}"
-        )
-    return df
 
 
 class _Report:

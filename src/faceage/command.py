@@ -113,7 +113,8 @@ def _review(a) -> int:
     """Append the verdicts of a filled-in review sheet to the overrides file."""
     import pandas as pd
 
-    from faceage.attributes.flags import append_overrides, verdicts_to_overrides
+    from faceage.attributes.flags import verdicts_to_overrides
+    from faceage.contracts.overrides import append_overrides
 
     review = pd.read_csv(a.review, sep="\t", dtype=str, keep_default_na=False)
     lines = verdicts_to_overrides(review)

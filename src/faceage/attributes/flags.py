@@ -26,8 +26,6 @@ which the clean stage and this branch apply on the next run.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -241,34 +239,3 @@ def _label_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def append_overrides(lines: pd.DataFrame, overrides_path: str | Path) -> int:
-    """Append override lines to the overrides file (created with a header if absent).
-
-    Lines identical to one already in the file are not added twice.
-    Returns the number of lines added.
-    """
-    from faceage.clean import read_overrides
-
-    path = Path(overrides_path)
-    existing = read_overrides(path)
-    seen = {
-        tuple(r)
-        for r in existing[["image_id", "action", "field", "value"]]
-        .astype(str)
-        .itertuples(index=False)
-    }
-    new = [r for r in lines.astype(str).itertuples(index=False) if tuple(r[:4]) not in seen]
-    if not new:
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = not path.is_file() or path.stat().st_size == 0
-    with open(path, "a", encoding="utf-8") as fh:
-        if not header and not path.read_text(encoding="utf-8").endswith("\n"):
-            fh.write("\n")
-        if header:
-            fh.write("\t".join(["image_id", "action", "field", "value", "note"]) + "\n")
-        for r in new:
-            fh.write("\t".join(str(x).replace("\t", " ") for x in r) + "\n")
-    return len(new)

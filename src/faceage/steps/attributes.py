@@ -30,7 +30,7 @@ def run_predict(
 ) -> dict:
     """Read the manifest (+ overrides), predict, write predictions.tsv and timing.json."""
     from faceage.attributes.predict import PREDICTION_COLUMNS, apply_overrides, predict_frame
-    from faceage.clean import read_overrides
+    from faceage.contracts.overrides import read_overrides
 
     manifest = apply_overrides(c.read_table(manifest_path), read_overrides(overrides_path))
     table, timing = predict_frame(estimator, settings, weights_dir, manifest, max_side, batch_size)
@@ -60,7 +60,7 @@ def run_flags(
     from faceage.attributes import get_estimator
     from faceage.attributes.flags import FLAG_COLUMNS, REVIEW_COLUMNS, flag_labels, review_sheet
     from faceage.attributes.predict import read_predictions
-    from faceage.clean import read_overrides
+    from faceage.contracts.overrides import read_overrides
 
     adapter = get_estimator(estimator)
     pred = read_predictions(predictions_path)

@@ -43,9 +43,9 @@ def clean(*, input, output, settings):
         CLEAN_COLUMNS,
         REPORT_COLUMNS,
         clean_manifest,
-        read_overrides,
         summarise,
     )
+    from faceage.contracts.overrides import read_overrides
 
     manifest = c.read_table(input.manifest, c.MANIFEST_COLUMNS)
     inspection = pd.concat([c.read_table(p) for p in input.list("inspect")], ignore_index=True)
