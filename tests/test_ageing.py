@@ -80,10 +80,37 @@ def test_ageing_step_writes_one_row(tmp_path):
         "ageing_model",
         input={"scores": str(tmp_path / "m.tsv")},
         output={"table": str(tmp_path / "ageing.tsv")},
+        settings={"max_pairs": 200_000, "seed": 0},
         wildcards={"model": "m"},
     )
     back = pd.read_csv(tmp_path / "ageing.tsv", sep="\t")
     assert list(back.columns) == AGEING_COLUMNS and back.loc[0, "model"] == "m"
+    assert back.loc[0, "n_pairs_fitted"] == back.loc[0, "n_pairs"]  # under the cap: every pair
+
+
+def test_ageing_on_a_person_sample_above_the_cap():
+    from faceage.analysis.ageing import genuine_table, person_sample
+
+    s = genuine_scores(n_persons=120, per_person=8, seed=2)
+    data = genuine_table(s)
+    sample = person_sample(data, 1000, seed=5)
+    # whole persons: each chosen person keeps every pair
+    per = data.groupby("person").size()
+    kept = sample.groupby("person").size()
+    assert (kept == per.loc[kept.index]).all()
+    assert 1000 <= len(sample) < 1000 + per.max()
+    pd.testing.assert_frame_equal(sample, person_sample(data, 1000, seed=5))
+    assert person_sample(data, len(data), seed=5) is data
+    full = fit_ageing_model(s)
+    part = fit_ageing_model(s, max_pairs=1000, seed=5)
+    assert part["n_pairs"] == full["n_pairs"] == len(data)
+    assert part["n_pairs_fitted"] == len(sample) < len(data)
+    assert part["n_persons_fitted"] == sample["person"].nunique()
+    # the sampled fit's interval covers the full fit's slope (within its sampling error)
+    assert part["slope_per_year_lo"] <= full["slope_per_year"] <= part["slope_per_year_hi"]
+    assert part["slope_per_year_hi"] - part["slope_per_year_lo"] > (
+        full["slope_per_year_hi"] - full["slope_per_year_lo"]
+    )
 
 
 # --- age probe -------------------------------------------------------------------------

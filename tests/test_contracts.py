@@ -58,3 +58,59 @@ def test_embeddings_merge(tmp_path):
     write("dup.npz", ["a"])
     with pytest.raises(ValueError, match="more than one shard"):
         c.merge_embeddings([tmp_path / "s0.npz", tmp_path / "dup.npz"], tmp_path / "x.npz")
+
+
+def _scores_frame(n=500, seed=0):
+    rng = np.random.default_rng(seed)
+    age_a = rng.integers(0, 60, n)
+    gap = rng.integers(0, 20, n)
+    sim = rng.normal(0.3, 0.2, n)
+    sim[::17] = np.nan  # unscored pairs
+    return pd.DataFrame(
+        {
+            "pair_id": np.arange(n),
+            "image_a": [f"p{i % 7:03d}/{i}.jpg" for i in range(n)],
+            "image_b": [f"p{i % 5:03d}/{i + 1}.jpg" for i in range(n)],
+            "person_a": [f"{i % 7:03d}" for i in range(n)],
+            "person_b": [f"{i % 5:03d}" for i in range(n)],
+            "genuine": (np.arange(n) % 2).astype(int),
+            "age_a": age_a,
+            "age_b": age_a + gap,
+            "age_gap": gap,
+            "range_a": ["0-10"] * n,
+            "range_b": ["11-20"] * n,
+            "fold": pd.array([k % 10 if k % 13 else None for k in range(n)], dtype="Int64"),
+            "similarity": sim,
+        }
+    )
+
+
+def test_parquet_roundtrip_keeps_dtypes_order_and_the_tsv_values(tmp_path):
+    df = _scores_frame()
+    c.write_table(df, tmp_path / "s.parquet", c.SCORE_COLUMNS)
+    c.write_table(df, tmp_path / "s.tsv", c.SCORE_COLUMNS)
+    pq, tsv = c.read_table(tmp_path / "s.parquet"), c.read_table(tmp_path / "s.tsv")
+    assert list(pq.columns) == list(tsv.columns) == c.SCORE_COLUMNS + ["fold"]
+    assert pq["pair_id"].tolist() == df["pair_id"].tolist()  # order kept
+    # the same dtypes and the same values as the TSV reader gives (floats to 6 digits)
+    pd.testing.assert_frame_equal(pq, tsv)
+    assert str(pq["person_a"].dtype) == "string" and pq["person_a"].iloc[0] == "000"
+    assert str(pq["fold"].dtype) == "Int64" and pq["fold"].isna().sum() == df["fold"].isna().sum()
+    assert pq["similarity"].isna().sum() == np.isnan(df["similarity"]).sum()
+    # column by column
+    two = c.read_table(tmp_path / "s.parquet", c.SCORE_COLUMNS, only=["genuine", "similarity"])
+    assert list(two.columns) == ["genuine", "similarity"]
+
+
+def test_tsv_export_equals_the_tsv_writer_byte_for_byte(tmp_path):
+    df = _scores_frame(seed=3)
+    c.write_table(df, tmp_path / "s.parquet", c.SCORE_COLUMNS)
+    c.write_table(df, tmp_path / "direct.tsv", c.SCORE_COLUMNS)
+    c.export_tsv(tmp_path / "s.parquet", tmp_path / "export.tsv")
+    assert (tmp_path / "export.tsv").read_bytes() == (tmp_path / "direct.tsv").read_bytes()
+
+
+def test_six_digits_matches_the_tsv_format():
+    x = np.array([0.123456789, -3.14159265, 1e-7 * 1.2345678, 123456.789, 0.0, np.nan, 1.0])
+    want = np.array([float(f"{v:.6g}") if np.isfinite(v) else np.nan for v in x])
+    np.testing.assert_array_equal(c.six_digits(x), want)

@@ -44,7 +44,7 @@ def test_custom_model_rule(tmp_path):
         "custom_models=[mymodel]",
         targets=("all",),
     )
-    scores = pd.read_csv(work / "results" / "demo" / "scores" / "mymodel.tsv", sep="\t")
+    scores = pd.read_parquet(work / "results" / "demo" / "scores" / "mymodel.parquet")
     gen = scores[scores["genuine"] == 1]["similarity"]
     imp = scores[scores["genuine"] == 0]["similarity"]
     assert gen.min() > imp.max()  # the made-up model is perfect, and the scores show it

@@ -74,7 +74,7 @@ def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text(json.dumps(config))  # JSON is YAML
     res = tmp_path / "run" / "results" / "fgnet"
-    targets = [f"results/fgnet/scores/{m}.tsv" for m in ("insightface", "deepface")]
+    targets = [f"results/fgnet/scores/{m}.parquet" for m in ("insightface", "deepface")]
     targets.append("results/fgnet/tables/timing.tsv")
     work = tmp_path / "run"
     work.mkdir()
@@ -91,7 +91,7 @@ def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-6000:]
     for model in ("insightface", "deepface"):
-        s = pd.read_csv(res / "scores" / f"{model}.tsv", sep="\t").dropna(subset=["similarity"])
+        s = pd.read_parquet(res / "scores" / f"{model}.parquet").dropna(subset=["similarity"])
         assert (s["genuine"] == 1).sum() > 100, model
         assert roc_auc_score(s["genuine"], s["similarity"]) > 0.9, model
         prov = json.loads((res / "embeddings" / model / "provenance.json").read_text())

@@ -37,7 +37,7 @@ def test_fgnet_five_models_paired(tmp_path):
     pack = link_insightface_testpack(weights)
     link_deepface_dlib_weights(weights)
     paddle_rec = tmp_path / "paddle" / "MobileFaceNet"  # temporary, never committed
-    paddle_from_onnx(need_shared(SHARED_MODELS / "mobilefacenet.onnx"), paddle_rec)
+    paddle_from_onnx(SHARED_MODELS / "mobilefacenet.onnx", paddle_rec)
     config = {
         "dataset": "fgnet",
         "dataset_format": "fgnet",

@@ -352,7 +352,7 @@ def test_every_kept_image_is_embedded(bad_run):
     assert np.isfinite(emb["vectors"]).all()
     # one face found in every kept image by the cleaning detector
     assert (clean["n_faces"] == 1).all(), clean.loc[clean["n_faces"] != 1, ["image_id", "n_faces"]]
-    scores = read_table(res / "scores" / "eigenfaces.tsv")
+    scores = read_table(res / "scores" / "eigenfaces.parquet")
     assert scores["similarity"].notna().all()
     n = len(clean)
     # impostors: all -> every pair scored, except the one pair of a photo and its own copy

@@ -264,7 +264,7 @@ def test_two_runs_same_config_are_byte_identical(reference, interrupted):
     files = tree(ref)
     for must in (
         "projections/eigenfaces.tsv",
-        "pairs.tsv",
+        "pairs.parquet",
         "tables/similarity_by_gap.csv",
         "embeddings/eigenfaces.npz",
         "clean/manifest.tsv",

@@ -32,9 +32,9 @@ def test_demo_end_to_end(demo_run):
     man = pd.read_csv(res / "manifest.tsv", sep="\t")
     clean = pd.read_csv(res / "clean" / "manifest.tsv", sep="\t")
     assert len(man) == 160 and len(clean) == 160
-    pairs = pd.read_csv(res / "pairs.tsv", sep="\t")
+    pairs = pd.read_parquet(res / "pairs.parquet")
     assert (pairs["genuine"] == 1).sum() == 16 * 45
-    scores = pd.read_csv(res / "scores" / "eigenfaces.tsv", sep="\t")
+    scores = pd.read_parquet(res / "scores" / "eigenfaces.parquet")
     assert scores["similarity"].notna().all()
     # the baseline separates the synthetic identities better than chance
     assert roc_auc_score(scores["genuine"], scores["similarity"]) > 0.7
@@ -76,7 +76,7 @@ def test_fgnet_dlib_separates_people_and_margin_shrinks_with_gap(fgnet_run):
     assert (
         940 <= summary["images kept"] <= 990
     )  # HOG misses a few faces; a few persons get too small
-    s = pd.read_csv(res / "scores" / "dlib.tsv", sep="\t").dropna(subset=["similarity"])
+    s = pd.read_parquet(res / "scores" / "dlib.parquet").dropna(subset=["similarity"])
     assert (s["genuine"] == 0).sum() > 400_000  # all impostor pairs
     aucs = {}
     for name, (lo, hi) in {

@@ -11,7 +11,7 @@ Folds: with ``folds=k`` (the workflow's ``comparisons.folds``), persons are
 dealt to k folds *before* impostors are drawn and every impostor pair is
 drawn within one fold (each fold's impostors matched to that fold's genuine
 gaps), so the person-disjoint 10-fold accuracy of the verification stage can
-use every pair. ``fold`` is written into ``pairs.tsv``.
+use every pair. ``fold`` is written into ``pairs.parquet``.
 
 Copies: two names of one photo (byte-identical files, ``alias_of``) are not
 a pair of two photos: such pairs are left out and counted

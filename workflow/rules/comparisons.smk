@@ -6,7 +6,7 @@ rule pairs:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
-        pairs=f"{RESULTS}/pairs.tsv",
+        pairs=f"{RESULTS}/pairs.parquet",
         summary=report(
             f"{RESULTS}/pairs_by_gap.tsv",
             caption="../report/pairs_by_gap.rst",
@@ -14,6 +14,8 @@ rule pairs:
         ),
     log:
         log_path("pairs"),
+    benchmark:
+        benchmark_path("pairs")
     localrule: True
     conda:
         "../../envs/core.yaml"

@@ -33,7 +33,7 @@ def overrides_input(wildcards):
 
 def score_files(wildcards):
     """The models' score files, named scores_<model> (faceage.steps.similarity.score_inputs)."""
-    return {f"scores_{m}": f"{RESULTS}/scores/{m}.tsv" for m in MODEL_NAMES}
+    return {f"scores_{m}": f"{RESULTS}/scores/{m}.parquet" for m in MODEL_NAMES}
 
 
 def embedding_files(wildcards):
@@ -74,6 +74,9 @@ def final_outputs():
         f"{RESULTS}/tables/timing.tsv",
     ]
     out += expand(f"{RESULTS}/embeddings/{{model}}_vectors.csv", model=MODEL_NAMES)
+    if config["tsv_export"] and not PROTOCOL_RUN:
+        out.append(f"{RESULTS}/tsv/pairs.tsv")
+        out += expand(f"{RESULTS}/tsv/scores/{{model}}.tsv", model=MODEL_NAMES)
     if PROTOCOL_RUN:
         return out + [f"{VER}/benchmarks.tsv"]
     out += [

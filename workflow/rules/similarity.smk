@@ -23,6 +23,8 @@ rule similarity_tables:
         ),
     log:
         log_path("similarity_tables"),
+    benchmark:
+        benchmark_path("similarity_tables")
     localrule: True
     conda:
         "../../envs/core.yaml"
@@ -49,6 +51,8 @@ rule plot_similarity:
         ),
     log:
         log_path("plot_similarity"),
+    benchmark:
+        benchmark_path("plot_similarity")
     localrule: True
     conda:
         "../../envs/core.yaml"

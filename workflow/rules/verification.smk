@@ -9,7 +9,7 @@ VERIFICATION = config["verification"]
 
 rule verification_metrics:
     input:
-        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
     output:
         metrics=report(
             f"{VER}/{{model}}/metrics.tsv",
@@ -34,7 +34,7 @@ rule verification_metrics:
 
 rule ageing_model:
     input:
-        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
     output:
         table=f"{VER}/{{model}}/ageing.tsv",
     log:
@@ -43,6 +43,11 @@ rule ageing_model:
         benchmark_path("ageing_model", "{model}")
     conda:
         "../../envs/core.yaml"
+    params:
+        settings={
+            "max_pairs": VERIFICATION["ageing_max_pairs"],
+            "seed": VERIFICATION["seed"],
+        },
     script:
         "../scripts/step.py"
 
@@ -89,7 +94,7 @@ rule common_pairs:
 # The headline figures again, on the pairs every model scored (verification.comparison_pairs).
 use rule verification_metrics as verification_metrics_common with:
     input:
-        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
         common=f"{VER}/paired/common_pair_ids.tsv",
     output:
         metrics=f"{VER}/{{model}}/common/metrics.tsv",
@@ -103,7 +108,7 @@ use rule verification_metrics as verification_metrics_common with:
 
 use rule ageing_model as ageing_model_common with:
     input:
-        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
         common=f"{VER}/paired/common_pair_ids.tsv",
     output:
         table=f"{VER}/{{model}}/common/ageing.tsv",
@@ -118,7 +123,7 @@ rule verification_plots:
         metrics=f"{VER}/{{model}}/metrics.tsv",
         roc=f"{VER}/{{model}}/roc.tsv",
         ageing=f"{VER}/{{model}}/ageing.tsv",
-        scores=f"{RESULTS}/scores/{{model}}.tsv",
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
     output:
         roc=report(
             f"{VER}/{{model}}/roc_by_gap.png",
@@ -143,6 +148,8 @@ rule verification_plots:
         ),
     log:
         log_path("verification_plots", "{model}"),
+    benchmark:
+        benchmark_path("verification_plots", "{model}")
     localrule: True
     conda:
         "../../envs/core.yaml"

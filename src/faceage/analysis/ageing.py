@@ -57,6 +57,8 @@ AGEING_COLUMNS = [
     "cov_intercept_slope",
     "cov_slope_slope",
     "warnings",
+    "n_pairs_fitted",
+    "n_persons_fitted",
 ]
 
 
@@ -90,20 +92,39 @@ def _fit(data: pd.DataFrame, random_slope: bool):
     raise RuntimeError(f"mixed model did not fit with any optimiser: {last_exc}")
 
 
-def fit_ageing_model(scores: pd.DataFrame, confidence: float = 0.95) -> dict:
+def person_sample(data: pd.DataFrame, max_pairs: int, seed: int = 0) -> pd.DataFrame:
+    """Every pair of persons drawn at random (seeded) until ``max_pairs`` genuine pairs are
+    reached: whole persons, so each person's intercept and slope stay estimable."""
+    if len(data) <= max_pairs:
+        return data
+    sizes = data.groupby("person", sort=True).size()
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    cum = np.cumsum(sizes.to_numpy()[order])
+    chosen = sizes.index[order[: int(np.searchsorted(cum, max_pairs)) + 1]]
+    return data[data["person"].isin(chosen)]
+
+
+def fit_ageing_model(
+    scores: pd.DataFrame, confidence: float = 0.95, max_pairs: int | None = None, seed: int = 0
+) -> dict:
     """Fit the mixed model to one model's scores; return the headline figures as a dict.
 
     Keys: see :data:`AGEING_COLUMNS` (``model`` is left for the caller).
     ``cov_*`` is the covariance of (intercept, slope per year) for the
-    population line's confidence band.
+    population line's confidence band. ``max_pairs``: above this many genuine pairs the model is
+    fitted on a person sample (:func:`person_sample`); ``n_pairs``/``n_persons`` count them all,
+    ``n_pairs_fitted``/``n_persons_fitted`` what the fit used.
     """
-    data = genuine_table(scores)
+    full = genuine_table(scores)
+    data = full if max_pairs is None else person_sample(full, max_pairs, seed)
     imp = scores.loc[
         (scores["genuine"] == 0) & scores["similarity"].notna(), "similarity"
     ].to_numpy(dtype=float)
     out: dict = {
-        "n_pairs": len(data),
-        "n_persons": int(data["person"].nunique()),
+        "n_pairs": len(full),
+        "n_persons": int(full["person"].nunique()),
+        "n_pairs_fitted": len(data),
+        "n_persons_fitted": int(data["person"].nunique()),
         "impostor_mean": float(imp.mean()) if len(imp) else np.nan,
         "impostor_q99": float(np.quantile(imp, 0.99)) if len(imp) else np.nan,
     }

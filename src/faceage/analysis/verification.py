@@ -1,6 +1,6 @@
 """Verification metrics: genuine against impostor scores, per age gap and age range.
 
-Input: one scores table (``results/<ds>/scores/<model>.tsv``, see
+Input: one scores table (``results/<ds>/scores/<model>.parquet``, see
 :mod:`faceage.contracts`). Output: one row per subset of pairs -
 
 * ``all``: every scored pair;

@@ -24,7 +24,7 @@ Stage files (``<ds>`` is the dataset name from the config):
     One row per removed or flagged image: ``image_id``, ``source``, ``person``,
     ``action`` (``removed``, ``flagged``, ``relabelled``), ``reason`` (a short
     code, see :data:`faceage.clean.REASONS`) and ``detail`` (free text).
-``results/<ds>/pairs.tsv`` (comparisons stage)
+``results/<ds>/pairs.parquet`` (comparisons stage)
     ``PAIR_COLUMNS``: ``pair_id``, ``image_a``, ``image_b``, ``person_a``,
     ``person_b``, ``genuine`` (1 same person, 0 different), ``age_a`` <=
     ``age_b`` (years), ``age_gap`` (``age_b - age_a``), ``range_a``, ``range_b``
@@ -35,13 +35,17 @@ Stage files (``<ds>`` is the dataset name from the config):
 ``results/<ds>/embeddings/<model>/shard_<k>.npz`` and ``.../<model>.npz``
     Embeddings, see :func:`write_embeddings`: per image the vector (NaN when
     no vector could be made) and the model's detection facts.
-``results/<ds>/scores/<model>.tsv`` (scores stage)
+``results/<ds>/scores/<model>.parquet`` (scores stage)
     The pair columns plus ``similarity``: cosine similarity of the two
     embeddings (1 = same direction; higher means more alike), empty when one
     of the images has no embedding.
 
-All tables are tab-separated UTF-8 with a header, written atomically (to a
-temporary file in the same folder, then renamed), so an interrupted job never
+The pairs and scores tables are Parquet (``results/<ds>/pairs.parquet``,
+``results/<ds>/scores/<model>.parquet``: pyarrow, zstd, text columns dictionary-encoded,
+read column by column), every other table is tab-separated UTF-8 with a header; both carry the
+dtypes above and floats to 6 significant digits (:func:`write_table`). ``tsv_export: true`` (or
+the target ``results/<ds>/tsv/...``) writes the Parquet tables as TSV too. All are written
+atomically (to a temporary file in the same folder, then renamed), so an interrupted job never
 leaves a file that looks complete.
 """
 
@@ -68,12 +72,15 @@ from faceage.contracts.embeddings import (
     write_vectors_csv,
 )
 from faceage.contracts.manifest import EmptyDatasetError, first_copies, own_content, require_images
-from faceage.contracts.tables import (
+from faceage.contracts.tables import (  # noqa: I001
     atomic_path,
     empty_table,
+    export_tsv,
+    is_parquet,
     read_manifest,
     read_pairs,
     read_table,
+    six_digits,
     write_manifest,
     write_pairs,
     write_table,
@@ -97,6 +104,9 @@ __all__ = [
     "embeddings_table",
     "empty_table",
     "expand_aliases",
+    "export_tsv",
+    "is_parquet",
+    "six_digits",
     "first_copies",
     "merge_embeddings",
     "own_content",

@@ -1,4 +1,11 @@
-"""Atomic writes and the TSV reader and writer every stage table goes through."""
+"""Atomic writes and the reader and writer every stage table goes through.
+
+A table is TSV or, when its path ends in ``.parquet``, Parquet (pyarrow, zstd, text columns
+dictionary-encoded): the pairs and scores tables, the large ones, are Parquet. Both carry the
+contract's dtypes (:data:`~faceage.contracts.columns.DTYPES`) and the same values: floats are
+kept to 6 significant digits in both, so a table reads back the same whichever format it was
+written in.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from faceage.contracts.columns import DTYPES, MANIFEST_COLUMNS, PAIR_COLUMNS
@@ -41,10 +49,46 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+PARQUET = ".parquet"
+
+
+def is_parquet(path: str | os.PathLike) -> bool:
+    return str(path).endswith(PARQUET)
+
+
+def six_digits(values) -> np.ndarray:
+    """Floats rounded to 6 significant digits, as the TSV writer's ``%.6g`` keeps them."""
+    x = np.asarray(values, dtype=np.float64)
+    out = x.copy()
+    ok = np.isfinite(x) & (x != 0)
+    scale = np.power(10.0, 5 - np.floor(np.log10(np.abs(x[ok]))))
+    out[ok] = np.round(x[ok] * scale) / scale
+    return out
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """The contract's dtypes for a Parquet file (floats to 6 significant digits)."""
+    out = {}
+    for col in df.columns:
+        dtype = DTYPES.get(col)
+        s = df[col]
+        if dtype == "Int64":
+            out[col] = pd.array(pd.to_numeric(s), dtype="Int64")
+        elif dtype == "float64" or (dtype is None and pd.api.types.is_float_dtype(s)):
+            out[col] = six_digits(pd.to_numeric(s))
+        elif dtype == "boolean":
+            out[col] = pd.array(s, dtype="boolean")
+        elif dtype in ("string", None) and not pd.api.types.is_numeric_dtype(s):
+            out[col] = s.astype("string")
+        else:
+            out[col] = s
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
 def write_table(
     df: pd.DataFrame, path: str | os.PathLike, columns: list[str] | None = None
 ) -> None:
-    """Write ``df`` as a TSV atomically, with ``columns`` first and in order."""
+    """Write ``df`` atomically (TSV, or Parquet for ``*.parquet``), ``columns`` first, in order."""
     if columns is not None:
         missing = [c for c in columns if c not in df.columns]
         if missing:
@@ -52,29 +96,50 @@ def write_table(
         extra = [c for c in df.columns if c not in columns]
         df = df[columns + extra]
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
+        if is_parquet(path):
+            _typed(df).to_parquet(tmp, engine="pyarrow", compression="zstd", index=False)
+        else:
+            df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
 
 
-def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a TSV written by :func:`write_table`, with the contract's dtypes."""
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-    if columns is not None:
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise ValueError(f"{path} lacks columns {missing} (has {list(df.columns)})")
+def read_table(
+    path: str | os.PathLike,
+    columns: list[str] | None = None,
+    only: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`, with the contract's dtypes.
+
+    ``columns``: columns that must be there; ``only``: read just these (column by column from a
+    Parquet file; a TSV is read whole, then cut).
+    """
+    if is_parquet(path):
+        df = pd.read_parquet(path, engine="pyarrow", columns=only)
+    else:
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+        if only is not None:
+            df = df[[c for c in only if c in df.columns]]
+    need = [c for c in (columns or []) if only is None or c in only]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path} lacks columns {missing} (has {list(df.columns)})")
     for col in df.columns:
         dtype = DTYPES.get(col)
         if dtype in ("Int64", "float64"):
             df[col] = pd.to_numeric(df[col]).astype(dtype)
         elif dtype == "boolean":
-            df[col] = (
-                df[col]
-                .map({"True": True, "False": False, "true": True, "false": False})
-                .astype("boolean")
-            )
-        elif dtype == "string" or dtype is None:
+            if not pd.api.types.is_bool_dtype(df[col]):
+                df[col] = df[col].map({"True": True, "False": False, "true": True, "false": False})
+            df[col] = df[col].astype("boolean")
+        elif (dtype == "string" or dtype is None) and not (
+            is_parquet(path) and pd.api.types.is_numeric_dtype(df[col])
+        ):
             df[col] = df[col].astype("string")
     return df
+
+
+def export_tsv(path: str | os.PathLike, out: str | os.PathLike) -> None:
+    """A table (e.g. the Parquet pairs or scores) as TSV, for a spreadsheet."""
+    write_table(read_table(path), out)
 
 
 def empty_table(columns: list[str]) -> pd.DataFrame:

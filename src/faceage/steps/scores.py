@@ -23,3 +23,9 @@ def scores(*, input, output):
         s["similarity"].notna().sum(),
         s["similarity"].isna().sum(),
     )
+
+
+@step
+def tsv_export(*, input, output):
+    """A Parquet table (pairs, scores) as TSV: the same columns, dtypes and values."""
+    c.export_tsv(input.table, output.tsv)

@@ -79,11 +79,13 @@ def verification_metrics(*, input, output, settings, wildcards):
 
 
 @step(also=("ageing_model_common",))
-def ageing_model(*, input, output, wildcards):
-    """The ageing mixed model of one model's genuine scores, one row."""
+def ageing_model(*, input, output, settings, wildcards):
+    """The ageing mixed model of one model's genuine scores, one row (on a person sample above
+    ``settings.max_pairs`` genuine pairs)."""
     from faceage.analysis.ageing import AGEING_COLUMNS, fit_ageing_model
 
-    res = {"model": wildcards.model, **fit_ageing_model(_scores(input))}
+    fit = fit_ageing_model(_scores(input), max_pairs=settings.max_pairs, seed=settings.seed)
+    res = {"model": wildcards.model, **fit}
     c.write_table(pd.DataFrame([res]).reindex(columns=AGEING_COLUMNS), output.table)
     return res
 
