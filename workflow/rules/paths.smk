@@ -86,7 +86,8 @@ def final_outputs():
     out += expand(f"{RESULTS}/plots/projections_{{model}}.png", model=MODEL_NAMES)
     if config["verification"]["enabled"]:
         out += [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
-        out += [f"{VER}/paired/forest_auc.png", f"{VER}/paired/fnmr_by_gap.png"]
+        if len(MODEL_NAMES) > 1:  # paired comparisons compare models
+            out += [f"{VER}/paired/forest_auc.png", f"{VER}/paired/fnmr_by_gap.png"]
         out += expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
     if ESTIMATOR_NAMES:
         out += expand(

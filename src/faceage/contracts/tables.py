@@ -109,10 +109,15 @@ def read_table(
 ) -> pd.DataFrame:
     """Read a table written by :func:`write_table`, with the contract's dtypes.
 
-    ``columns``: columns that must be there; ``only``: read just these (column by column from a
-    Parquet file; a TSV is read whole, then cut).
+    ``columns``: columns that must be there; ``only``: read just those of these that the file
+    has (column by column from a Parquet file; a TSV is read whole, then cut).
     """
     if is_parquet(path):
+        if only is not None:
+            import pyarrow.parquet as pq
+
+            have = set(pq.read_schema(path).names)
+            only = [c for c in only if c in have]
         df = pd.read_parquet(path, engine="pyarrow", columns=only)
     else:
         df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])

@@ -17,9 +17,14 @@ from faceage.steps import step
 log = logging.getLogger(__name__)
 
 
+# What the metrics and the ageing model read of a scores table (not the image names).
+METRIC_COLUMNS = [col for col in c.SCORE_COLUMNS + ["fold"] if col not in ("image_a", "image_b")]
+
+
 def _scores(input) -> pd.DataFrame:
-    """The model's scores; only the pairs every model scored when the rule names ``common``."""
-    scores = c.read_table(input.scores, c.SCORE_COLUMNS)
+    """The model's scores (the columns the metrics use, read column by column); only the pairs
+    every model scored when the rule names ``common``."""
+    scores = c.read_table(input.scores, only=METRIC_COLUMNS)
     if "common" in input:
         keep = c.read_table(input.common)["pair_id"]
         scores = scores[scores["pair_id"].isin(keep)].reset_index(drop=True)
