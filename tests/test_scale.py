@@ -26,5 +26,5 @@ def test_bench_scale_small_size_runs_and_parquet_is_small():
     ratio = float(re.search(r"\(([\d.]+) of the TSV bytes\)", out).group(1))
     assert ratio <= 0.25  # the goal: Parquet pairs + scores at most a quarter of TSV
     jobs = re.findall(r"^\| (\w+) \(", out, re.M)
-    for job in ("pairs", "scores", "verification_metrics", "ageing_model", "paired_comparison"):
+    for job in ("pairs", "scores", "verification_metrics", "ageing_model", "age_probe"):
         assert job in jobs, out

@@ -177,6 +177,8 @@ def benchmarks_table(
     t["published_accuracy"] = [
         published.get(p, {}).get(m, np.nan) for m, p in zip(t["model"], t["protocol"], strict=True)
     ]
+    # the summaries come through the contract's reader: figures it does not know are text
+    t["accuracy"] = pd.to_numeric(t["accuracy"], errors="coerce")
     t["difference"] = t["accuracy"] - t["published_accuracy"]
     for c in cols:
         if c not in t:
