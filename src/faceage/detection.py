@@ -63,6 +63,16 @@ class DlibDetector:
 ARCFACE_EYES = np.array([[38.2946, 51.6963], [73.5318, 51.5014]])
 
 
+def dlib_rect(dlib, face: Face):
+    """``face`` as a ``dlib.rectangle`` (pixel coordinates rounded)."""
+    return dlib.rectangle(
+        int(round(face.left)),
+        int(round(face.top)),
+        int(round(face.right)),
+        int(round(face.bottom)),
+    )
+
+
 class DlibEyes:
     """dlib's 5-point shape predictor in a face box -> the two eye centres (image-left first).
 
@@ -79,14 +89,7 @@ class DlibEyes:
         self._sp = dlib.shape_predictor(str(model_files()["landmarks"]))
 
     def __call__(self, image: np.ndarray, face: Face) -> np.ndarray:
-        d = self._dlib
-        rect = d.rectangle(
-            int(round(face.left)),
-            int(round(face.top)),
-            int(round(face.right)),
-            int(round(face.bottom)),
-        )
-        shape = self._sp(np.ascontiguousarray(image), rect)
+        shape = self._sp(np.ascontiguousarray(image), dlib_rect(self._dlib, face))
         pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
         eyes = np.stack([pts[0:2].mean(axis=0), pts[2:4].mean(axis=0)])
         return eyes[np.argsort(eyes[:, 0])]

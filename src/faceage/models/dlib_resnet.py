@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceage.detection import SOURCE, DlibDetector, model_files  # noqa: F401 - the model's files
+from faceage.detection import (  # noqa: F401 - the model's files
+    SOURCE,
+    DlibDetector,
+    dlib_rect,
+    model_files,
+)
 from faceage.models.base import (
     Embedder,
     Face,
@@ -48,15 +53,8 @@ class DlibEmbedder(Embedder):
         self.jitter = int(settings.get("jitter", 0))
 
     def chip(self, image: np.ndarray, face: Face) -> np.ndarray:
-        d = self._dlib
-        rect = d.rectangle(
-            int(round(face.left)),
-            int(round(face.top)),
-            int(round(face.right)),
-            int(round(face.bottom)),
-        )
-        shape = self.sp(image, rect)
-        return d.get_face_chip(image, shape, size=self.chip_size, padding=self.padding)
+        shape = self.sp(image, dlib_rect(self._dlib, face))
+        return self._dlib.get_face_chip(image, shape, size=self.chip_size, padding=self.padding)
 
     def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
         results: list[FaceResult] = []

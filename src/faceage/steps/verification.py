@@ -49,31 +49,20 @@ def verification_metrics(*, input, output, settings, wildcards):
 
     model = wildcards.model
     scores = _scores(input)
-    metrics, roc = v.verification_metrics(
-        scores,
-        settings.gap_bins,
-        settings.far_levels,
-        settings.impostors,
-        settings.bootstrap_iterations,
-        settings.seed,
-        settings.folds,
-        settings.balance_accuracy,
-        min_accuracy_pairs=settings.min_accuracy_pairs,
-    )
+    kw = {
+        "gap_edges": settings.gap_bins,
+        "far_levels": settings.far_levels,
+        "impostors": settings.impostors,
+        "n_bootstrap": settings.bootstrap_iterations,
+        "seed": settings.seed,
+        "n_folds": settings.folds,
+        "balance_accuracy": settings.balance_accuracy,
+        "min_accuracy_pairs": settings.min_accuracy_pairs,
+    }
+    metrics, roc = v.verification_metrics(scores, **kw)
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
-    run = v.run_settings(
-        model,
-        input.scores,
-        settings.gap_bins,
-        settings.far_levels,
-        settings.impostors,
-        settings.bootstrap_iterations,
-        settings.seed,
-        settings.folds,
-        settings.balance_accuracy,
-        settings.min_accuracy_pairs,
-    )
+    run = v.run_settings(model, input.scores, **kw)
     if "common" in input:
         run["pairs"] = f"common: the {len(scores)} pairs every model scored ({input.common})"
     c.write_table(metrics, output.metrics)
