@@ -13,8 +13,10 @@ A person drawn twice thus counts twice, a person not drawn drops out with all
 its pairs. The metrics (AUC, EER, TAR at FAR) are then computed from the
 weighted ROC, which equals :func:`sklearn.metrics.roc_curve` with
 ``sample_weight``; sorting happens once, and each iteration costs one
-running sum over the impostor weights plus work on the genuine pairs (see
-:class:`SortedPairs`), so 1000 iterations over 500k pairs take seconds.
+compiled running sum over each class's weights (see :class:`SortedPairs`),
+about 2 ns per pair, so 1000 iterations over 7 M pairs take about 15 s
+(``faceage bench scale``, docs/performance.md). The accuracy at a fixed
+threshold is read off the same running sums.
 
 Intervals are percentile intervals (2.5 and 97.5 percentiles for 95 %) over
 the iterations in which the metric exists (both classes have weight; an
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 
 def subset_rng(seed: int, label: str) -> np.random.Generator:
@@ -44,37 +47,76 @@ def far_key(far: float) -> str:
     return f"tar_far_{far:g}"
 
 
+@njit(cache=True, nogil=True)
+def _running_person_weight(counts, person, out):  # pragma: no cover - compiled
+    """``out[i + 1]``: the summed ``counts[person[j]]`` of the first ``i + 1`` pairs."""
+    acc = 0
+    out[0] = 0
+    for i in range(person.shape[0]):
+        acc += counts[person[i]]
+        out[i + 1] = acc
+
+
+@njit(cache=True, nogil=True)
+def _running_pair_weight(counts, a, b, out):  # pragma: no cover - compiled
+    """``out[i + 1]``: the summed ``counts[a[j]] * counts[b[j]]`` of the first ``i + 1`` pairs."""
+    acc = 0
+    out[0] = 0
+    for i in range(a.shape[0]):
+        acc += counts[a[i]] * counts[b[i]]
+        out[i + 1] = acc
+
+
+def person_codes(person_a, person_b) -> tuple[np.ndarray, np.ndarray, int]:
+    """Person codes 0..n-1 in sorted order of the persons the pairs name, for both columns.
+
+    Integer persons (codes of a larger table) keep their order, so a subset's codes are the
+    same whether it is given names or the whole table's codes."""
+    a, b = np.asarray(person_a), np.asarray(person_b)
+    n = len(a)
+    ints = n and np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)
+    if ints and max(a.max(), b.max()) - min(a.min(), b.min()) <= 4 * n:
+        lo = min(a.min(), b.min())
+        seen = np.zeros(int(max(a.max(), b.max()) - lo) + 1, dtype=bool)
+        seen[a - lo] = seen[b - lo] = True
+        rank = np.cumsum(seen, dtype=np.int64) - 1  # the sorted order, without a sort
+        codes = np.concatenate([rank[a - lo], rank[b - lo]])
+    elif ints:
+        _, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    else:
+        both = pd.Series(np.concatenate([a.astype(object), b.astype(object)]))
+        codes, _ = pd.factorize(both, sort=True)
+    codes = codes.astype(np.int32)
+    return codes[:n], codes[n:], int(codes.max()) + 1 if n else 0
+
+
 @dataclass
 class SortedPairs:
-    """Scores prepared once so that each bootstrap iteration's ROC costs O(n_impostor).
+    """Scores prepared once so that each bootstrap iteration's ROC costs O(n_pairs).
 
-    Only the impostor weights need a running sum over all pairs; genuine
-    pairs are few. Between two neighbouring genuine scores the ROC runs
-    horizontally (impostors only), so the exact ROC is the polygon through,
-    for each distinct genuine score (descending), the point just above it
-    (``A``) and the point including it and every tied impostor (``B``).
+    Between two neighbouring genuine scores the ROC runs horizontally
+    (impostors only), so the exact ROC is the polygon through, for each
+    distinct genuine score (descending), the point just above it (``A``)
+    and the point including it and every tied impostor (``B``). Each
+    iteration needs the running sum of the pairs' weights in descending
+    score order: one compiled pass over the genuine and one over the
+    impostor pairs' person codes (numba), with integer weights, so the
+    sums are exact.
     """
 
     gen_person: np.ndarray  # person code of each genuine pair, sorted by descending score
     gen_group_end: np.ndarray  # last index (in gen_person) of each run of tied genuine scores
     imp_above: np.ndarray  # per genuine score group: impostors with a higher score
     imp_through: np.ndarray  # per genuine score group: impostors with a higher or equal score
-    imp_pair: np.ndarray  # person-pair code of each impostor, sorted by descending score
-    pair_a: np.ndarray  # person codes of each person pair
-    pair_b: np.ndarray
+    imp_a: np.ndarray  # person codes of each impostor pair, sorted by descending score
+    imp_b: np.ndarray
     n_persons: int
 
     @classmethod
     def build(cls, similarity, genuine, person_a, person_b) -> SortedPairs:
         s = np.asarray(similarity, dtype=np.float64)
         g = np.asarray(genuine).astype(bool)
-        n = len(s)
-        both = pd.Series(
-            np.concatenate([np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)])
-        )
-        codes, _ = pd.factorize(both, sort=True)
-        pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-        n_persons = int(codes.max()) + 1 if n else 0
+        pa, pb, n_persons = person_codes(person_a, person_b)
         gs = s[g]
         gorder = np.argsort(-gs, kind="stable")
         gs_sorted = gs[gorder]
@@ -86,24 +128,31 @@ class SortedPairs:
         group_score = gs_sorted[gen_group_end]
         is_ = s[~g]
         iorder = np.argsort(-is_, kind="stable")
-        imp_asc = np.sort(is_)
+        imp_asc = is_[iorder[::-1]]
         n_imp = len(imp_asc)
         imp_above = n_imp - np.searchsorted(imp_asc, group_score, side="right")
         imp_through = n_imp - np.searchsorted(imp_asc, group_score, side="left")
-        lo = np.minimum(pa[~g], pb[~g])[iorder]
-        hi = np.maximum(pa[~g], pb[~g])[iorder]
-        pair_code, pair_keys = pd.factorize(lo * max(n_persons, 1) + hi, sort=True)
-        pair_keys = np.asarray(pair_keys, dtype=np.int64)
         return cls(
             gen_person,
             gen_group_end,
             imp_above,
             imp_through,
-            pair_code.astype(np.intp),
-            pair_keys // max(n_persons, 1),
-            pair_keys % max(n_persons, 1),
+            pa[~g][iorder],
+            pb[~g][iorder],
             n_persons,
         )
+
+    def running_weights(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(gcum, icum): the genuine and impostor weights of the ``i`` highest-scoring pairs of
+        each class at index ``i``, for per-person draw ``counts`` (the arrays are reused by the
+        next call)."""
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        if getattr(self, "_gcum", None) is None:
+            self._gcum = np.empty(len(self.gen_person) + 1, dtype=np.int64)
+            self._icum = np.empty(len(self.imp_a) + 1, dtype=np.int64)
+        _running_person_weight(counts, self.gen_person, self._gcum)
+        _running_pair_weight(counts, self.imp_a, self.imp_b, self._icum)
+        return self._gcum, self._icum
 
     def roc(self, counts: np.ndarray):
         """Exact weighted ROC (fpr, tpr from (0, 0) to (1, 1)) for per-person draw ``counts``.
@@ -111,12 +160,10 @@ class SortedPairs:
         A genuine pair weighs its person's count, an impostor pair the product
         of its two persons' counts. Returns (None, None) when a class has no weight.
         """
-        counts = np.asarray(counts, dtype=np.int64)
-        wi = (counts[self.pair_a] * counts[self.pair_b])[self.imp_pair]
-        icum = np.zeros(len(wi) + 1, dtype=np.int64)
-        np.cumsum(wi, out=icum[1:])
-        gcum = np.zeros(len(self.gen_person) + 1, dtype=np.int64)
-        np.cumsum(counts[self.gen_person], out=gcum[1:])
+        return self.roc_of(*self.running_weights(counts))
+
+    def roc_of(self, gcum: np.ndarray, icum: np.ndarray):
+        """The ROC of :meth:`roc` from the running weights of :meth:`running_weights`."""
         total_i, total_g = icum[-1], gcum[-1]
         if total_i <= 0 or total_g <= 0:
             return None, None
@@ -173,45 +220,6 @@ def roc_metrics(fpr: np.ndarray, tpr: np.ndarray, far_levels: Sequence[float]) -
     return out
 
 
-@dataclass
-class _AccuracyAt:
-    """Weighted accuracy at one fixed threshold, for the bootstrap's per-person draw counts."""
-
-    gen_person: np.ndarray
-    gen_correct: np.ndarray
-    imp_a: np.ndarray
-    imp_b: np.ndarray
-    imp_correct: np.ndarray
-
-    @classmethod
-    def build(cls, similarity, genuine, person_a, person_b, threshold: float) -> _AccuracyAt:
-        s = np.asarray(similarity, dtype=np.float64)
-        g = np.asarray(genuine).astype(bool)
-        n = len(s)
-        both = np.concatenate(
-            [np.asarray(person_a, dtype=object), np.asarray(person_b, dtype=object)]
-        )
-        codes, _ = pd.factorize(pd.Series(both), sort=True)
-        pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-        return cls(
-            pa[g],
-            (s[g] > threshold).astype(np.float64),
-            pa[~g],
-            pb[~g],
-            (s[~g] <= threshold).astype(np.float64),
-        )
-
-    def __call__(self, counts: np.ndarray) -> float:
-        wg = counts[self.gen_person].astype(np.float64)
-        wi = (counts[self.imp_a] * counts[self.imp_b]).astype(np.float64)
-        total = wg.sum() + wi.sum()
-        return (
-            float((wg @ self.gen_correct + wi @ self.imp_correct) / total)
-            if total > 0
-            else float("nan")
-        )
-
-
 def subject_bootstrap(
     similarity,
     genuine,
@@ -236,23 +244,30 @@ def subject_bootstrap(
     which the metric existed).
     """
     metrics = ["auc", "eer"] + [far_key(f) for f in far_levels]
+    sp = SortedPairs.build(similarity, genuine, person_a, person_b)
     with_acc = accuracy_at is not None and np.isfinite(accuracy_at)
     if with_acc:
+        # "same" above the threshold: the genuine pairs called right are the highest-scoring
+        # ones, the impostors called right the lowest, so both are read off the running sums
         metrics.append("acc")
-        acc = _AccuracyAt.build(similarity, genuine, person_a, person_b, float(accuracy_at))
-    sp = SortedPairs.build(similarity, genuine, person_a, person_b)
+        s = np.asarray(similarity, dtype=np.float64)
+        g = np.asarray(genuine).astype(bool)
+        gen_right = int(np.count_nonzero(s[g] > accuracy_at))
+        imp_wrong = int(np.count_nonzero(s[~g] > accuracy_at))
     values = np.full((n_iterations, len(metrics)), np.nan)
     rng = subset_rng(seed, label)
     if sp.n_persons and n_iterations:
         for it in range(n_iterations):
             draws = rng.integers(0, sp.n_persons, size=sp.n_persons)
             counts = np.bincount(draws, minlength=sp.n_persons)
-            fpr, tpr = sp.roc(counts)
+            gcum, icum = sp.running_weights(counts)
+            fpr, tpr = sp.roc_of(gcum, icum)
             if fpr is None:
                 continue
             m = roc_metrics(fpr, tpr, far_levels)
             if with_acc:
-                m["acc"] = acc(counts)
+                right = gcum[gen_right] + (icum[-1] - icum[imp_wrong])
+                m["acc"] = float(right / (gcum[-1] + icum[-1]))
             values[it] = [m[k] for k in metrics]
     alpha = (1.0 - confidence) / 2.0
     rows = []
