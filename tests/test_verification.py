@@ -511,19 +511,19 @@ def test_fold_thresholds_and_accuracy_exactly():
     np.testing.assert_allclose(res["fold_accuracy"], [1.0, 0.5])
     np.testing.assert_allclose(res["fold_threshold"], [0.615, 0.785], atol=1e-12)
     assert res["acc_mean"] == pytest.approx(0.75) and res["acc_std"] == pytest.approx(0.25)
-    sub = pd.DataFrame(
-        {
-            "similarity": s,
-            "genuine": g,
-            "fold": f,
-            "person_a": [f"p{k}" for k in f],
-            "person_b": [f"p{k}" if x else f"q{k}" for k, x in zip(f, g, strict=True)],
-        }
-    )
-    acc = v.subset_accuracy(sub, "hand", n_folds=2, min_pairs=2)
+    pa = np.array([f"p{k}" for k in f])
+    pb = np.array([f"p{k}" if x else f"q{k}" for k, x in zip(f, g, strict=True)])
+    sub = (s, g, pa, pb, f)
+    acc = v.subset_accuracy(*sub, "hand", n_folds=2, min_pairs=2)
     assert acc["acc_threshold"] == pytest.approx(0.7, abs=1e-12) and acc["acc_pairs"] == 8
     assert acc["acc_mean"] == pytest.approx(0.75) and acc["acc_note"] == ""
-    short = v.subset_accuracy(sub, "hand", n_folds=2, min_pairs=3)
+    short = v.subset_accuracy(*sub, "hand", n_folds=2, min_pairs=3)
+    # without folds, the persons are dealt to folds here (person_folds): q1 lands in fold 0
+    # beside p0, so the p1/q1 impostors are left out
+    dealt = v.subset_accuracy(s, g, pa, pb, None, "hand", n_folds=2, min_pairs=1)
+    folds = v.person_folds(pa, pb, g, 2)
+    assert dealt == v.subset_accuracy(s, g, pa, pb, folds, "hand", n_folds=2, min_pairs=1)
+    assert (folds == -1).any() and dealt["acc_pairs"] < 8
     assert np.isnan(short["acc_mean"]) and "fewer than 3 pairs" in short["acc_note"]
 
 

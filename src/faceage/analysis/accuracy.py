@@ -34,12 +34,17 @@ def insightface_accuracy(
     """
     s = np.asarray(similarity, dtype=np.float64)
     g = np.asarray(genuine).astype(bool)
-    f = pd.Series(np.asarray(folds, dtype=object))
-    keep = f.notna().to_numpy() & (f.astype(str) != "-1").to_numpy() & np.isfinite(s)
-    s, g, f = s[keep], g[keep], f[keep].to_numpy()
+    f = np.asarray(folds)
+    if np.issubdtype(f.dtype, np.number):  # fold numbers: no per-pair Python objects
+        keep = np.isfinite(f) & (f != -1) & np.isfinite(s)
+        s, g, f = s[keep], g[keep], f[keep]
+        fold_ids = list(np.unique(f))
+    else:
+        fs = pd.Series(f.astype(object))
+        keep = fs.notna().to_numpy() & (fs.astype(str) != "-1").to_numpy() & np.isfinite(s)
+        s, g, f = s[keep], g[keep], fs[keep].to_numpy()
+        fold_ids = sorted(pd.unique(f), key=lambda x: (str(type(x)), x))
     dist = 2.0 - 2.0 * s
-    fold_ids = pd.unique(f)
-    fold_ids = sorted(fold_ids, key=lambda x: (str(type(x)), x))
     k = len(fold_ids)
     nt = len(thresholds)
     gen_below = np.zeros(
@@ -122,7 +127,11 @@ MIN_ACCURACY_PAIRS = 5
 
 
 def subset_accuracy(
-    sub: pd.DataFrame,
+    similarity,
+    genuine,
+    person_a,
+    person_b,
+    fold,
     label: str,
     n_folds: int = N_FOLDS,
     balance: bool = True,
@@ -131,18 +140,20 @@ def subset_accuracy(
 ) -> dict:
     """Person-disjoint 10-fold insightface accuracy of one subset of scored pairs.
 
-    Folds come from the pairs' ``fold`` column (drawn by the comparisons
-    stage) when it is there, else from :func:`person_folds`. The accuracy is
+    Folds come from the pairs' ``fold`` (drawn by the comparisons stage; NaN where missing)
+    when every pair has one, else from :func:`person_folds`. The accuracy is
     left empty (NaN, with ``acc_note``) unless at least two folds hold pairs
     and each of them holds at least ``min_pairs`` pairs of each class.
     """
-    if "fold" in sub and sub["fold"].notna().all() and len(sub):
-        folds = sub["fold"].to_numpy(dtype=np.int64)
+    genuine = np.asarray(genuine)
+    fold = None if fold is None else np.asarray(fold, dtype=np.float64)
+    if fold is not None and len(fold) and np.isfinite(fold).all():
+        folds = fold.astype(np.int64)
     else:
-        folds = person_folds(sub["person_a"], sub["person_b"], sub["genuine"], n_folds)
+        folds = person_folds(person_a, person_b, genuine, n_folds)
     if balance:
-        folds = balance_folds(folds, sub["genuine"], subset_rng(seed, "folds:" + label))
-    g = np.asarray(sub["genuine"]).astype(bool)
+        folds = balance_folds(folds, genuine, subset_rng(seed, "folds:" + label))
+    g = genuine.astype(bool)
     used = folds >= 0
     present = np.unique(folds[used])
     size = int(present.max()) + 1 if len(present) else 0
@@ -151,7 +162,7 @@ def subset_accuracy(
     short = [int(k) for k in present if min(n_gen[k], n_imp[k]) < min_pairs]
     if len(present) < 2:
         short = short or [int(present[0]) if len(present) else 0]
-    res = insightface_accuracy(sub["similarity"], sub["genuine"], folds)
+    res = insightface_accuracy(similarity, genuine, folds)
     out = {
         "acc_mean": res["acc_mean"],
         "acc_std": res["acc_std"],

@@ -67,11 +67,95 @@ def _running_pair_weight(counts, a, b, out):  # pragma: no cover - compiled
         out[i + 1] = acc
 
 
+@njit(cache=True, nogil=True)
+def _point(m, gcum, icum, group_end, imp_above, imp_through):  # pragma: no cover - compiled
+    """Point ``m`` (0 .. 2k + 1) of the ROC polygon of :meth:`SortedPairs.roc_of`, as integer
+    weights (impostor, genuine): (0, 0), then per genuine score group the point just above it
+    and the point through it and its tied impostors, then (all, all)."""
+    k = group_end.shape[0]
+    if m == 0:
+        return 0, 0
+    if m == 2 * k + 1:
+        return icum[-1], gcum[-1]
+    j = (m - 1) // 2
+    if (m - 1) % 2 == 0:
+        return icum[imp_above[j]], gcum[group_end[j - 1] + 1] if j > 0 else 0
+    return icum[imp_through[j]], gcum[group_end[j] + 1]
+
+
+@njit(cache=True, nogil=True)
+def _polygon_metrics(gcum, icum, group_end, imp_above, imp_through, far_levels, out):
+    """AUC, EER and TAR at each FAR of the ROC polygon of :meth:`SortedPairs.roc_of` without
+    building it: ``out[0]`` AUC, ``out[1]`` EER, ``out[2 + q]`` TAR at ``far_levels[q]``.
+
+    The AUC is one pass of integer trapezoids over the groups. EER and TAR are binary searches
+    along the polygon (FAR, TAR and FAR - FRR rise along it) with the rules and float
+    operations of :func:`eer_from_roc` and :func:`tar_from_roc`, so they equal them exactly.
+    False (``out`` untouched) when a class has no weight.
+    """
+    total_g, total_i = gcum[-1], icum[-1]
+    if total_g <= 0 or total_i <= 0:
+        return False
+    k = group_end.shape[0]
+    num = 0.0  # sum of (F1 - F0) * (G1 + G0): twice the area in weight units
+    f_prev, g_prev = 0, 0
+    for j in range(k):
+        fa = icum[imp_above[j]]
+        ft = icum[imp_through[j]]
+        gt = gcum[group_end[j] + 1]
+        num += float(fa - f_prev) * float(2 * g_prev) + float(ft - fa) * float(g_prev + gt)
+        f_prev, g_prev = ft, gt
+    num += float(total_i - f_prev) * float(g_prev + total_g)
+    out[0] = num / (2.0 * total_i * total_g)
+    n_pts = 2 * k + 2
+    lo, hi = 0, n_pts  # EER: the first point with FAR - FRR >= 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        f, g = _point(mid, gcum, icum, group_end, imp_above, imp_through)
+        if f / total_i - (1.0 - g / total_g) >= 0.0:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo >= n_pts:
+        out[1] = np.nan
+    elif lo == 0:
+        out[1] = 0.0
+    else:
+        f, g = _point(lo - 1, gcum, icum, group_end, imp_above, imp_through)
+        f0 = f / total_i
+        d0 = f0 - (1.0 - g / total_g)
+        f, g = _point(lo, gcum, icum, group_end, imp_above, imp_through)
+        f1 = f / total_i
+        d1 = f1 - (1.0 - g / total_g)
+        w = d0 / (d0 - d1) if d1 != d0 else 0.0
+        out[1] = f0 + w * (f1 - f0)
+    for q in range(far_levels.shape[0]):  # TAR: the last point with FAR <= the level
+        x = far_levels[q] * (1 + 1e-12)
+        lo, hi = 0, n_pts - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            f, g = _point(mid, gcum, icum, group_end, imp_above, imp_through)
+            if f / total_i <= x:
+                lo = mid
+            else:
+                hi = mid - 1
+        f, g = _point(lo, gcum, icum, group_end, imp_above, imp_through)
+        out[2 + q] = g / total_g
+    return True
+
+
 def person_codes(person_a, person_b) -> tuple[np.ndarray, np.ndarray, int]:
     """Person codes 0..n-1 in sorted order of the persons the pairs name, for both columns.
 
     Integer persons (codes of a larger table) keep their order, so a subset's codes are the
     same whether it is given names or the whole table's codes."""
+    cat = pd.CategoricalDtype
+    if isinstance(getattr(person_a, "dtype", None), cat) and isinstance(
+        getattr(person_b, "dtype", None), cat
+    ):  # names in one sorted list, then as integers
+        a, b = (pd.Series(x).cat.rename_categories(str) for x in (person_a, person_b))
+        names = a.cat.categories.union(b.cat.categories)
+        person_a, person_b = (x.cat.set_categories(names).cat.codes for x in (a, b))
     a, b = np.asarray(person_a), np.asarray(person_b)
     n = len(a)
     ints = n and np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)
@@ -161,6 +245,16 @@ class SortedPairs:
         of its two persons' counts. Returns (None, None) when a class has no weight.
         """
         return self.roc_of(*self.running_weights(counts))
+
+    def metrics_of(
+        self, gcum: np.ndarray, icum: np.ndarray, far_levels: np.ndarray, out: np.ndarray
+    ) -> bool:
+        """AUC, EER, TAR at ``far_levels`` of :meth:`roc_of`'s ROC into ``out`` (in that
+        order), computed on its points in one compiled pass; False when a class has no weight.
+        Equals :func:`roc_metrics` of that ROC (the AUC to rounding: one running sum)."""
+        return _polygon_metrics(
+            gcum, icum, self.gen_group_end, self.imp_above, self.imp_through, far_levels, out
+        )
 
     def roc_of(self, gcum: np.ndarray, icum: np.ndarray):
         """The ROC of :meth:`roc` from the running weights of :meth:`running_weights`."""
@@ -255,20 +349,19 @@ def subject_bootstrap(
         gen_right = int(np.count_nonzero(s[g] > accuracy_at))
         imp_wrong = int(np.count_nonzero(s[~g] > accuracy_at))
     values = np.full((n_iterations, len(metrics)), np.nan)
+    fars = np.asarray(far_levels, dtype=np.float64)
+    n_roc = 2 + len(fars)
     rng = subset_rng(seed, label)
     if sp.n_persons and n_iterations:
         for it in range(n_iterations):
             draws = rng.integers(0, sp.n_persons, size=sp.n_persons)
             counts = np.bincount(draws, minlength=sp.n_persons)
             gcum, icum = sp.running_weights(counts)
-            fpr, tpr = sp.roc_of(gcum, icum)
-            if fpr is None:
+            if not sp.metrics_of(gcum, icum, fars, values[it]):
                 continue
-            m = roc_metrics(fpr, tpr, far_levels)
             if with_acc:
                 right = gcum[gen_right] + (icum[-1] - icum[imp_wrong])
-                m["acc"] = float(right / (gcum[-1] + icum[-1]))
-            values[it] = [m[k] for k in metrics]
+                values[it, n_roc] = right / (gcum[-1] + icum[-1])
     alpha = (1.0 - confidence) / 2.0
     rows = []
     for j, name in enumerate(metrics):

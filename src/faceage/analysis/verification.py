@@ -50,6 +50,7 @@ from faceage.analysis.accuracy import (  # noqa: F401 - re-exported: one verific
 from faceage.analysis.bootstrap import (
     eer_from_roc,
     far_key,
+    person_codes,
     subject_bootstrap,
     tar_from_roc,
 )
@@ -148,6 +149,12 @@ def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS)
 
     Notes say what is not estimable.
     """
+    return _point_metrics(genuine, similarity, far_levels)[0]
+
+
+def _point_metrics(genuine, similarity, far_levels: Sequence[float]):
+    """:func:`point_metrics` and the ROC on :data:`ROC_GRID` (None without both classes), from
+    one sorting of the scores."""
     g = np.asarray(genuine, dtype=int)
     s = np.asarray(similarity, dtype=float)
     n_gen, n_imp = int(g.sum()), int((g == 0).sum())
@@ -160,7 +167,7 @@ def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS)
             out[far_key(far) + "_threshold"] = np.nan
         notes.append("no genuine pairs" if n_gen == 0 else "no impostor pairs")
         out["notes"] = "; ".join(notes)
-        return out
+        return out, None
     fpr, tpr, thr = roc_curve(g, s, drop_intermediate=False)
     out["auc"] = float(roc_auc_score(g, s))
     out["eer"], out["eer_threshold"] = eer_from_roc(fpr, tpr, thr)
@@ -175,37 +182,45 @@ def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS)
             out[key], i = tar_from_roc(fpr, tpr, far)
             out[key + "_threshold"] = float(thr[i])
     out["notes"] = "; ".join(notes)
-    return out
+    # the step curve on the grid: the points sklearn's drop_intermediate leaves out lie on
+    # horizontal and vertical runs, so the full curve gives the same TAR at every FAR
+    return out, roc_on_grid(fpr, tpr)
 
 
 # --- the whole table -------------------------------------------------------
 
 
-def iter_subsets(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str = "same_gap_bin"):
-    """Yield (kind, label, extra columns, rows) for every subset of the analysis."""
+def subset_rows(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str = "same_gap_bin"):
+    """Yield (kind, label, extra columns, rows) for every subset of the analysis: ``rows`` are
+    the subset's positions in ``scores`` (``None`` for ``all``, every row)."""
     if impostors not in ("same_gap_bin", "all"):
         raise ValueError(f"impostors must be 'same_gap_bin' or 'all', got {impostors!r}")
-    yield "all", "all", {}, scores
+    yield "all", "all", {}, None
     bins = assign_gap_bins(scores["age_gap"], gap_edges)
     bin_codes = bins.cat.codes.to_numpy()
     gen = (scores["genuine"] == 1).to_numpy(dtype=bool, na_value=False)
     for code, lab in enumerate(bins.cat.categories):
         in_bin = bin_codes == code
         mask = in_bin if impostors == "same_gap_bin" else (in_bin & gen) | ~gen
-        yield "gap_bin", lab, {"gap_bin": lab}, scores[mask]
+        yield "gap_bin", lab, {"gap_bin": lab}, np.flatnonzero(mask)
+    if "range_a" not in scores or scores["range_a"].isna().all():
+        return
     ranges = range_order(scores)
     ra_code = pd.Categorical(scores["range_a"], categories=ranges).codes
     rb_code = pd.Categorical(scores["range_b"], categories=ranges).codes
+    pair_code = np.where((ra_code >= 0) & (rb_code >= 0), ra_code * len(ranges) + rb_code, -1)
+    order = np.argsort(pair_code, kind="stable")
+    starts = np.searchsorted(pair_code[order], np.arange(len(ranges) ** 2 + 1))
     for i, ra in enumerate(ranges):
         for j in range(i, len(ranges)):
-            mask = (ra_code == i) & (rb_code == j)
-            if mask.any():
-                yield (
-                    "age_ranges",
-                    f"{ra}|{ranges[j]}",
-                    {"range_a": ra, "range_b": ranges[j]},
-                    scores[mask],
-                )
+            c = i * len(ranges) + j
+            rows = order[starts[c] : starts[c + 1]]
+            if len(rows):
+                yield "age_ranges", f"{ra}|{ranges[j]}", {"range_a": ra, "range_b": ranges[j]}, rows
+
+
+def _take(values: np.ndarray | None, rows: np.ndarray | None):
+    return values if rows is None or values is None else values[rows]
 
 
 def verification_metrics(
@@ -222,24 +237,29 @@ def verification_metrics(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
 
-    ``metrics`` has one row per subset (see :func:`iter_subsets`) with
+    ``metrics`` has one row per subset (see :func:`subset_rows`) with
     counts, point estimates, bootstrap intervals (``<metric>_lo``/``_hi``),
     mean genuine/impostor similarity, 10-fold accuracy and ``notes``.
     ``roc`` is long: subset, label, fpr, tpr.
+
+    The pairs are held as arrays (score, class, person codes, fold) and each subset as the
+    positions of its rows, so a subset copies a few numbers per pair, not the table.
     """
     far_levels = [float(f) for f in far_levels]
-    rows, curves = [], []
-    n = len(scores)
-    codes, _ = pd.factorize(
-        pd.concat([scores["person_a"], scores["person_b"]], ignore_index=True).astype(str),
-        sort=True,
+    rows_out, curves = [], []
+    sim = scores["similarity"].to_numpy(dtype=np.float64, na_value=np.nan)
+    gen = scores["genuine"].to_numpy(dtype=np.int8, na_value=0)
+    pa_all, pb_all, _ = person_codes(scores["person_a"], scores["person_b"])
+    fold_all = (
+        scores["fold"].to_numpy(dtype=np.float32, na_value=np.nan) if "fold" in scores else None
     )
-    scores = scores.assign(_pa=codes[:n], _pb=codes[n:])
-    for kind, label, extra, sub in iter_subsets(scores, gap_edges, impostors):
-        scored = sub[sub["similarity"].notna()]
-        g = scored["genuine"].to_numpy(dtype=int)
-        s = scored["similarity"].to_numpy(dtype=float)
-        pa, pb = scored["_pa"].to_numpy(), scored["_pb"].to_numpy()
+    for kind, label, extra, rows in subset_rows(scores, gap_edges, impostors):
+        s_sub = _take(sim, rows)
+        scored = np.isfinite(s_sub)
+        keep = None if scored.all() else np.flatnonzero(scored)
+        s = _take(s_sub, keep)
+        g = _take(_take(gen, rows), keep)
+        pa, pb = _take(_take(pa_all, rows), keep), _take(_take(pb_all, rows), keep)
         persons = np.unique(np.r_[pa, pb])
         row = {
             "subset": kind,
@@ -250,16 +270,22 @@ def verification_metrics(
             **extra,
             "n_persons": len(persons),
             "n_genuine_persons": len(np.unique(pa[g == 1])),
-            "n_unscored": int(sub["similarity"].isna().sum()),
+            "n_unscored": int((~scored).sum()),
         }
-        row.update(point_metrics(g, s, far_levels))
+        point, curve = _point_metrics(g, s, far_levels)
+        row.update(point)
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
         estimable = row["n_genuine"] > 0 and row["n_impostor"] > 0
         if estimable:
+            fold = _take(_take(fold_all, rows), keep)
             row.update(
                 subset_accuracy(
-                    scored.assign(person_a=pa, person_b=pb),
+                    s,
+                    g,
+                    pa,
+                    pb,
+                    fold,
                     f"{kind}:{label}",
                     n_folds,
                     balance_accuracy,
@@ -289,14 +315,12 @@ def verification_metrics(
                 ok = np.isfinite(row.get(key, np.nan))
                 row[c["metric"] + "_lo"] = c["lo"] if ok else np.nan
                 row[c["metric"] + "_hi"] = c["hi"] if ok else np.nan
-        if estimable:
-            fpr, tpr, _ = roc_curve(g, s)
-            curve = roc_on_grid(fpr, tpr)
+        if curve is not None:
             curve.insert(0, "label", label)
             curve.insert(0, "subset", kind)
             curves.append(curve)
-        rows.append(row)
-    metrics = pd.DataFrame(rows)
+        rows_out.append(row)
+    metrics = pd.DataFrame(rows_out)
     metrics = metrics.reindex(columns=metric_columns(far_levels))
     roc = (
         pd.concat(curves, ignore_index=True)

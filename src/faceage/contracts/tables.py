@@ -50,6 +50,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 PARQUET = ".parquet"
+BATCH_ROWS = 1 << 18  # rows per Parquet row group, and per batch when a table is streamed
 
 
 def is_parquet(path: str | os.PathLike) -> bool:
@@ -78,6 +79,8 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = six_digits(pd.to_numeric(s))
         elif dtype == "boolean":
             out[col] = pd.array(s, dtype="boolean")
+        elif isinstance(s.dtype, pd.CategoricalDtype):  # written as a dictionary column
+            out[col] = s.cat.rename_categories(s.cat.categories.astype(str))
         elif dtype in ("string", None) and not pd.api.types.is_numeric_dtype(s):
             out[col] = s.astype("string")
         else:
@@ -97,7 +100,9 @@ def write_table(
         df = df[columns + extra]
     with atomic_path(path) as tmp:
         if is_parquet(path):
-            _typed(df).to_parquet(tmp, engine="pyarrow", compression="zstd", index=False)
+            _typed(df).to_parquet(
+                tmp, engine="pyarrow", compression="zstd", index=False, row_group_size=BATCH_ROWS
+            )
         else:
             df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
 
@@ -139,6 +144,110 @@ def read_table(
             is_parquet(path) and pd.api.types.is_numeric_dtype(df[col])
         ):
             df[col] = df[col].astype("string")
+    return df
+
+
+def _small_int(values: np.ndarray) -> np.ndarray:
+    """Integers in int32 when they fit (int64 otherwise): the same values in half the bytes."""
+    if len(values) and (values.min() < -(2**31) or values.max() >= 2**31):
+        return values.astype(np.int64)
+    return values.astype(np.int32)
+
+
+def _read_parquet_compact(path, only: list[str] | None) -> pd.DataFrame:
+    """The columns ``only`` of a Parquet file, batch by batch into preallocated arrays, so the
+    peak is the result plus one batch (a whole-file read holds Arrow's buffers beside it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    have = pq.read_schema(path).names
+    cols = [c for c in (only if only is not None else have) if c in have]
+    text = [c for c in cols if DTYPES.get(c) == "string"]
+    f = pq.ParquetFile(path, read_dictionary=text)
+    n = f.metadata.num_rows
+    arrays: dict[str, np.ndarray] = {}
+    masks: dict[str, np.ndarray] = {}
+    names: dict[str, dict] = {c: {} for c in text}
+    start = 0
+    for batch in f.iter_batches(batch_size=BATCH_ROWS, columns=cols, use_threads=False):
+        stop = start + batch.num_rows
+        for c in cols:
+            col = batch.column(c)
+            if c in names:
+                if not pa.types.is_dictionary(col.type):
+                    col = col.dictionary_encode()
+                seen = names[c]
+                local = np.array(
+                    [seen.setdefault(v, len(seen)) for v in col.dictionary.to_pylist()],
+                    dtype=np.int64,
+                )
+                idx = col.indices.to_numpy(zero_copy_only=False)
+                codes = np.full(len(col), -1, dtype=np.int64)
+                valid = ~np.asarray(col.is_null(), dtype=bool)
+                codes[valid] = local[idx[valid].astype(np.int64)]
+                values = codes
+            else:
+                values = col.to_numpy(zero_copy_only=False)
+                if col.null_count:
+                    masks.setdefault(c, np.zeros(n, dtype=bool))[start:stop] = np.asarray(
+                        col.is_null(), dtype=bool
+                    )
+                    values = np.where(np.asarray(col.is_null(), dtype=bool), 0, values)
+            values = np.asarray(values)
+            if c not in arrays:
+                small = c in names or np.issubdtype(values.dtype, np.integer)
+                arrays[c] = np.empty(n, dtype=np.int32 if small else values.dtype)
+            if arrays[c].dtype == np.int32 and len(values) and _small_int(values).dtype != np.int32:
+                arrays[c] = arrays[c].astype(np.int64)  # a value beyond int32: widen
+            arrays[c][start:stop] = values
+        start = stop
+    out = {}
+    for c in cols:
+        if c not in arrays:  # no rows
+            out[c] = pd.Series([], dtype="category" if c in names else "float64")
+            continue
+        if c in names:
+            cats = list(names[c])
+            codes = arrays.pop(c)
+            out[c] = pd.Categorical.from_codes(codes, categories=cats)
+        elif c in masks:
+            values = arrays.pop(c)
+            if np.issubdtype(values.dtype, np.integer):
+                out[c] = pd.arrays.IntegerArray(values, masks[c])
+            else:
+                values = values.astype(np.float64)
+                values[masks[c]] = np.nan
+                out[c] = values
+        else:
+            out[c] = arrays.pop(c)
+    df = pd.DataFrame(index=pd.RangeIndex(n))
+    for c in cols:  # column by column: no consolidation into one block (a copy)
+        df[c] = out.pop(c)
+    return df
+
+
+def read_compact(path: str | os.PathLike, only: list[str] | None = None) -> pd.DataFrame:
+    """A large table (pairs, scores) in little memory, for the analysis steps.
+
+    The values of :func:`read_table`, in compact types: text columns as pandas categoricals
+    (codes and one copy of each text), integer columns without missing values as int32 (int64
+    when a value does not fit), floats as float64. ``only``: the columns to read, of those the
+    file has (column by column from Parquet).
+    """
+    df = read_table(path, only=only) if not is_parquet(path) else _read_parquet_compact(path, only)
+    for col in df.columns:
+        dtype = DTYPES.get(col)
+        s = df[col]
+        if dtype == "string" or (dtype is None and not pd.api.types.is_numeric_dtype(s)):
+            cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+            df[col] = cat.cat.rename_categories(cat.cat.categories.astype(str))
+        elif dtype == "Int64" and not isinstance(s.dtype, np.dtype):
+            if s.isna().any():
+                df[col] = s.astype("Int64")
+            else:
+                df[col] = _small_int(s.to_numpy(dtype=np.int64))
+        elif dtype == "float64" and s.dtype != np.float64:
+            df[col] = s.to_numpy(dtype=np.float64, na_value=np.nan)
     return df
 
 

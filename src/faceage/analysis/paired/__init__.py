@@ -31,7 +31,7 @@ Conventions
   only the common pairs, so a pair one model failed on leaves every model's figures (otherwise
   a model that fails on hard images would look better than one that scores them).
 * **Subsets**: ``all`` and one ``gap_bin`` per bin, exactly as
-  :func:`faceage.analysis.verification.iter_subsets` makes them (``impostors="same_gap_bin"``:
+  :func:`faceage.analysis.verification.subset_rows` makes them (``impostors="same_gap_bin"``:
   a bin's genuine pairs against the impostor pairs of the same gap; ``"all"``: against every
   impostor pair). Bin edges are left edges (:mod:`faceage.bins`).
 * **AUC / TAR** come from the exact weighted ROC of :class:`faceage.analysis.bootstrap.SortedPairs`

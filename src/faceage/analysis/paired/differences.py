@@ -28,7 +28,7 @@ from faceage.analysis.paired.common import (
 )
 from faceage.analysis.verification import (
     FAR_LEVELS,
-    iter_subsets,
+    subset_rows,
 )
 
 PER_MODEL_COLUMNS = [
@@ -153,27 +153,19 @@ def _subsets(
     impostors: str,
     far_levels: Sequence[float],
 ) -> list[_Subset]:
-    """The ``all`` and ``gap_bin`` subsets of :func:`iter_subsets`, prepared for the bootstrap."""
+    """The ``all`` and ``gap_bin`` subsets of :func:`subset_rows`, prepared for the bootstrap."""
     frame = pd.DataFrame(
         {
             "genuine": pairs["genuine"].to_numpy(dtype=int),
             "age_gap": pairs["age_gap"].to_numpy() if "age_gap" in pairs else np.nan,
-            # no age ranges: iter_subsets then yields only "all" and the gap bins
-            "range_a": None,
-            "range_b": None,
-            "age_a": np.nan,
-            "age_b": np.nan,
-            "_row": np.arange(len(pairs)),
         }
-    )
+    )  # no age ranges: subset_rows then yields only "all" and the gap bins
     edges = list(gap_edges) if gap_edges is not None and len(gap_edges) else None
-    if edges is None:
-        items = [("all", "all", {}, frame)]
-    else:
-        items = [it for it in iter_subsets(frame, edges, impostors) if it[0] != "age_ranges"]
+    items = [("all", "all", {}, None)] if edges is None else subset_rows(frame, edges, impostors)
+    everything = np.arange(len(pairs))
     out = []
-    for kind, label, _extra, sub in items:
-        rows = sub["_row"].to_numpy()
+    for kind, label, _extra, sub_rows in items:
+        rows = everything if sub_rows is None else sub_rows
         g = frame["genuine"].to_numpy()[rows] == 1
         n_gen, n_imp = int(g.sum()), int((~g).sum())
         est = [f for f in far_levels if _estimable(n_imp, f)]
