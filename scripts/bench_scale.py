@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """How the analysis after the embeddings scales with the number of pairs (docs/performance.md).
 
-    .venv/bin/python scripts/bench_scale.py [--sizes 200x40 1000x60 2000x80] [--cores 2]
+    .venv/bin/python scripts/bench_scale.py [--sizes 200x40 1000x60 2000x80 2000x80:7.3]
+        [--cores 2] [--work DIR]
 
-For each size PERSONSxIMAGES the synthetic demo (eigenfaces, every genuine pair and matched
-impostors) runs in a temporary folder in two parts: up to the embeddings, then - timed - the rest
+For each size PERSONSxIMAGES[:RATIO] the synthetic demo (eigenfaces, every genuine pair and RATIO
+matched impostors per genuine pair, default 1) runs in a temporary folder (or in
+``DIR/<size>``, kept and reused: the demo and its embeddings are made once) in two parts: up
+to the embeddings, then - timed, every analysis job forced to run - the rest
 (pairs, scores, verification, ageing model, age probe, similarity tables, projections, plots,
 paired comparison, report tables). Prints a Markdown table per size: each analysis job's wall
 time and peak RSS (Snakemake's benchmark files) and its cost per pair, the wall time of the whole
@@ -50,17 +53,24 @@ def jobs(work: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def one_size(persons: int, images: int, cores: int, keep: Path | None) -> str:
-    work = Path(tempfile.mkdtemp(prefix=f"faceage-scale-{persons}x{images}-"))
+def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | None) -> str:
+    keep = work is not None
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix=f"faceage-scale-{persons}x{images}-"))
+    work.mkdir(parents=True, exist_ok=True)
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg["demo"] = {**cfg.get("demo", {}), "persons": persons, "images_per_person": images}
     cfg["dataset_path"] = str(work / "resources" / "demo")
     cfg["attributes"] = {"enabled": False}
+    cfg["comparisons"] = {**cfg.get("comparisons", {}), "impostor_ratio": ratio}
     (work / "config.yaml").write_text(yaml.safe_dump(cfg))
-    before = snakemake(work, cores, "results/demo/embeddings/eigenfaces.npz")
-    analysis = snakemake(work, cores)
+    emb = "results/demo/embeddings/eigenfaces.npz"
+    before = snakemake(work, cores, emb, "--rerun-triggers", "mtime")  # a kept run: reuse it
+    shutil.rmtree(work / "benchmarks", ignore_errors=True)
+    analysis = snakemake(work, cores, "--forcerun", "pairs")
     res = work / "results" / "demo"
     pairs = pd.read_parquet(res / "pairs.parquet", columns=["genuine"])
+    n_images = len(pd.read_csv(res / "manifest.tsv", sep="\t", usecols=["image_id"]))
     n = len(pairs)
     parquet = (res / "pairs.parquet").stat().st_size + (
         res / "scores" / "eigenfaces.parquet"
@@ -71,14 +81,14 @@ def one_size(persons: int, images: int, cores: int, keep: Path | None) -> str:
     t["us_per_pair"] = (t["seconds"] * 1e6 / n).round(1)
     t["bytes_per_pair"] = (t["max_rss_mb"] * 1e6 / n).round(0)
     head = (
-        f"### {persons} persons x {images} images = {persons * images:,} images, {n:,} pairs "
-        f"({int(pairs['genuine'].sum()):,} genuine)\n\n"
+        f"### {persons} persons x {images} images (at most one per age) = {n_images:,} images, "
+        f"{n:,} pairs ({int(pairs['genuine'].sum()):,} genuine, impostor ratio {ratio:g})\n\n"
         f"- up to the embeddings: {before:.0f} s; the analysis after them: {analysis:.0f} s "
         f"(-c{cores})\n"
         f"- Parquet pairs + scores: {parquet / 1e6:.1f} MB; as TSV: {tsv / 1e6:.1f} MB "
         f"({parquet / tsv:.2f} of the TSV bytes)\n\n"
     )
-    if keep is None:
+    if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return head + t.to_markdown(index=False, floatfmt=".1f") + "\n"
 
@@ -87,11 +97,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=["200x40", "1000x60", "2000x80"])
     ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--keep", action="store_true", help="keep the run folders")
+    ap.add_argument("--work", type=Path, help="run (and keep) the sizes in DIR/<size>")
     a = ap.parse_args()
     for size in a.sizes:
-        persons, images = (int(x) for x in size.lower().split("x"))
-        print(one_size(persons, images, a.cores, Path(".") if a.keep else None), flush=True)
+        shape, _, ratio = size.lower().partition(":")
+        persons, images = (int(x) for x in shape.split("x"))
+        work = a.work / shape if a.work else None  # ratios share the demo and its embeddings
+        print(one_size(persons, images, float(ratio or 1), a.cores, work), flush=True)
     return 0
 
 

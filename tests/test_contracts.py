@@ -114,3 +114,60 @@ def test_six_digits_matches_the_tsv_format():
     x = np.array([0.123456789, -3.14159265, 1e-7 * 1.2345678, 123456.789, 0.0, np.nan, 1.0])
     want = np.array([float(f"{v:.6g}") if np.isfinite(v) else np.nan for v in x])
     np.testing.assert_array_equal(c.six_digits(x), want)
+
+
+def test_compact_read_has_the_values_of_read_table_in_small_types(tmp_path, monkeypatch):
+    from faceage.contracts import tables
+
+    monkeypatch.setattr(tables, "BATCH_ROWS", 64)  # several row groups and batches
+    df = _scores_frame(n=500, seed=5)
+    df.loc[3, "range_b"] = None  # a missing text
+    path = tmp_path / "s.parquet"
+    c.write_table(df, path, c.SCORE_COLUMNS)
+    full, small = c.read_table(path), c.read_compact(path)
+    assert list(small.columns) == list(full.columns)
+    for col in ("image_a", "person_a", "person_b", "range_a", "range_b"):
+        assert isinstance(small[col].dtype, pd.CategoricalDtype), col
+    # x_a and x_b share one sorted list of names, so their codes compare
+    assert list(small["person_a"].cat.categories) == list(small["person_b"].cat.categories)
+    assert list(small["person_a"].cat.categories) == sorted(
+        set(df["person_a"]) | set(df["person_b"])
+    )
+    assert small["pair_id"].dtype == np.int32 and small["genuine"].dtype == np.int32
+    assert (
+        str(small["fold"].dtype) == "Int64"
+        and small["fold"].isna().sum() == full["fold"].isna().sum()
+    )
+    assert small["similarity"].dtype == np.float64
+    as_text = small.astype(
+        {k: "string" for k in small.columns if k not in full.select_dtypes("number")}
+    )
+    pd.testing.assert_frame_equal(as_text, full, check_dtype=False)
+    two = c.read_compact(path, ["similarity", "genuine", "nope"])
+    assert list(two.columns) == ["similarity", "genuine"]
+    # a TSV reads to the same compact frame
+    c.write_table(df, tmp_path / "s.tsv", c.SCORE_COLUMNS)
+    pd.testing.assert_frame_equal(c.read_compact(tmp_path / "s.tsv"), small, check_dtype=False)
+
+
+def test_streamed_parquet_equals_one_write_and_iterates_back(tmp_path, monkeypatch):
+    from faceage.contracts import tables
+
+    monkeypatch.setattr(tables, "BATCH_ROWS", 100)
+    df = _scores_frame(n=450, seed=6)
+    one, parts = tmp_path / "one.parquet", tmp_path / "parts.parquet"
+    c.write_table(df, one, c.SCORE_COLUMNS)
+    cats = df.astype({k: "category" for k in ("image_a", "image_b", "person_a", "range_a")})
+    with c.parquet_writer(parts, c.SCORE_COLUMNS) as write:
+        for start in range(0, len(df), 100):  # batches with their own categories
+            write(cats.iloc[start : start + 100][c.SCORE_COLUMNS + ["fold"]])
+    pd.testing.assert_frame_equal(c.read_table(parts), c.read_table(one))
+    batches = list(c.iter_table(parts, c.SCORE_COLUMNS))
+    assert [len(b) for b in batches] == [100, 100, 100, 100, 50]
+    back = pd.concat(batches, ignore_index=True).astype({"image_a": "string"})
+    assert back["image_a"].tolist() == df["image_a"].tolist()
+    with pytest.raises(ValueError, match="lacks columns"):
+        next(c.iter_table(parts, ["nope"]))
+    with c.parquet_writer(tmp_path / "empty.parquet", c.SCORE_COLUMNS):
+        pass  # no batch: the empty table with the columns
+    assert list(c.read_table(tmp_path / "empty.parquet").columns) == c.SCORE_COLUMNS

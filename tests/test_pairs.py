@@ -120,3 +120,42 @@ def test_small_pool_enumerated():
     p = make_pairs(clean, ratio=5.0)
     imp = p[p["genuine"] == 0]
     assert sorted(zip(imp["image_a"], imp["image_b"], strict=True)) == [("a1", "b2"), ("b1", "a2")]
+
+
+def _sample_one_at_a_time(ages, persons, by_age, gap, want, rng, max_rounds=60):
+    """The sampler's definition, one draw and one check at a time (the large-pool branch)."""
+    starts = [a for a in by_age if (a + gap) in by_age]
+    cand = np.concatenate([by_age[a] for a in starts])
+    weights = np.concatenate([np.full(len(by_age[a]), len(by_age[a + gap]), float) for a in starts])
+    p = weights / weights.sum()
+    seen, out = set(), []
+    for _ in range(max_rounds):
+        need = want - len(out)
+        if need <= 0:
+            break
+        i = rng.choice(cand, size=int(need * 1.5) + 16, p=p)
+        j = [by_age[int(ages[k]) + gap][rng.integers(len(by_age[int(ages[k]) + gap]))] for k in i]
+        for a, b in zip(i.tolist(), j, strict=True):
+            if persons[a] == persons[b] or a == b:
+                continue
+            key = (min(a, b), max(a, b)) if gap == 0 else (a, int(b))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+                if len(out) >= want:
+                    break
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def test_vectorised_impostor_draws_equal_drawing_one_at_a_time():
+    from faceage.pairs import _sample_gap
+
+    rng = np.random.default_rng(4)
+    persons = np.repeat(np.array([f"p{k}" for k in range(40)], dtype=object), 12)
+    ages = rng.integers(0, 30, len(persons))
+    by_age = {int(a): np.flatnonzero(ages == a) for a in np.unique(ages)}
+    for gap, want in ((0, 300), (3, 500), (11, 200), (25, 40)):
+        got = _sample_gap(ages, persons, by_age, gap, want, np.random.default_rng(gap))
+        ref = _sample_one_at_a_time(ages, persons, by_age, gap, want, np.random.default_rng(gap))
+        assert len(got) == want
+        np.testing.assert_array_equal(got, ref)

@@ -214,6 +214,41 @@ def test_weighted_roc_equals_sklearn_with_weights():
             assert ours[k] == pytest.approx(ref[k], abs=1e-12), k
 
 
+def test_compiled_roc_metrics_equal_the_roc_polygon_and_the_accuracy_its_running_sums():
+    """metrics_of (one compiled pass) against roc_metrics of the built ROC: EER and TAR exactly,
+    AUC to rounding; the accuracy read off the running sums against weighted counting."""
+    rng = np.random.default_rng(11)
+    fars = np.array([0.5, 0.1, 0.01, 1e-3])
+    for _ in range(60):
+        n = int(rng.integers(5, 2000))
+        pa = rng.integers(0, int(rng.integers(2, 30)), n)
+        pb = np.where(rng.random(n) < 0.3, pa, rng.integers(0, pa.max() + 1, n))
+        g = (pa == pb).astype(int)
+        if g.all() or not g.any():
+            continue
+        s = np.round(rng.normal(g * rng.uniform(-1, 2), 1, n), int(rng.integers(0, 4)))
+        sp = bs.SortedPairs.build(s, g, pa, pb)
+        counts = np.bincount(rng.integers(0, sp.n_persons, sp.n_persons), minlength=sp.n_persons)
+        gcum, icum = sp.running_weights(counts)
+        fpr, tpr = sp.roc_of(gcum, icum)
+        out = np.full(2 + len(fars), np.nan)
+        if fpr is None:
+            assert not sp.metrics_of(gcum, icum, fars, out) and np.isnan(out).all()
+            continue
+        assert sp.metrics_of(gcum, icum, fars, out)
+        ref = bs.roc_metrics(fpr, tpr, fars)
+        assert out[0] == pytest.approx(ref["auc"], abs=1e-12)
+        np.testing.assert_array_equal(out[1:], [ref["eer"]] + [ref[bs.far_key(f)] for f in fars])
+        thr = float(np.median(s))
+        codes = {p: i for i, p in enumerate(np.unique(np.r_[pa, pb]))}
+        ca, cb = counts[[codes[p] for p in pa]], counts[[codes[p] for p in pb]]
+        w = np.where(g == 1, ca, ca * cb)
+        right = np.where(g == 1, s > thr, s <= thr)
+        gen_right, imp_wrong = int((s[g == 1] > thr).sum()), int((s[g == 0] > thr).sum())
+        read = gcum[gen_right] + icum[-1] - icum[imp_wrong]
+        assert read == (w * right).sum() and gcum[-1] + icum[-1] == w.sum()
+
+
 def test_bootstrap_deterministic_under_seed():
     s = synthetic_scores(n_persons=20)
     args = (s["similarity"], s["genuine"], s["person_a"], s["person_b"], [0.01])

@@ -48,28 +48,43 @@ def age_range(ages, bins: list[int]) -> np.ndarray:
     return bin_of(ages, bins)
 
 
+def _codes(values, categories: pd.Index) -> np.ndarray:
+    return categories.get_indexer(pd.Index(values)).astype(np.int32)
+
+
 def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bins) -> pd.DataFrame:
+    """Pairs of rows ``ia``/``ib`` of ``clean`` (sorted by image id), ordered so that
+    ``age_a <= age_b`` (ties: image id order). Text columns are categoricals whose categories
+    are the image ids, persons and age ranges of ``clean``: a few bytes per pair."""
     ages = clean["age"].to_numpy(dtype=float)
-    ids = clean["image_id"].to_numpy(dtype=object)
-    persons = clean["person"].to_numpy(dtype=object)
-    # order each pair so that age_a <= age_b (ties: image id order)
-    swap = (ages[ia] > ages[ib]) | ((ages[ia] == ages[ib]) & (ids[ia] > ids[ib]))
+    ids = pd.Index(clean["image_id"].astype(str).to_numpy(dtype=object))
+    persons = pd.Index(sorted(set(clean["person"].astype(str))))
+    person_code = _codes(clean["person"].astype(str).to_numpy(dtype=object), persons)
+    labels = pd.Index(range_labels(bins))
+    range_code = _codes(age_range(ages, bins), labels)
+    ia, ib = np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64)
+    # ids are sorted, so the id order of two rows is their row order
+    swap = (ages[ia] > ages[ib]) | ((ages[ia] == ages[ib]) & (ia > ib))
     a = np.where(swap, ib, ia)
     b = np.where(swap, ia, ib)
+
+    def cat(codes, categories):
+        return pd.Categorical.from_codes(codes, categories=categories)
+
     df = pd.DataFrame(
         {
-            "image_a": ids[a],
-            "image_b": ids[b],
-            "person_a": persons[a],
-            "person_b": persons[b],
-            "genuine": genuine,
-            "age_a": ages[a].astype(int),
-            "age_b": ages[b].astype(int),
+            "image_a": cat(a.astype(np.int32), ids),
+            "image_b": cat(b.astype(np.int32), ids),
+            "person_a": cat(person_code[a], persons),
+            "person_b": cat(person_code[b], persons),
+            "genuine": np.full(len(a), genuine, dtype=np.int64),
+            "age_a": ages[a].astype(np.int64),
+            "age_b": ages[b].astype(np.int64),
         }
     )
     df["age_gap"] = df["age_b"] - df["age_a"]
-    df["range_a"] = age_range(df["age_a"], bins)
-    df["range_b"] = age_range(df["age_b"], bins)
+    df["range_a"] = cat(range_code[a], labels)
+    df["range_b"] = cat(range_code[b], labels)
     return df
 
 
@@ -149,27 +164,34 @@ def _sample_gap(ages, persons, by_age, gap, want, rng, max_rounds=60):
         take = min(want, len(pool))
         return pool[np.sort(rng.choice(len(pool), size=take, replace=False))]
     p = weights / total
-    seen: set[tuple[int, int]] = set()
-    out: list[tuple[int, int]] = []
+    # the images of each age, in index order (by_age's), as one array
+    order = np.argsort(ages, kind="stable")
+    first = np.searchsorted(ages[order], np.arange(ages.max() + gap + 2))
+    size = np.diff(first)
+    code = pd.factorize(persons)[0]
+    width = len(ages)
+    seen = np.empty(0, dtype=np.int64)
+    out: list[np.ndarray] = []
+    got = 0
     for _ in range(max_rounds):
-        need = want - len(out)
+        need = want - got
         if need <= 0:
             break
         n = int(need * 1.5) + 16
         i = rng.choice(cand, size=n, p=p)
-        partners = [by_age[int(ages[k]) + gap] for k in i]
-        j = np.array([pool[rng.integers(len(pool))] for pool in partners])
-        for a, b in zip(i.tolist(), j.tolist(), strict=True):
-            if persons[a] == persons[b] or a == b:
-                continue
-            key = (min(a, b), max(a, b)) if gap == 0 else (a, b)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(key)
-            if len(out) >= want:
-                break
-    return np.array(out, dtype=np.int64).reshape(-1, 2)
+        target = ages[i] + gap
+        # one draw per candidate from its partner pool, the stream of one call per candidate
+        j = order[first[target] + rng.integers(0, size[target])]
+        ok = (code[i] != code[j]) & (i != j)
+        a, b = (np.minimum(i, j), np.maximum(i, j)) if gap == 0 else (i, j)
+        key = a[ok] * width + b[ok]
+        _, at = np.unique(key, return_index=True)
+        at = np.sort(at)  # each key's first draw, in draw order
+        at = at[~np.isin(key[at], seen)][:need]
+        seen = np.union1d(seen, key[at])
+        out.append(np.stack([a[ok][at], b[ok][at]], axis=1))
+        got += len(at)
+    return np.concatenate(out).astype(np.int64) if out else np.empty((0, 2), dtype=np.int64)
 
 
 def impostor_pairs(
@@ -244,11 +266,21 @@ def _content(clean: pd.DataFrame) -> pd.Series:
 
 
 def _drop_copies(pairs: pd.DataFrame, content: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    same = (
-        content.reindex(pairs["image_a"].astype(str)).to_numpy()
-        == content.reindex(pairs["image_b"].astype(str)).to_numpy()
-    )
+    ids = pairs["image_a"].cat.categories  # image_b has the same (see _on)
+    photo = pd.Index(ids).get_indexer(content.reindex(ids).to_numpy())  # per id: its photo
+    same = photo[pairs["image_a"].cat.codes] == photo[pairs["image_b"].cat.codes]
     return pairs[~same], pairs[same]
+
+
+def _on(pairs: pd.DataFrame, clean: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` (of a part of ``clean``) with the image and person categories of all of it."""
+    ids = pd.Index(clean["image_id"].astype(str).to_numpy(dtype=object))
+    persons = pd.Index(sorted(set(clean["person"].astype(str))))
+    out = pairs.copy()
+    for col, cats in (("image", ids), ("person", persons)):
+        for side in ("_a", "_b"):
+            out[col + side] = out[col + side].cat.set_categories(cats)
+    return out
 
 
 def make_pairs(
@@ -313,6 +345,7 @@ def make_pairs(
                         sub, gen[gen_fold == k], mode=mode, ratio=ratio, seed=rng_seed, bins=bins
                     )
                 )
+            parts = [_on(part, clean) for part in parts]
             imp = pd.concat(parts, ignore_index=True) if parts else gen.iloc[:0]
     gen, gen_copies = _drop_copies(gen, content)
     imp, imp_copies = _drop_copies(imp, content)

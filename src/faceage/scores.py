@@ -42,18 +42,35 @@ def cosine_similarity_pairs(unit: np.ndarray, idx_a: np.ndarray, idx_b: np.ndarr
     return out
 
 
-def score_pairs(pairs: pd.DataFrame, image_id: np.ndarray, vectors: np.ndarray) -> pd.DataFrame:
-    """The pairs table with a ``similarity`` column (NaN where an embedding is missing)."""
-    unit = normalise(vectors)
-    valid = np.isfinite(unit).all(axis=1) if unit.size else np.zeros(len(image_id), bool)
-    index = pd.Index(np.asarray(image_id, dtype=str))
+class Scorer:
+    """Cosine similarity of pairs of images by id, from one model's embeddings (each vector
+    normalised once)."""
 
-    def lookup(col):
-        pos = index.get_indexer(pairs[col].astype(object))
-        pos[(pos >= 0) & ~valid[np.maximum(pos, 0)]] = -1  # known image, but no vector
+    def __init__(self, image_id: np.ndarray, vectors: np.ndarray):
+        self.unit = normalise(vectors)
+        n = len(image_id)
+        self.valid = np.isfinite(self.unit).all(axis=1) if self.unit.size else np.zeros(n, bool)
+        self.index = pd.Index(np.asarray(image_id, dtype=str))
+
+    def _rows(self, ids: pd.Series) -> np.ndarray:
+        """Embedding row of each image id (-1: unknown, or known without a vector)."""
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # look each id up once
+            at = self.index.get_indexer(ids.cat.categories.astype(str))
+            codes = ids.cat.codes.to_numpy()
+            pos = np.where(codes >= 0, at[np.maximum(codes, 0)], -1)
+        else:
+            pos = self.index.get_indexer(ids.astype(object))
+        pos[(pos >= 0) & ~self.valid[np.maximum(pos, 0)]] = -1
         return pos.astype(np.int64)
 
-    sim = cosine_similarity_pairs(unit, lookup("image_a"), lookup("image_b"))
+    def __call__(self, pairs: pd.DataFrame) -> np.ndarray:
+        """The similarity of each pair (NaN where an embedding is missing), float64."""
+        a, b = self._rows(pairs["image_a"]), self._rows(pairs["image_b"])
+        return cosine_similarity_pairs(self.unit, a, b).astype(np.float64)
+
+
+def score_pairs(pairs: pd.DataFrame, image_id: np.ndarray, vectors: np.ndarray) -> pd.DataFrame:
+    """The pairs table with a ``similarity`` column (NaN where an embedding is missing)."""
     out = pairs.copy()
-    out["similarity"] = sim.astype(np.float64)
+    out["similarity"] = Scorer(image_id, vectors)(pairs)
     return out

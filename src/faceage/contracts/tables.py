@@ -68,7 +68,9 @@ def six_digits(values) -> np.ndarray:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """The contract's dtypes for a Parquet file (floats to 6 significant digits)."""
+    """The contract's dtypes for a Parquet file (floats to 6 significant digits); the rows
+    keep their order whatever ``df``'s index."""
+    df = df.reset_index(drop=True)
     out = {}
     for col in df.columns:
         dtype = DTYPES.get(col)
@@ -98,13 +100,56 @@ def write_table(
             raise ValueError(f"table for {path} lacks columns {missing}")
         extra = [c for c in df.columns if c not in columns]
         df = df[columns + extra]
+    if is_parquet(path):
+        with parquet_writer(path) as write:
+            write(df)
+        return
     with atomic_path(path) as tmp:
-        if is_parquet(path):
-            _typed(df).to_parquet(
-                tmp, engine="pyarrow", compression="zstd", index=False, row_group_size=BATCH_ROWS
-            )
-        else:
-            df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
+        df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
+
+
+def _arrow(df: pd.DataFrame):
+    """``df`` as an Arrow table with the contract's types; categorical columns as dictionaries
+    with int32 indices, whatever the number of categories, so every batch of a streamed table
+    has one schema."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(_typed(df), preserve_index=False)
+    fields = [
+        pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+        if pa.types.is_dictionary(f.type)
+        else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+@contextlib.contextmanager
+def parquet_writer(path: str | os.PathLike, columns: list[str] | None = None):
+    """Write a Parquet table in parts: yields ``write(df)``, called once per batch of rows
+    (zstd, row groups of :data:`BATCH_ROWS`); atomic like :func:`write_table`. Without any
+    batch the file holds the empty table of ``columns``."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        state: dict = {}
+
+        def write(df: pd.DataFrame) -> None:
+            table = _arrow(df)
+            if "writer" not in state:
+                state["schema"] = table.schema
+                state["writer"] = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            else:
+                table = table.cast(state["schema"])
+            state["writer"].write_table(table, row_group_size=BATCH_ROWS)
+
+        try:
+            yield write
+            if "writer" not in state:
+                write(empty_table(columns or []))
+        finally:
+            if "writer" in state:
+                state["writer"].close()
 
 
 def read_table(
@@ -147,6 +192,22 @@ def read_table(
     return df
 
 
+def iter_table(path: str | os.PathLike, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """A table in batches of at most :data:`BATCH_ROWS` rows (a TSV file: in one), text columns
+    of Parquet as categoricals; ``columns`` must be there."""
+    if not is_parquet(path):
+        yield read_table(path, columns)
+        return
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    missing = [c for c in (columns or []) if c not in f.schema_arrow.names]
+    if missing:
+        raise ValueError(f"{path} lacks columns {missing} (has {f.schema_arrow.names})")
+    for batch in f.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
+        yield batch.to_pandas()
+
+
 def _small_int(values: np.ndarray) -> np.ndarray:
     """Integers in int32 when they fit (int64 otherwise): the same values in half the bytes."""
     if len(values) and (values.min() < -(2**31) or values.max() >= 2**31):
@@ -187,12 +248,11 @@ def _read_parquet_compact(path, only: list[str] | None) -> pd.DataFrame:
                 codes[valid] = local[idx[valid].astype(np.int64)]
                 values = codes
             else:
-                values = col.to_numpy(zero_copy_only=False)
                 if col.null_count:
-                    masks.setdefault(c, np.zeros(n, dtype=bool))[start:stop] = np.asarray(
-                        col.is_null(), dtype=bool
-                    )
-                    values = np.where(np.asarray(col.is_null(), dtype=bool), 0, values)
+                    null = np.asarray(col.is_null(), dtype=bool)
+                    masks.setdefault(c, np.zeros(n, dtype=bool))[start:stop] = null
+                    col = col.fill_null(0)
+                values = col.to_numpy(zero_copy_only=False)
             values = np.asarray(values)
             if c not in arrays:
                 small = c in names or np.issubdtype(values.dtype, np.integer)
@@ -230,9 +290,10 @@ def read_compact(path: str | os.PathLike, only: list[str] | None = None) -> pd.D
     """A large table (pairs, scores) in little memory, for the analysis steps.
 
     The values of :func:`read_table`, in compact types: text columns as pandas categoricals
-    (codes and one copy of each text), integer columns without missing values as int32 (int64
-    when a value does not fit), floats as float64. ``only``: the columns to read, of those the
-    file has (column by column from Parquet).
+    (codes and one copy of each text; ``x_a`` and ``x_b`` share one sorted list), integer
+    columns without missing values as int32 (int64 when a value does not fit), floats as
+    float64. ``only``: the columns to read, of those the file has (batch by batch from
+    Parquet, into preallocated arrays).
     """
     df = read_table(path, only=only) if not is_parquet(path) else _read_parquet_compact(path, only)
     for col in df.columns:
@@ -248,6 +309,15 @@ def read_compact(path: str | os.PathLike, only: list[str] | None = None) -> pd.D
                 df[col] = _small_int(s.to_numpy(dtype=np.int64))
         elif dtype == "float64" and s.dtype != np.float64:
             df[col] = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    for col in df.columns:  # image_a/image_b, ...: one sorted list of names, comparable codes
+        twin = col[:-2] + "_b"
+        if col.endswith("_a") and twin in df.columns:
+            a, b = df[col], df[twin]
+            if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(
+                b.dtype, pd.CategoricalDtype
+            ):
+                names = a.cat.categories.union(b.cat.categories)
+                df[col], df[twin] = a.cat.set_categories(names), b.cat.set_categories(names)
     return df
 
 

@@ -24,8 +24,6 @@ import pandas as pd
 import seaborn as sns
 
 from faceage.analysis.ageing import population_line
-from faceage.analysis.comparison import read_result
-from faceage.contracts import SCORE_COLUMNS, read_table
 from faceage.plots import save_png
 
 DPI = 120
@@ -200,23 +198,29 @@ def plot_ageing(
     out: str | os.PathLike,
     title: str = "",
     seed: int = 0,
+    max_points: int = 50_000,
 ) -> None:
     """Genuine similarity against age gap.
 
-    With the mixed model's population line and band, and the impostor levels.
+    With the mixed model's population line and band, and the impostor levels. Above
+    ``max_points`` genuine pairs the dots are a seeded sample of them (the legend says so).
     """
-    g = scores[(scores["genuine"] == 1) & scores["similarity"].notna()]
-    gap = g["age_gap"].to_numpy(dtype=float)
-    sim = g["similarity"].to_numpy(dtype=float)
+    keep = (scores["genuine"] == 1).to_numpy(dtype=bool) & scores["similarity"].notna().to_numpy()
+    gap = scores["age_gap"].to_numpy(dtype=float)[keep]
+    sim = scores["similarity"].to_numpy(dtype=float)[keep]
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    shown, label = np.arange(len(gap)), "genuine pairs"
+    if len(gap) > max_points:  # a seeded sample of the dots; the means use every pair
+        shown = np.sort(rng.choice(len(gap), max_points, replace=False))
+        label = f"genuine pairs (a sample of {max_points:,} of {len(gap):,})"
     ax.scatter(
-        gap + rng.uniform(-0.3, 0.3, len(gap)),
-        sim,
+        gap[shown] + rng.uniform(-0.3, 0.3, len(shown)),
+        sim[shown],
         s=4,
         alpha=0.15,
         color="tab:blue",
-        label="genuine pairs",
+        label=label,
         rasterized=True,
     )
     means = pd.DataFrame({"gap": gap, "sim": sim}).groupby("gap")["sim"].mean()
@@ -253,34 +257,3 @@ def plot_ageing(
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, alpha=0.3)
     save_png(fig, out, dpi=DPI)
-
-
-# --- file-level entry points for the workflow scripts --------------------------------------
-
-
-def write_model_plots(
-    metrics_path,
-    roc_path,
-    ageing_path,
-    scores_path,
-    roc_out,
-    ranges_out,
-    ageing_out,
-    model: str = "",
-) -> None:
-    """The three per-model figures from the per-model tables."""
-    metrics = read_result(metrics_path)
-    roc = read_result(roc_path)
-    plot_roc_by_gap(roc, metrics, roc_out, f"{model}: ROC by age gap")
-    plot_range_heatmaps(metrics, ranges_out, f"{model}: by pair of age ranges")
-    ageing = read_result(ageing_path).iloc[0]
-    scores = read_table(scores_path, SCORE_COLUMNS)
-    plot_ageing(scores, ageing, ageing_out, f"{model}: genuine similarity against age gap")
-
-
-def write_comparison_plot(
-    metrics_paths: Sequence[str], out, far: str | None = None, title: str = ""
-) -> None:
-    """AUC / TAR / accuracy against age gap for all models (model = folder name)."""
-    metrics = {os.path.basename(os.path.dirname(str(p))): read_result(p) for p in metrics_paths}
-    plot_metrics_vs_gap(metrics, out, far, title)

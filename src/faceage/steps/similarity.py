@@ -15,13 +15,18 @@ from faceage.steps import step
 PREFIX = "scores_"
 
 
-def score_inputs(input) -> dict[str, pd.DataFrame]:
-    """``{model: scores}`` from the inputs named ``scores_<model>``."""
-    return {
-        name[len(PREFIX) :]: c.read_table(path, c.SCORE_COLUMNS)
-        for name, path in input.items()
-        if name.startswith(PREFIX)
-    }
+def score_inputs(input, only: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """``{model: scores}`` from the inputs named ``scores_<model>``, in compact types
+    (:func:`faceage.contracts.read_compact`): the columns ``only``, or all."""
+    out = {}
+    for name, path in input.items():
+        if name.startswith(PREFIX):
+            scores = c.read_compact(path, only)
+            missing = [col for col in (only or c.SCORE_COLUMNS) if col not in scores]
+            if missing:
+                raise ValueError(f"{path} lacks columns {missing}")
+            out[name[len(PREFIX) :]] = scores
+    return out
 
 
 @step
@@ -29,7 +34,7 @@ def similarity_tables(*, input, output, settings):
     from faceage.analysis.similarity import between_ranges_table, by_gap_table, within_range_table
     from faceage.bins import bin_labels as range_labels
 
-    scores = score_inputs(input)
+    scores = score_inputs(input, ["genuine", "similarity", "age_gap", "range_a", "range_b"])
     ranges = range_labels(settings.age_bins)
     for table, path in (
         (within_range_table(scores, ranges), output.within),
@@ -45,7 +50,9 @@ def plot_similarity(*, input, output, settings):
     from faceage.plots import similarity as plots
 
     plots.similarity_by_gap(pd.read_csv(input.by_gap), output.by_gap, settings.min_pairs_per_gap)
-    plots.similarity_distributions(score_inputs(input), output.distributions)
+    plots.similarity_distributions(
+        score_inputs(input, ["genuine", "similarity"]), output.distributions
+    )
 
 
 @step

@@ -24,8 +24,9 @@ METRIC_COLUMNS = [col for col in c.SCORE_COLUMNS + ["fold"] if col not in ("imag
 def _scores(input) -> pd.DataFrame:
     """The model's scores (the columns the metrics use, read column by column); only the pairs
     every model scored when the rule names ``common``."""
-    scores = c.read_table(input.scores, only=METRIC_COLUMNS)
-    if "common" in input:
+    common = "common" in input
+    scores = c.read_compact(input.scores, [x for x in METRIC_COLUMNS if common or x != "pair_id"])
+    if common:
         keep = c.read_table(input.common)["pair_id"]
         scores = scores[scores["pair_id"].isin(keep)].reset_index(drop=True)
     return scores
@@ -106,7 +107,7 @@ def verification_plots(*, input, output, wildcards):
     plots.plot_roc_by_gap(roc, metrics, output.roc, f"{model}: ROC by age gap")
     plots.plot_range_heatmaps(metrics, output.ranges, f"{model}: by pair of age ranges")
     plots.plot_ageing(
-        c.read_table(input.scores, c.SCORE_COLUMNS),
+        c.read_compact(input.scores, ["genuine", "similarity", "age_gap"]),
         read_result(input.ageing).iloc[0],
         output.ageing,
         f"{model}: genuine similarity against age gap",

@@ -16,6 +16,7 @@ from faceage.analysis.bootstrap import (
     SortedPairs,
     auc_from_roc,
     far_key,
+    person_codes,
     subset_rng,
     tar_from_roc,
 )
@@ -235,13 +236,8 @@ def paired_comparison(
     models = cp.models
     pairs = cp.pairs
     sim = cp.similarity.to_numpy(dtype=np.float64)
-    n = len(pairs)
-    codes, _ = pd.factorize(
-        pd.concat([pairs["person_a"], pairs["person_b"]], ignore_index=True).astype(str),
-        sort=True,
-    )
-    pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-    n_persons = int(codes.max()) + 1 if n else 0
+    pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
+    pa, pb = pa.astype(np.int64), pb.astype(np.int64)
     far_levels = sorted(float(f) for f in far_levels)
     subsets = _subsets(pairs, sim, pa, pb, gap_edges, impostors, far_levels)
     n_models = len(models)
@@ -260,7 +256,7 @@ def paired_comparison(
     gap = (
         pd.to_numeric(pairs["age_gap"], errors="coerce").to_numpy(dtype=np.float64)
         if "age_gap" in pairs
-        else np.full(n, np.nan)
+        else np.full(len(pairs), np.nan)
     )
     gmask = (pairs["genuine"].to_numpy(dtype=int) == 1) & np.isfinite(gap)
     slope_note = ""

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from faceage.analysis.bootstrap import (
+    person_codes,
     subset_rng,
 )
 from faceage.analysis.paired.common import (
@@ -138,14 +139,10 @@ def deployed_fnmr(
     rows = []
     alpha = (1.0 - confidence) / 2.0
     for model, df in frames.items():
-        n = len(df)
         s = pd.to_numeric(df["similarity"], errors="coerce").to_numpy(dtype=np.float64)
         g = df["genuine"].to_numpy(dtype=int) == 1
-        codes, _ = pd.factorize(
-            pd.concat([df["person_a"], df["person_b"]], ignore_index=True).astype(str), sort=True
-        )
-        pa, pb = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-        n_persons = int(codes.max()) + 1 if n else 0
+        pa, pb, n_persons = person_codes(df["person_a"], df["person_b"])
+        pa, pb = pa.astype(np.int64), pb.astype(np.int64)
         n_imp = int((~g).sum())
         groups = [("all", np.flatnonzero(g))]
         if by_year:
