@@ -77,9 +77,9 @@ def _frame(clean: pd.DataFrame, ia: np.ndarray, ib: np.ndarray, genuine: int, bi
             "image_b": cat(b.astype(np.int32), ids),
             "person_a": cat(person_code[a], persons),
             "person_b": cat(person_code[b], persons),
-            "genuine": np.full(len(a), genuine, dtype=np.int64),
-            "age_a": ages[a].astype(np.int64),
-            "age_b": ages[b].astype(np.int64),
+            "genuine": np.full(len(a), genuine, dtype=np.int8),
+            "age_a": ages[a].astype(np.int32),
+            "age_b": ages[b].astype(np.int32),
         }
     )
     df["age_gap"] = df["age_b"] - df["age_a"]
@@ -283,6 +283,27 @@ def _on(pairs: pd.DataFrame, clean: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _sorted_blocks(*blocks: pd.DataFrame) -> pd.DataFrame:
+    """The blocks one after the other, each sorted by (image_a, image_b) - the categories are
+    in id order, so sorting the codes sorts the ids - built a column at a time, so the peak is
+    the blocks plus the result, not the sorted copies of the blocks too."""
+    orders = [
+        np.lexsort((b["image_b"].cat.codes.to_numpy(), b["image_a"].cat.codes.to_numpy()))
+        for b in blocks
+    ]
+    out = pd.DataFrame(index=pd.RangeIndex(sum(len(b) for b in blocks)))
+    for col in blocks[0].columns:
+        dtype = blocks[0][col].dtype
+        cat = isinstance(dtype, pd.CategoricalDtype)
+        parts = [
+            (b[col].cat.codes if cat else b[col]).to_numpy()[o]
+            for b, o in zip(blocks, orders, strict=True)
+        ]
+        values = np.concatenate(parts)
+        out[col] = pd.Categorical.from_codes(values, dtype=dtype) if cat else values
+    return out
+
+
 def make_pairs(
     clean: pd.DataFrame,
     *,
@@ -347,17 +368,21 @@ def make_pairs(
                 )
             parts = [_on(part, clean) for part in parts]
             imp = pd.concat(parts, ignore_index=True) if parts else gen.iloc[:0]
+            del parts
     gen, gen_copies = _drop_copies(gen, content)
     imp, imp_copies = _drop_copies(imp, content)
-    gen = gen.sort_values(["image_a", "image_b"], kind="stable")
-    imp = imp.sort_values(["image_a", "image_b"], kind="stable")
-    pairs = pd.concat([gen, imp], ignore_index=True)
+    pairs = _sorted_blocks(gen, imp)
+    del gen, imp
     pairs.insert(0, "pair_id", np.arange(len(pairs), dtype=np.int64))
     if fold_of is None:
-        pairs["fold"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
+        pairs["fold"] = pd.arrays.IntegerArray(
+            np.zeros(len(pairs), np.int64), np.ones(len(pairs), bool)
+        )
     else:
-        fa = pairs["person_a"].map(fold_of).to_numpy(dtype=np.int64)
-        fb = pairs["person_b"].map(fold_of).to_numpy(dtype=np.int64)
+        of = {str(p): k for p, k in fold_of.items()}
+        by_code = np.array([of[p] for p in pairs["person_a"].cat.categories], dtype=np.int64)
+        fa = by_code[pairs["person_a"].cat.codes.to_numpy()]
+        fb = by_code[pairs["person_b"].cat.codes.to_numpy()]
         pairs["fold"] = pd.array(np.where(fa == fb, fa, -1), dtype="Int64")
     copies = pd.concat([gen_copies, imp_copies], ignore_index=True)
     if len(copies):

@@ -37,14 +37,14 @@ def insightface_accuracy(
     f = np.asarray(folds)
     if np.issubdtype(f.dtype, np.number):  # fold numbers: no per-pair Python objects
         keep = np.isfinite(f) & (f != -1) & np.isfinite(s)
-        s, g, f = s[keep], g[keep], f[keep]
+        if not keep.all():
+            s, g, f = s[keep], g[keep], f[keep]
         fold_ids = list(np.unique(f))
     else:
         fs = pd.Series(f.astype(object))
         keep = fs.notna().to_numpy() & (fs.astype(str) != "-1").to_numpy() & np.isfinite(s)
         s, g, f = s[keep], g[keep], fs[keep].to_numpy()
         fold_ids = sorted(pd.unique(f), key=lambda x: (str(type(x)), x))
-    dist = 2.0 - 2.0 * s
     k = len(fold_ids)
     nt = len(thresholds)
     gen_below = np.zeros(
@@ -57,8 +57,8 @@ def insightface_accuracy(
     n_imp = np.zeros(k, dtype=np.int64)
     for i, fid in enumerate(fold_ids):
         m = f == fid
-        dg = np.sort(dist[m & g])
-        di = np.sort(dist[m & ~g])
+        dg = np.sort(2.0 - 2.0 * s[m & g])  # distance = 2 - 2 cosine
+        di = np.sort(2.0 - 2.0 * s[m & ~g])
         gen_below[i] = np.searchsorted(dg, thresholds, side="left")
         imp_below[i] = np.searchsorted(di, thresholds, side="left")
         n_gen[i], n_imp[i] = len(dg), len(di)
@@ -148,7 +148,7 @@ def subset_accuracy(
     genuine = np.asarray(genuine)
     fold = None if fold is None else np.asarray(fold, dtype=np.float64)
     if fold is not None and len(fold) and np.isfinite(fold).all():
-        folds = fold.astype(np.int64)
+        folds = fold.astype(np.int32)
     else:
         folds = person_folds(person_a, person_b, genuine, n_folds)
     if balance:

@@ -163,9 +163,10 @@ def person_codes(person_a, person_b) -> tuple[np.ndarray, np.ndarray, int]:
         lo = min(a.min(), b.min())
         seen = np.zeros(int(max(a.max(), b.max()) - lo) + 1, dtype=bool)
         seen[a - lo] = seen[b - lo] = True
-        rank = np.cumsum(seen, dtype=np.int64) - 1  # the sorted order, without a sort
-        codes = np.concatenate([rank[a - lo], rank[b - lo]])
-    elif ints:
+        rank = (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32)  # sorted, without a sort
+        ca, cb = rank[a - lo], rank[b - lo]
+        return ca, cb, int(rank[-1]) + 1
+    if ints:
         _, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
     else:
         both = pd.Series(np.concatenate([a.astype(object), b.astype(object)]))

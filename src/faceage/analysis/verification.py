@@ -33,6 +33,7 @@ the ``verification_metrics`` step, see :data:`CONVENTIONS`):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -190,27 +191,52 @@ def _point_metrics(genuine, similarity, far_levels: Sequence[float]):
 # --- the whole table -------------------------------------------------------
 
 
-def subset_rows(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str = "same_gap_bin"):
+@dataclass
+class SubsetCodes:
+    """What places a pair in the subsets: its class, gap-bin code (into ``gap_labels``, -1 for
+    none) and age-range pair code (``i * len(ranges) + j`` for ranges ``i``, ``j``; -1 for
+    none)."""
+
+    genuine: np.ndarray
+    gap_bin: np.ndarray
+    gap_labels: list[str]
+    range_pair: np.ndarray | None
+    ranges: list[str]
+
+    @classmethod
+    def of(cls, scores: pd.DataFrame, gap_edges: Sequence[int]) -> SubsetCodes:
+        bins = assign_gap_bins(scores["age_gap"], gap_edges)
+        gen = (scores["genuine"] == 1).to_numpy(dtype=bool, na_value=False)
+        codes = bins.cat.codes.to_numpy().astype(np.int8)
+        labels = [str(x) for x in bins.cat.categories]
+        if "range_a" not in scores or scores["range_a"].isna().all():
+            return cls(gen, codes, labels, None, [])
+        ranges = range_order(scores)
+        ra = pd.Categorical(scores["range_a"], categories=ranges).codes.astype(np.int16)
+        rb = pd.Categorical(scores["range_b"], categories=ranges).codes.astype(np.int16)
+        pair = np.where((ra >= 0) & (rb >= 0), ra * len(ranges) + rb, -1).astype(np.int16)
+        return cls(gen, codes, labels, pair, ranges)
+
+
+def subset_rows(
+    scores: pd.DataFrame | SubsetCodes, gap_edges: Sequence[int], impostors: str = "same_gap_bin"
+):
     """Yield (kind, label, extra columns, rows) for every subset of the analysis: ``rows`` are
     the subset's positions in ``scores`` (``None`` for ``all``, every row)."""
     if impostors not in ("same_gap_bin", "all"):
         raise ValueError(f"impostors must be 'same_gap_bin' or 'all', got {impostors!r}")
+    codes = scores if isinstance(scores, SubsetCodes) else SubsetCodes.of(scores, gap_edges)
     yield "all", "all", {}, None
-    bins = assign_gap_bins(scores["age_gap"], gap_edges)
-    bin_codes = bins.cat.codes.to_numpy()
-    gen = (scores["genuine"] == 1).to_numpy(dtype=bool, na_value=False)
-    for code, lab in enumerate(bins.cat.categories):
-        in_bin = bin_codes == code
+    gen = codes.genuine
+    for code, lab in enumerate(codes.gap_labels):
+        in_bin = codes.gap_bin == code
         mask = in_bin if impostors == "same_gap_bin" else (in_bin & gen) | ~gen
         yield "gap_bin", lab, {"gap_bin": lab}, np.flatnonzero(mask)
-    if "range_a" not in scores or scores["range_a"].isna().all():
+    if codes.range_pair is None:
         return
-    ranges = range_order(scores)
-    ra_code = pd.Categorical(scores["range_a"], categories=ranges).codes
-    rb_code = pd.Categorical(scores["range_b"], categories=ranges).codes
-    pair_code = np.where((ra_code >= 0) & (rb_code >= 0), ra_code * len(ranges) + rb_code, -1)
-    order = np.argsort(pair_code, kind="stable")
-    starts = np.searchsorted(pair_code[order], np.arange(len(ranges) ** 2 + 1))
+    ranges = codes.ranges
+    order = np.argsort(codes.range_pair, kind="stable")
+    starts = np.searchsorted(codes.range_pair[order], np.arange(len(ranges) ** 2 + 1))
     for i, ra in enumerate(ranges):
         for j in range(i, len(ranges)):
             c = i * len(ranges) + j
@@ -219,12 +245,43 @@ def subset_rows(scores: pd.DataFrame, gap_edges: Sequence[int], impostors: str =
                 yield "age_ranges", f"{ra}|{ranges[j]}", {"range_a": ra, "range_b": ranges[j]}, rows
 
 
+@dataclass
+class PairArrays:
+    """One model's scores as the arrays the metrics use, one entry per pair (a few bytes each,
+    not the table): similarity (float64, NaN unscored), class (int8), person codes in sorted
+    name order (int32), fold (float32, NaN missing; ``None`` without the column) and the
+    :class:`SubsetCodes`."""
+
+    similarity: np.ndarray
+    genuine: np.ndarray
+    person_a: np.ndarray
+    person_b: np.ndarray
+    fold: np.ndarray | None
+    subsets: SubsetCodes
+
+    @classmethod
+    def of(cls, scores: pd.DataFrame, gap_edges: Sequence[int]) -> PairArrays:
+        pa, pb, _ = person_codes(scores["person_a"], scores["person_b"])
+        fold = scores["fold"].to_numpy(np.float32, na_value=np.nan) if "fold" in scores else None
+        return cls(
+            scores["similarity"].to_numpy(dtype=np.float64, na_value=np.nan),
+            scores["genuine"].to_numpy(dtype=np.int8, na_value=0),
+            pa,
+            pb,
+            fold,
+            SubsetCodes.of(scores, gap_edges),
+        )
+
+    def __len__(self) -> int:
+        return len(self.similarity)
+
+
 def _take(values: np.ndarray | None, rows: np.ndarray | None):
     return values if rows is None or values is None else values[rows]
 
 
 def verification_metrics(
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | PairArrays,
     gap_edges: Sequence[int],
     far_levels: Sequence[float] = FAR_LEVELS,
     impostors: str = "same_gap_bin",
@@ -242,18 +299,16 @@ def verification_metrics(
     mean genuine/impostor similarity, 10-fold accuracy and ``notes``.
     ``roc`` is long: subset, label, fpr, tpr.
 
-    The pairs are held as arrays (score, class, person codes, fold) and each subset as the
-    positions of its rows, so a subset copies a few numbers per pair, not the table.
+    The pairs are held as arrays (:class:`PairArrays`, which a caller can make once and drop
+    the table) and each subset as the positions of its rows, so a subset copies a few numbers
+    per pair, not the table.
     """
     far_levels = [float(f) for f in far_levels]
     rows_out, curves = [], []
-    sim = scores["similarity"].to_numpy(dtype=np.float64, na_value=np.nan)
-    gen = scores["genuine"].to_numpy(dtype=np.int8, na_value=0)
-    pa_all, pb_all, _ = person_codes(scores["person_a"], scores["person_b"])
-    fold_all = (
-        scores["fold"].to_numpy(dtype=np.float32, na_value=np.nan) if "fold" in scores else None
-    )
-    for kind, label, extra, rows in subset_rows(scores, gap_edges, impostors):
+    arrays = scores if isinstance(scores, PairArrays) else PairArrays.of(scores, gap_edges)
+    sim, gen, fold_all = arrays.similarity, arrays.genuine, arrays.fold
+    pa_all, pb_all = arrays.person_a, arrays.person_b
+    for kind, label, extra, rows in subset_rows(arrays.subsets, gap_edges, impostors):
         s_sub = _take(sim, rows)
         scored = np.isfinite(s_sub)
         keep = None if scored.all() else np.flatnonzero(scored)

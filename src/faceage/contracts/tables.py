@@ -100,9 +100,10 @@ def write_table(
             raise ValueError(f"table for {path} lacks columns {missing}")
         extra = [c for c in df.columns if c not in columns]
         df = df[columns + extra]
-    if is_parquet(path):
-        with parquet_writer(path) as write:
-            write(df)
+    if is_parquet(path):  # a row group at a time: a copy of one group, not of the table
+        with parquet_writer(path, list(df.columns)) as write:
+            for start in range(0, len(df), BATCH_ROWS):
+                write(df.iloc[start : start + BATCH_ROWS])
         return
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
@@ -146,7 +147,7 @@ def parquet_writer(path: str | os.PathLike, columns: list[str] | None = None):
         try:
             yield write
             if "writer" not in state:
-                write(empty_table(columns or []))
+                write(empty_table(columns or []))  # no rows: the columns and their types
         finally:
             if "writer" in state:
                 state["writer"].close()

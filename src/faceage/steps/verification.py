@@ -49,7 +49,6 @@ def verification_metrics(*, input, output, settings, wildcards):
     from faceage.analysis import verification as v
 
     model = wildcards.model
-    scores = _scores(input)
     kw = {
         "gap_edges": settings.gap_bins,
         "far_levels": settings.far_levels,
@@ -60,12 +59,13 @@ def verification_metrics(*, input, output, settings, wildcards):
         "balance_accuracy": settings.balance_accuracy,
         "min_accuracy_pairs": settings.min_accuracy_pairs,
     }
-    metrics, roc = v.verification_metrics(scores, **kw)
+    pairs = v.PairArrays.of(_scores(input), settings.gap_bins)  # the table is dropped here
+    metrics, roc = v.verification_metrics(pairs, **kw)
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
     run = v.run_settings(model, input.scores, **kw)
     if "common" in input:
-        run["pairs"] = f"common: the {len(scores)} pairs every model scored ({input.common})"
+        run["pairs"] = f"common: the {len(pairs)} pairs every model scored ({input.common})"
     c.write_table(metrics, output.metrics)
     c.write_table(roc, output.roc)
     with c.atomic_path(output.conventions) as tmp:
