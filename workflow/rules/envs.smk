@@ -4,13 +4,15 @@ import json
 
 from faceage.attributes import get_estimator
 from faceage.models import get_adapter
-from faceage.runtime import export_src_path
+from faceage.runtime import export_allocator_settings, export_src_path
 
 # Jobs run in other interpreters (conda envs, model venvs, cluster nodes) and import
 # this checkout's package through PYTHONPATH: with a conda prefix shared by several
 # checkouts (profiles/slurm), an env's installed copy would be whichever checkout built
 # it first. The venvs also hold it installed in editable mode (scripts/make-venv).
 export_src_path(str(ROOT / "src"))
+# Memory a job frees goes back to the system, so its peak RSS is what it holds at once.
+export_allocator_settings()
 
 
 def using_conda():

@@ -55,7 +55,7 @@ from faceage.analysis.bootstrap import (
     subject_bootstrap,
     tar_from_roc,
 )
-from faceage.bins import bin_labels, bin_of
+from faceage.bins import bin_index, bin_labels
 
 FAR_LEVELS = (1e-2, 1e-3, 1e-4)
 MIN_IMPOSTORS_TIMES_FAR = 10  # TAR@FAR needs at least 10 / FAR impostor pairs
@@ -113,18 +113,23 @@ def gap_bin_labels(edges: Sequence[int]) -> list[str]:
 
 def assign_gap_bins(age_gap, edges: Sequence[int]) -> pd.Series:
     """Gap-bin label per pair (missing below the first edge or when the gap is unknown)."""
-    gaps = pd.to_numeric(pd.Series(age_gap), errors="coerce").astype("float64")
+    gaps = pd.to_numeric(pd.Series(age_gap), errors="coerce")
+    codes = bin_index(gaps.to_numpy(dtype=np.float64, na_value=np.nan), edges)
     labels = gap_bin_labels(edges)
-    out = bin_of(gaps.to_numpy(), edges)
-    return pd.Series(pd.Categorical(out, categories=labels, ordered=True), index=gaps.index)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=labels, ordered=True), index=gaps.index
+    )
 
 
 def range_order(scores: pd.DataFrame) -> list[str]:
     """Age-range labels ordered by the youngest age seen in each."""
-    a = scores[["range_a", "age_a"]].set_axis(["range", "age"], axis=1)
-    b = scores[["range_b", "age_b"]].set_axis(["range", "age"], axis=1)
-    both = pd.concat([a, b]).dropna(subset=["range"])
-    lows = both.groupby("range", observed=True)["age"].min()
+    lows = [
+        scores[age].groupby(scores[r], observed=True).min()  # per column: no stacked copy
+        for r, age in (("range_a", "age_a"), ("range_b", "age_b"))
+    ]
+    both = pd.concat(lows)
+    both.index = both.index.astype(str)
+    lows = both.groupby(level=0).min()
     return [str(r) for r in lows.sort_values(kind="stable").index]
 
 
@@ -156,9 +161,9 @@ def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS)
 def _point_metrics(genuine, similarity, far_levels: Sequence[float]):
     """:func:`point_metrics` and the ROC on :data:`ROC_GRID` (None without both classes), from
     one sorting of the scores."""
-    g = np.asarray(genuine, dtype=int)
+    g = np.asarray(genuine, dtype=np.int8)  # small: sklearn copies it once more
     s = np.asarray(similarity, dtype=float)
-    n_gen, n_imp = int(g.sum()), int((g == 0).sum())
+    n_gen, n_imp = int(np.count_nonzero(g)), int(np.count_nonzero(g == 0))
     out: dict = {"n_genuine": n_gen, "n_impostor": n_imp}
     notes = []
     if n_gen == 0 or n_imp == 0:

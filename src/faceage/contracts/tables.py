@@ -284,6 +284,8 @@ def _read_parquet_compact(path, only: list[str] | None) -> pd.DataFrame:
     df = pd.DataFrame(index=pd.RangeIndex(n))
     for c in cols:  # column by column: no consolidation into one block (a copy)
         df[c] = out.pop(c)
+    del f
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed batches otherwise
     return df
 
 

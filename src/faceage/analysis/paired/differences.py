@@ -14,11 +14,9 @@ import pandas as pd
 
 from faceage.analysis.bootstrap import (
     SortedPairs,
-    auc_from_roc,
     far_key,
     person_codes,
     subset_rng,
-    tar_from_roc,
 )
 from faceage.analysis.paired.common import (
     CommonPairs,
@@ -270,6 +268,8 @@ def paired_comparison(
         Y = sim[gmask]
         Y = Y - (Y.mean(axis=0) if len(Y) else 0.0)
 
+    roc_buf = np.empty(3)
+
     def evaluate(counts_by_group, out: np.ndarray) -> None:
         """Fill out[model, key] for one iteration. counts_by_group: [(model idxs, counts)]."""
         for ms, counts in counts_by_group:
@@ -279,13 +279,14 @@ def paired_comparison(
                 lc = counts[s.present]
                 ka = key_index[(s.kind, s.label, "auc")]
                 kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
+                fars = np.array([s.far] if kt is not None else [], dtype=np.float64)
                 for m in ms:
-                    fpr, tpr = s.sps[m].roc(lc)
-                    if fpr is None:
+                    sp = s.sps[m]
+                    if not sp.metrics_of(*sp.running_weights(lc), fars, roc_buf):
                         continue
-                    out[m, ka] = auc_from_roc(fpr, tpr)
+                    out[m, ka] = roc_buf[0]  # AUC, then EER, then TAR at s.far
                     if kt is not None:
-                        out[m, kt] = tar_from_roc(fpr, tpr, s.far)[0]
+                        out[m, kt] = roc_buf[2]
                 wg = counts[s.gen_p].astype(np.float64)
                 wi = (counts[s.imp_a] * counts[s.imp_b]).astype(np.float64)
                 d = _weighted_dprime(s.s_gen, wg, s.s_imp, wi)
