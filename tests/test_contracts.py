@@ -102,12 +102,19 @@ def test_parquet_roundtrip_keeps_dtypes_order_and_the_tsv_values(tmp_path):
     assert list(two.columns) == ["genuine", "similarity"]
 
 
-def test_tsv_export_equals_the_tsv_writer_byte_for_byte(tmp_path):
+def test_tsv_export_equals_the_tsv_writer_byte_for_byte(tmp_path, monkeypatch):
+    from faceage.contracts import tables
+
+    monkeypatch.setattr(tables, "BATCH_ROWS", 64)  # exported in 8 batches
     df = _scores_frame(seed=3)
     c.write_table(df, tmp_path / "s.parquet", c.SCORE_COLUMNS)
     c.write_table(df, tmp_path / "direct.tsv", c.SCORE_COLUMNS)
     c.export_tsv(tmp_path / "s.parquet", tmp_path / "export.tsv")
     assert (tmp_path / "export.tsv").read_bytes() == (tmp_path / "direct.tsv").read_bytes()
+    c.write_table(df.iloc[:0], tmp_path / "e.parquet", c.SCORE_COLUMNS)
+    c.write_table(df.iloc[:0], tmp_path / "e.tsv", c.SCORE_COLUMNS)
+    c.export_tsv(tmp_path / "e.parquet", tmp_path / "e_export.tsv")
+    assert (tmp_path / "e_export.tsv").read_bytes() == (tmp_path / "e.tsv").read_bytes()
 
 
 def test_six_digits_matches_the_tsv_format():

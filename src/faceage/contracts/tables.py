@@ -178,6 +178,11 @@ def read_table(
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise ValueError(f"{path} lacks columns {missing} (has {list(df.columns)})")
+    return _contract_types(df, is_parquet(path))
+
+
+def _contract_types(df: pd.DataFrame, parquet: bool) -> pd.DataFrame:
+    """The contract's dtypes (:data:`DTYPES`) for a table as read from TSV text or Parquet."""
     for col in df.columns:
         dtype = DTYPES.get(col)
         if dtype in ("Int64", "float64"):
@@ -187,7 +192,7 @@ def read_table(
                 df[col] = df[col].map({"True": True, "False": False, "true": True, "false": False})
             df[col] = df[col].astype("boolean")
         elif (dtype == "string" or dtype is None) and not (
-            is_parquet(path) and pd.api.types.is_numeric_dtype(df[col])
+            parquet and pd.api.types.is_numeric_dtype(df[col])
         ):
             df[col] = df[col].astype("string")
     return df
@@ -325,8 +330,22 @@ def read_compact(path: str | os.PathLike, only: list[str] | None = None) -> pd.D
 
 
 def export_tsv(path: str | os.PathLike, out: str | os.PathLike) -> None:
-    """A table (e.g. the Parquet pairs or scores) as TSV, for a spreadsheet."""
-    write_table(read_table(path), out)
+    """A table (e.g. the Parquet pairs or scores) as TSV, for a spreadsheet: the bytes
+    :func:`write_table` writes, a batch of rows at a time."""
+    if not is_parquet(path):
+        write_table(read_table(path), out)
+        return
+    import pyarrow.parquet as pq
+
+    with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        header = True
+        for batch in iter_table(path):
+            _contract_types(batch, parquet=True).to_csv(
+                fh, sep="\t", index=False, header=header, lineterminator="\n", float_format="%.6g"
+            )
+            header = False
+        if header:  # no rows: the header alone
+            fh.write("\t".join(pq.read_schema(path).names) + "\n")
 
 
 def empty_table(columns: list[str]) -> pd.DataFrame:
