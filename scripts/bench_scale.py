@@ -90,7 +90,34 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
     )
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
-    return head + t.to_markdown(index=False, floatfmt=".1f") + "\n"
+    return head + t.to_markdown(index=False, floatfmt=".1f") + "\n", t.assign(pairs=n)
+
+
+def growth(runs: list[pd.DataFrame]) -> str:
+    """Per job, the extra time and memory per extra pair from one size to the next, and the
+    ratio of the last step's to the first's: linear growth keeps it near 1 (a job's fixed cost,
+    the interpreter and its libraries, cancels out)."""
+    rows = []
+    by_job = [r.set_index("job") for r in sorted(runs, key=lambda r: r["pairs"].iloc[0])]
+    for job in by_job[0].index:
+        if not all(job in r.index for r in by_job):
+            continue
+        row = {"job": job}
+        steps = []
+        for a, b in zip(by_job, by_job[1:], strict=False):
+            dn = b.loc[job, "pairs"] - a.loc[job, "pairs"]
+            us = (b.loc[job, "seconds"] - a.loc[job, "seconds"]) * 1e6 / dn
+            byte = (b.loc[job, "max_rss_mb"] - a.loc[job, "max_rss_mb"]) * 1e6 / dn
+            label = f"{a.loc[job, 'pairs'] / 1e6:.1f}->{b.loc[job, 'pairs'] / 1e6:.1f} M"
+            row[f"us/pair {label}"] = round(us, 2)
+            row[f"B/pair {label}"] = round(byte, 1)
+            steps.append((us, byte))
+        if len(steps) > 1:
+            row["us ratio last/first"] = round(steps[-1][0] / steps[0][0], 2)
+            row["B ratio last/first"] = round(steps[-1][1] / steps[0][1], 2)
+        rows.append(row)
+    head = "### Growth: extra cost per extra pair between sizes\n\n"
+    return head + pd.DataFrame(rows).to_markdown(index=False) + "\n"
 
 
 def main() -> int:
@@ -99,11 +126,16 @@ def main() -> int:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--work", type=Path, help="run (and keep) the sizes in DIR/<size>")
     a = ap.parse_args()
+    runs = []
     for size in a.sizes:
         shape, _, ratio = size.lower().partition(":")
         persons, images = (int(x) for x in shape.split("x"))
         work = a.work / shape if a.work else None  # ratios share the demo and its embeddings
-        print(one_size(persons, images, float(ratio or 1), a.cores, work), flush=True)
+        text, table = one_size(persons, images, float(ratio or 1), a.cores, work)
+        print(text, flush=True)
+        runs.append(table)
+    if len(runs) > 1:
+        print(growth(runs), flush=True)
     return 0
 
 
