@@ -604,3 +604,27 @@ def test_subject_bootstrap_covers_with_person_effects_and_pair_bootstrap_does_no
     )
     assert subject / draws >= 0.85
     assert pair / draws <= 0.7 and pair < subject
+
+
+def test_metrics_from_compact_arrays_equal_the_metrics_of_the_full_table(tmp_path):
+    """The bounded-memory path (Parquet -> read_compact -> PairArrays, subsets as row positions)
+    gives the table the full read gives, to the last digit, folds and unscored pairs included."""
+    from faceage import contracts as c
+
+    s = synthetic_scores(n_persons=25, nan_every=13, seed=4)
+    s["fold"] = pd.array(pd.factorize(s["person_a"])[0] % 4, dtype="Int64")
+    s.loc[s["person_a"] != s["person_b"], "fold"] = -1
+    path = tmp_path / "s.parquet"
+    c.write_table(s, path, c.SCORE_COLUMNS)
+    kw = {"gap_edges": [0, 10, 20], "n_bootstrap": 50, "seed": 3}
+    full = v.verification_metrics(c.read_table(path), **kw)
+    compact = c.read_compact(
+        path,
+        ["similarity", "genuine", "person_a", "person_b", "age_a"]
+        + ["age_b", "age_gap", "range_a", "range_b", "fold"],
+    )
+    arrays = v.PairArrays.of(compact, kw["gap_edges"])
+    small = v.verification_metrics(arrays, **kw)
+    pd.testing.assert_frame_equal(small[0], full[0])
+    pd.testing.assert_frame_equal(small[1], full[1])
+    assert (full[0]["subset"] == "age_ranges").any() and full[0]["n_unscored"].iloc[0] > 0
