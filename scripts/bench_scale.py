@@ -96,7 +96,8 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
 def growth(runs: list[pd.DataFrame]) -> str:
     """Per job, the extra time and memory per extra pair from one size to the next, and the
     ratio of the last step's to the first's: linear growth keeps it near 1 (a job's fixed cost,
-    the interpreter and its libraries, cancels out)."""
+    the interpreter and its libraries, cancels out). Jobs whose cost does not follow the pairs
+    (projections, the age probe: the images) give increments near zero, and no ratio."""
     rows = []
     by_job = [r.set_index("job") for r in sorted(runs, key=lambda r: r["pairs"].iloc[0])]
     for job in by_job[0].index:
@@ -112,9 +113,11 @@ def growth(runs: list[pd.DataFrame]) -> str:
             row[f"us/pair {label}"] = round(us, 2)
             row[f"B/pair {label}"] = round(byte, 1)
             steps.append((us, byte))
-        if len(steps) > 1:
-            row["us ratio last/first"] = round(steps[-1][0] / steps[0][0], 2)
-            row["B ratio last/first"] = round(steps[-1][1] / steps[0][1], 2)
+        if len(steps) > 1:  # a ratio only where both steps grew (not noise around zero)
+            for k, unit in ((0, "us"), (1, "B")):
+                first, last = steps[0][k], steps[-1][k]
+                ok = first > 0 and last > 0
+                row[f"{unit} ratio last/first"] = round(last / first, 2) if ok else None
         rows.append(row)
     head = "### Growth: extra cost per extra pair between sizes\n\n"
     return head + pd.DataFrame(rows).to_markdown(index=False) + "\n"
