@@ -77,6 +77,14 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
     ).stat().st_size
     snakemake(work, 1, "results/demo/tsv/pairs.tsv", "results/demo/tsv/scores/eigenfaces.tsv")
     tsv = sum((res / "tsv" / p).stat().st_size for p in ("pairs.tsv", "scores/eigenfaces.tsv"))
+    # what the metrics read of the scores: compact (read_compact) against read_table's types
+    sys.path.insert(0, str(ROOT / "src"))
+    from faceage import contracts as c
+    from faceage.steps.verification import METRIC_COLUMNS
+
+    scores, cols = res / "scores" / "eigenfaces.parquet", METRIC_COLUMNS
+    compact = c.read_compact(scores, cols).memory_usage(deep=True).sum()
+    full = c.read_table(scores, only=cols).memory_usage(deep=True).sum()
     t = jobs(work).sort_values("seconds", ascending=False)
     t["us_per_pair"] = (t["seconds"] * 1e6 / n).round(1)
     t["bytes_per_pair"] = (t["max_rss_mb"] * 1e6 / n).round(0)
@@ -86,7 +94,9 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
         f"- up to the embeddings: {before:.0f} s; the analysis after them: {analysis:.0f} s "
         f"(-c{cores})\n"
         f"- Parquet pairs + scores: {parquet / 1e6:.1f} MB; as TSV: {tsv / 1e6:.1f} MB "
-        f"({parquet / tsv:.2f} of the TSV bytes)\n\n"
+        f"({parquet / tsv:.2f} of the TSV bytes)\n"
+        f"- the metrics' columns of the scores in memory: {compact / 1e6:.0f} MB compact "
+        f"(read_compact), {full / 1e6:.0f} MB with read_table's types\n\n"
     )
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -120,7 +130,8 @@ def growth(runs: list[pd.DataFrame]) -> str:
                 row[f"{unit} ratio last/first"] = round(last / first, 2) if ok else None
         rows.append(row)
     head = "### Growth: extra cost per extra pair between sizes\n\n"
-    return head + pd.DataFrame(rows).to_markdown(index=False) + "\n"
+    table = pd.DataFrame(rows).astype(object)
+    return head + table.where(table.notna(), "-").to_markdown(index=False) + "\n"
 
 
 def main() -> int:
