@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -197,6 +197,9 @@ class SortedPairs:
     imp_a: np.ndarray  # person codes of each impostor pair, sorted by descending score
     imp_b: np.ndarray
     n_persons: int
+    # the running sums' buffers, made by the first running_weights call and reused
+    _gcum: np.ndarray | None = field(default=None, init=False, repr=False)
+    _icum: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, similarity, genuine, person_a, person_b) -> SortedPairs:
@@ -233,7 +236,7 @@ class SortedPairs:
         each class at index ``i``, for per-person draw ``counts`` (the arrays are reused by the
         next call)."""
         counts = np.ascontiguousarray(counts, dtype=np.int64)
-        if getattr(self, "_gcum", None) is None:
+        if self._gcum is None:
             self._gcum = np.empty(len(self.gen_person) + 1, dtype=np.int64)
             self._icum = np.empty(len(self.imp_a) + 1, dtype=np.int64)
         _running_person_weight(counts, self.gen_person, self._gcum)
