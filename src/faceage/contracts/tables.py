@@ -214,11 +214,13 @@ def iter_table(path: str | os.PathLike, columns: list[str] | None = None) -> Ite
         yield batch.to_pandas()
 
 
+def _fits_int32(values: np.ndarray) -> bool:
+    return not len(values) or (values.min() >= -(2**31) and values.max() < 2**31)
+
+
 def _small_int(values: np.ndarray) -> np.ndarray:
     """Integers in int32 when they fit (int64 otherwise): the same values in half the bytes."""
-    if len(values) and (values.min() < -(2**31) or values.max() >= 2**31):
-        return values.astype(np.int64)
-    return values.astype(np.int32)
+    return values.astype(np.int32 if _fits_int32(values) else np.int64)
 
 
 def _read_parquet_compact(path, only: list[str] | None) -> pd.DataFrame:
@@ -263,7 +265,7 @@ def _read_parquet_compact(path, only: list[str] | None) -> pd.DataFrame:
             if c not in arrays:
                 small = c in names or np.issubdtype(values.dtype, np.integer)
                 arrays[c] = np.empty(n, dtype=np.int32 if small else values.dtype)
-            if arrays[c].dtype == np.int32 and len(values) and _small_int(values).dtype != np.int32:
+            if arrays[c].dtype == np.int32 and not _fits_int32(values):
                 arrays[c] = arrays[c].astype(np.int64)  # a value beyond int32: widen
             arrays[c][start:stop] = values
         start = stop
