@@ -240,15 +240,22 @@ def test_guard_withholds_accuracy_above_one_percent_unscored():
     assert np.isnan(summary["accuracy"]) and "1.5% > 1%" in summary["accuracy_note"]
 
 
-def test_fallback_pairs_are_counted():
+def test_fallback_pairs_are_counted_by_route():
     from faceage.protocols.evaluation import evaluate_protocol
 
     pairs, ids, vectors = _synthetic_protocol()
     route = np.array(["detected"] * len(ids), dtype=object)
-    route[[0, 1]] = "fallback"
+    route[0] = "fallback_crop"
+    route[1] = "fallback_aligned"
     _, summary, scored = evaluate_protocol(pairs, _emb(ids, vectors, route))
-    assert summary["n_fallback_pairs"] == 2
-    assert scored.loc[[0, 1], "route"].tolist() == ["fallback", "fallback"]
+    uses = scored["id_a"].isin(ids[:2]) | scored["id_b"].isin(ids[:2])
+    crop = scored["id_a"].eq(ids[0]) | scored["id_b"].eq(ids[0])
+    assert summary["n_fallback_pairs"] == uses.sum() > 0
+    assert summary["n_fallback_crop_pairs"] == crop.sum() > 0
+    # a pair's route is the less direct of its two images'
+    assert set(scored.loc[crop, "route"]) == {"fallback_crop"}
+    assert set(scored.loc[uses & ~crop, "route"]) <= {"fallback_aligned"}
+    assert set(scored.loc[~uses, "route"]) == {"detected"}
 
 
 def test_protocol_evaluation_step(tmp_path):

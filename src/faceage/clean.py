@@ -11,8 +11,9 @@ once, hashes its bytes and counts faces with the cleaning detector.
    listed as ``alias`` of the first image id; an alias is decoded, detected
    and embedded once, as its original, and every name gets that vector (the
    comparisons stage leaves out pairs of two copies of one photo);
-5. no face, or several faces (policy ``drop``, or ``largest``: keep the
-   largest face and flag the image);
+5. no face, or several faces (the face choice ``drop``, or ``centre`` /
+   ``largest``: keep the face nearest the centre or the largest, and flag the image;
+   :class:`faceage.models.base.FaceChoice`);
 6. persons left with fewer than ``min_images_per_person`` images.
 
 Every removed, relabelled, flagged or aliased image gets one row per reason
@@ -61,15 +62,20 @@ REASONS = {
 INSPECT_COLUMNS = ["image_id", "status", "width", "height", "sha256"] + FACE_COLUMNS
 
 
-def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) -> pd.DataFrame:
+def inspect_images(
+    manifest: pd.DataFrame, detector=None, max_side: int = 1600, face_choice: str = "centre"
+) -> pd.DataFrame:
     """Decode, hash and (optionally) detect faces in every image of ``manifest``.
 
     ``detector`` is a callable image -> list of :class:`faceage.models.base.Face`
     (or None to skip face detection). Returns one row per image
     (:data:`INSPECT_COLUMNS`): ``status`` is ``ok`` or the reason the image
-    cannot be used; the face columns describe the largest face.
+    cannot be used; the face columns describe the face ``face_choice`` picks (``drop``
+    describes the largest: the clean stage removes the image anyway).
     """
-    from faceage.models.base import largest
+    from faceage.models.base import FaceChoice
+
+    choice = FaceChoice("largest" if face_choice == "drop" else face_choice)
 
     rows = []
     for _, rec in manifest.iterrows():
@@ -90,7 +96,7 @@ def inspect_images(manifest: pd.DataFrame, detector=None, max_side: int = 1600) 
         if detector is not None:
             faces = detector(image)
             row["n_faces"] = len(faces)
-            best = largest(faces)
+            best, _ = choice.choose(faces, image.shape)
             if best is not None:
                 row["face_left"], row["face_top"], row["face_right"], row["face_bottom"] = (
                     best.as_box()
@@ -169,7 +175,7 @@ def clean_manifest(
     inspection: pd.DataFrame,
     overrides: pd.DataFrame | None = None,
     *,
-    multi_face: str = "largest",
+    multi_face: str = "centre",
     min_images_per_person: int = 8,
     age_range: tuple[int, int] = (0, 120),
     require_age: bool = True,
@@ -181,8 +187,10 @@ def clean_manifest(
     ``keep_all`` (protocol runs): nothing is removed, every finding is flagged,
     labels are not required and overrides are not applied.
     """
-    if multi_face not in ("drop", "largest"):
-        raise ValueError("multi_face must be 'drop' or 'largest'")
+    from faceage.models.base import FACE_CHOICES
+
+    if multi_face not in FACE_CHOICES:
+        raise ValueError(f"multi_face must be one of {FACE_CHOICES}, got {multi_face!r}")
     df = manifest.copy()
     if "alias_of" not in df:
         df["alias_of"] = pd.array([pd.NA] * len(df), dtype="string")
@@ -269,7 +277,8 @@ def clean_manifest(
                         df.at[i, "image_id"],
                         "flagged",
                         "several_faces",
-                        f"{n} faces; kept the largest",
+                        f"{n} faces; kept the "
+                        + ("largest" if multi_face == "largest" else "one nearest the centre"),
                     )
 
     # 6. too few images per person (distinct photos: copies of one photo count once)

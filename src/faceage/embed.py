@@ -23,7 +23,15 @@ from faceage.adapters import Stopwatch, failure_status, with_retry
 from faceage.contracts import FACE_COLUMNS, atomic_path, own_content, read_table, write_embeddings
 from faceage.images import DEFAULT_MAX_SIDE, ImageError, load_rgb
 from faceage.models import get_adapter
-from faceage.models.base import Face, FaceResult, ModelAdapter, centre_crop
+from faceage.models.base import (
+    Face,
+    FaceResult,
+    FlipEmbedder,
+    ModelAdapter,
+    centre_crop,
+    centre_offset,
+    test_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +95,11 @@ def prepare(
     adapter = get_adapter(model)
     weights_dir = Path(weights_dir)
     adapter.check_weights(settings, weights_dir)
-    info = {"python": sys.version.split()[0], **adapter.provenance(settings, weights_dir)}
+    info = {
+        "python": sys.version.split()[0],
+        **adapter.provenance(settings, weights_dir),
+        "test_time": test_time(settings),
+    }
     if type(adapter).prepare is not ModelAdapter.prepare:
         manifest = own_content(read_table(manifest_path))
         if len(manifest) > fit_images:
@@ -104,7 +116,32 @@ def prepare(
     return info
 
 
-FALLBACKS = ("none", "centre_crop")
+FALLBACKS = ("none", "aligned", "centre_crop")
+# The fallback box is sized and placed like the faces the model found in the shard (their
+# median position and side relative to the image) when it found at least this many.
+MIN_FACES_FOR_BOX = 5
+
+
+def relative_box(face: Face, shape: tuple[int, ...]) -> tuple[float, float, float]:
+    """A face box as (centre x / width, centre y / height, side / shorter image side)."""
+    h, w = shape[:2]
+    side = float(np.sqrt(face.area))
+    return (face.left + face.right) / 2 / w, (face.top + face.bottom) / 2 / h, side / min(h, w)
+
+
+def guessed_box(typical: list[tuple[float, float, float]], shape, fallback_crop: float) -> Face:
+    """Where the face probably is in an image of ``shape`` on which the detector found none:
+    a square at the median relative position and side of the ``typical`` faces found in
+    the same shard (at least :data:`MIN_FACES_FOR_BOX`), else a centred square of
+    ``fallback_crop`` of the shorter side. dlib's maintainer's convention for LFW: the
+    detector's box, else a box in the middle of the image."""
+    h, w = shape[:2]
+    if len(typical) >= MIN_FACES_FOR_BOX:
+        cx, cy, side = np.median(np.asarray(typical), axis=0)
+        cx, cy, side = cx * w, cy * h, side * min(h, w)
+    else:
+        cx, cy, side = w / 2, h / 2, fallback_crop * min(h, w)
+    return Face(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
 def embed_shard(
@@ -125,10 +162,16 @@ def embed_shard(
     Aliases (``alias_of`` set) are skipped: the merge step gives them their
     original's vector. Images marked ``aligned`` in the manifest (or all,
     with the model setting ``aligned_input``) are embedded as aligned crops.
-    With ``fallback="centre_crop"``, an image on which the model finds no
-    face is embedded from its centre crop (``fallback_crop`` of the shorter
-    side) as an aligned crop; its ``route`` says ``fallback``. ``batch_size``
-    defaults to the model setting of that name, else :data:`BATCH_SIZE`.
+    The model setting ``flip`` adds each image's mirror image's embedding
+    (:class:`faceage.models.base.FlipEmbedder`).
+
+    An image on which the model finds no face gets, after the shard's other
+    images, the no-face ``fallback``: with ``aligned``, the model's own
+    alignment on :func:`guessed_box` (``route`` ``fallback_aligned``), and where
+    the model has none or it fails, the unaligned centre crop (``fallback_crop``
+    of the shorter side, embedded as an aligned crop; ``route`` ``fallback_crop``);
+    with ``centre_crop``, the centre crop alone. ``batch_size`` defaults to the
+    model setting of that name, else :data:`BATCH_SIZE`.
     """
     if batch_size is None:
         batch_size = int(settings.get("batch_size", BATCH_SIZE))
@@ -145,15 +188,19 @@ def embed_shard(
     clock = Stopwatch()
     embedder = adapter.load(settings, Path(weights_dir), Path(state_dir))
     embedder.name = embedder.name or model
+    if settings.get("flip", False):
+        embedder = FlipEmbedder(embedder)
     clock.loaded()
     n = len(rows)
-    dim = embedder.dim
     vectors: list[np.ndarray | None] = [None] * n
     status = ["not_run"] * n
     route = [""] * n
     n_faces = np.full(n, -1, dtype=np.int32)
     box = np.full((n, 4), np.nan, dtype=np.float32)
     score = np.full(n, np.nan, dtype=np.float32)
+    offset = np.full(n, np.nan, dtype=np.float32)
+    typical: list[tuple[float, float, float]] = []  # the faces found: where the fallback looks
+    no_face: list[int] = []
     step = max(1, n // 10)
     progress = {"next": step}
 
@@ -170,7 +217,7 @@ def embed_shard(
         except NotImplementedError as exc:
             return [FaceResult(None, f"error: {exc}") for _ in crops]
 
-    def record(pos, res, how):
+    def record(pos, image, res, how):
         vectors[pos] = res.vector
         status[pos] = (
             "ok" if res.vector is not None else (res.status if res.status != "ok" else "no_vector")
@@ -180,6 +227,7 @@ def embed_shard(
         if res.face is not None:
             box[pos] = res.face.as_box()
             score[pos] = res.face.score
+            offset[pos] = centre_offset(res.face, image.shape)
 
     def flush(batch):
         if not batch:
@@ -188,27 +236,52 @@ def embed_shard(
         direct = [b for b in batch if aligned[b[0]]]
         detect = [b for b in batch if not aligned[b[0]]]
         for b, res in zip(direct, aligned_results([b[1] for b in direct]), strict=True):
-            record(b[0], res, "aligned")
+            record(b[0], b[1], res, "aligned")
         results = run(
             lambda items: embedder.embed_batch([i[1] for i in items], [i[2] for i in items]), detect
         )
-        retry = []
         for b, res in zip(detect, results, strict=True):
-            record(b[0], res, "detected")
-            if res.vector is None and res.status == "no_face" and fallback == "centre_crop":
-                retry.append(b)
-        if retry:
-            crops = [centre_crop(b[1], fallback_crop) for b in retry]
-            for b, res in zip(retry, aligned_results(crops), strict=True):
-                if res.vector is not None:
-                    vectors[b[0]], status[b[0]], route[b[0]] = res.vector, "ok", "fallback"
-                else:
-                    status[b[0]] = f"no_face; fallback failed: {res.status}"
+            record(b[0], b[1], res, "detected")
+            if res.vector is not None and res.face is not None:
+                typical.append(relative_box(res.face, b[1].shape))
+            if res.vector is None and res.status == "no_face" and fallback != "none":
+                no_face.append(b[0])
         batch.clear()
         done = positions[-1] + 1
         if progress["next"] <= done < n:  # about every 10 %: a killed job shows how far it got
             log.info("embedded %d/%d images so far", done, n)
             progress["next"] = done + step
+
+    def rescue(batch):
+        """The no-face fallback for a batch of (position, image)."""
+        if not batch:
+            return
+        results: list[FaceResult | None] = [None] * len(batch)
+        if fallback == "aligned":
+            guesses = [guessed_box(typical, b[1].shape, fallback_crop) for b in batch]
+            try:
+                results = run(
+                    lambda items: embedder.embed_fallback(
+                        [i[1] for i in items], [i[2] for i in items]
+                    ),
+                    [(b[0], b[1], g) for b, g in zip(batch, guesses, strict=True)],
+                )
+            except NotImplementedError:
+                pass  # the model has no aligned fallback: the centre crop for all
+        for b, res in zip(batch, results, strict=True):
+            if res is not None and res.vector is not None:
+                record(b[0], b[1], res, "fallback_aligned")
+                n_faces[b[0]] = 0
+        last = [
+            b for b, res in zip(batch, results, strict=True) if res is None or res.vector is None
+        ]
+        crops = [centre_crop(b[1], fallback_crop) for b in last]
+        for b, res in zip(last, aligned_results(crops), strict=True):
+            if res.vector is not None:
+                vectors[b[0]], status[b[0]], route[b[0]] = res.vector, "ok", "fallback_crop"
+            else:
+                status[b[0]] = f"no_face; fallback failed: {res.status}"
+        batch.clear()
 
     batch = []
     for pos, image, face, st in iter_images(rows, max_side):
@@ -219,7 +292,16 @@ def embed_shard(
         if len(batch) >= batch_size:
             flush(batch)
     flush(batch)
+    # The fallback runs once the shard's faces are known (they size its box); the few
+    # images it needs are read again rather than held.
+    for pos, image, _, _ in iter_images(rows.iloc[no_face], max_side):
+        if image is not None:
+            batch.append((no_face[pos], image))
+        if len(batch) >= batch_size:
+            rescue(batch)
+    rescue(batch)
     speed = clock.speed(n)
+    dim = embedder.dim
     if dim == 0:
         dim = next((len(v) for v in vectors if v is not None), 0)
     mat = np.full((n, dim), np.nan, dtype=np.float32)
@@ -227,14 +309,23 @@ def embed_shard(
         if v is not None:
             mat[i] = v
     write_embeddings(
-        out_path, rows["image_id"].to_numpy(dtype=str), mat, status, n_faces, box, score, route
+        out_path,
+        rows["image_id"].to_numpy(dtype=str),
+        mat,
+        status,
+        n_faces,
+        box,
+        score,
+        route,
+        offset,
     )
     ok = sum(s == "ok" for s in status)
     summary = {
         "model": model,
         "shard": shard,
         "embedded": ok,
-        "fallback": route.count("fallback"),
+        "fallback_aligned": route.count("fallback_aligned"),
+        "fallback_crop": route.count("fallback_crop"),
         "aligned": route.count("aligned"),
         **speed,  # model loading excluded, as for the estimators (faceage.adapters.Stopwatch)
     }

@@ -14,7 +14,10 @@ rule detect_faces:
     conda:
         "../../envs/dlib.yaml"
     params:
-        settings={k: config["clean"][k] for k in ("detector", "upsample", "max_side")},
+        settings={
+            **{k: config["clean"][k] for k in ("detector", "upsample", "max_side")},
+            "face_choice": face_choice(config["clean"]["multi_face"]),
+        },
     script:
         "../scripts/step.py"
 
@@ -42,6 +45,10 @@ rule clean:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={**config["clean"], "keep_all": PROTOCOL_RUN},
+        settings={
+            **config["clean"],
+            "multi_face": face_choice(config["clean"]["multi_face"]),
+            "keep_all": PROTOCOL_RUN,
+        },
     script:
         "../scripts/step.py"

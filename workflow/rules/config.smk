@@ -46,6 +46,19 @@ SHARDS = list(range(config["shards"]))
 MODEL_NAMES = list(config["models"])
 BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
 ATTR = config["attributes"]
+
+
+def face_choice(own="auto"):
+    """The face choice of a stage or model: its own multi_face, else face_choice (auto:
+    centre in protocol runs, whose subject is the centred face; largest in the study).
+    """
+    if own != "auto":
+        return own
+    if config["face_choice"] != "auto":
+        return config["face_choice"]
+    return "centre" if PROTOCOL_RUN else "largest"
+
+
 ESTIMATOR_NAMES = list(ATTR["estimators"]) if ATTR["enabled"] else []
 
 

@@ -52,10 +52,10 @@ def estimator_python(wildcards):
 
 
 def no_face_fallback():
-    """embeddings.no_face_fallback, with auto resolved: centre_crop in protocol runs, else none."""
+    """embeddings.no_face_fallback, with auto resolved: aligned in protocol runs, else none."""
     mode = config["embeddings"]["no_face_fallback"]
     if mode == "auto":
-        return "centre_crop" if PROTOCOL_RUN else "none"
+        return "aligned" if PROTOCOL_RUN else "none"
     return mode
 
 
@@ -63,12 +63,34 @@ def _json(settings):
     return json.dumps(settings, sort_keys=True)
 
 
+def model_settings(model):
+    """A model's settings, its face choice resolved (models that choose among faces)."""
+    own = dict(config["model_settings"].get(model, {}))
+    if "multi_face" in own:
+        own["multi_face"] = face_choice(own["multi_face"])
+    return own
+
+
+def published_models():
+    """What benchmarks.tsv needs to find each model's published figures: the recogniser it
+    is and its test-time settings."""
+    from faceage.models.base import test_time
+
+    return {
+        m: {
+            "published_id": get_adapter(m).published_id(model_settings(m)),
+            "settings": test_time(model_settings(m)),
+        }
+        for m in BUILTIN_MODELS
+    }
+
+
 def model_step_settings(wildcards):
     """What prepare_model, embed and download_model_weights read, each setting once (JSON)."""
     return _json(
         {
             "model": wildcards.model,
-            "model_settings": config["model_settings"].get(wildcards.model, {}),
+            "model_settings": model_settings(wildcards.model),
             "weights_dir": config["weights_dir"],
             "max_side": config["clean"]["max_side"],
             "seed": config["analysis"]["seed"],

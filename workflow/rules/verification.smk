@@ -198,7 +198,7 @@ rule benchmarks:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"protocols": config["protocols"]},
+        settings={"protocols": config["protocols"], "models": published_models()},
     script:
         "../scripts/step.py"
 

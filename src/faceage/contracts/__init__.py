@@ -62,6 +62,7 @@ from faceage.contracts.columns import (
 )
 from faceage.contracts.embeddings import (
     EMBEDDING_ARRAYS,
+    FALLBACK_ROUTES,
     ROUTES,
     default_route,
     embeddings_table,
@@ -98,6 +99,7 @@ __all__ = [
     "PAIR_COLUMNS",
     "REJECT_COLUMNS",
     "REPORT_COLUMNS",
+    "FALLBACK_ROUTES",
     "ROUTES",
     "SCORE_COLUMNS",
     "STATUS_OK",

@@ -9,11 +9,23 @@ import pandas as pd
 
 from faceage.contracts.tables import atomic_path
 
-EMBEDDING_ARRAYS = ("image_id", "vectors", "status", "n_faces", "box", "det_score", "route")
-# How a vector was made (``route``): the model's own detector (or the cleaning
-# stage's face), the no-face fallback (a centre crop), or the image taken as an
-# aligned crop; empty when no vector was made.
-ROUTES = ("detected", "fallback", "aligned", "")
+EMBEDDING_ARRAYS = (
+    "image_id",
+    "vectors",
+    "status",
+    "n_faces",
+    "box",
+    "det_score",
+    "route",
+    "centre_offset",
+)
+# How a vector was made (``route``): the model's own detector (or the cleaning stage's
+# face); the no-face fallback, either the model's own alignment on a guessed box
+# (``fallback_aligned``) or, as the last resort, the unaligned centre crop
+# (``fallback_crop``); or the image taken as an aligned crop. Empty when no vector was
+# made. Files written before the split say ``fallback`` for the centre crop.
+ROUTES = ("detected", "fallback_aligned", "fallback_crop", "aligned", "")
+FALLBACK_ROUTES = ("fallback_aligned", "fallback_crop")
 
 
 def write_embeddings(
@@ -25,6 +37,7 @@ def write_embeddings(
     box: np.ndarray,
     det_score: np.ndarray,
     route: list[str] | np.ndarray | None = None,
+    centre_offset: np.ndarray | None = None,
 ) -> None:
     """Write one embeddings file (``.npz``, no pickles) atomically.
 
@@ -35,7 +48,8 @@ def write_embeddings(
     (left, top, right, bottom in pixels of the loaded image; NaN when none),
     ``det_score`` the detector's confidence for the face used (NaN when none),
     ``route`` how the vector was made (:data:`ROUTES`; default ``detected``
-    where there is a vector).
+    where there is a vector), ``centre_offset`` the distance in pixels from the centre
+    of the face used to the image centre (NaN when none).
     """
     n = len(image_id)
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -49,6 +63,11 @@ def write_embeddings(
         "box": np.asarray(box, dtype=np.float32).reshape(n, 4),
         "det_score": np.asarray(det_score, dtype=np.float32),
         "route": np.asarray(route, dtype=str) if route is not None else default_route(vectors),
+        "centre_offset": (
+            np.full(n, np.nan, dtype=np.float32)
+            if centre_offset is None
+            else np.asarray(centre_offset, dtype=np.float32)
+        ),
     }
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -60,6 +79,9 @@ def read_embeddings(path: str | os.PathLike) -> dict[str, np.ndarray]:
         out = {k: data[k] for k in EMBEDDING_ARRAYS if k in data}
     if "route" not in out:  # files written before routes were recorded
         out["route"] = default_route(out["vectors"])
+    out["route"] = np.where(out["route"] == "fallback", "fallback_crop", out["route"])
+    if "centre_offset" not in out:  # files written before it was recorded
+        out["centre_offset"] = np.full(len(out["image_id"]), np.nan, dtype=np.float32)
     return out
 
 
@@ -124,6 +146,8 @@ def embeddings_table(emb: dict[str, np.ndarray]) -> pd.DataFrame:
             "box_right": box[:, 2],
             "box_bottom": box[:, 3],
             "det_score": emb["det_score"],
+            "centre_offset": emb["centre_offset"],
+            "route": emb["route"],
         }
     )
 

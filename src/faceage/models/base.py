@@ -32,7 +32,7 @@ existing env fits) and a ``model_settings.<name>`` entry to the config schema.
 from __future__ import annotations
 
 import importlib.metadata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +99,70 @@ class Embedder:
             f"model {self.name or type(self).__name__!r} has no aligned-input mode"
         )
 
+    def embed_fallback(self, images: list[np.ndarray], boxes: list[Face]) -> list[FaceResult]:
+        """The no-face fallback's aligned route: the model's own landmark/alignment step
+        (or a second, more lenient detection) on images where its detector found no face,
+        guided by a guessed box per image. A result without a vector sends that image to
+        the last resort, the unaligned centre crop; models without this route raise
+        ``NotImplementedError`` and all go there."""
+        raise NotImplementedError(
+            f"model {self.name or type(self).__name__!r} has no aligned no-face fallback"
+        )
+
+
+def mirror(image: np.ndarray) -> np.ndarray:
+    """``image`` flipped left to right."""
+    return np.ascontiguousarray(image[:, ::-1])
+
+
+def mirror_face(face: Face | None, width: int) -> Face | None:
+    """``face``'s box in the mirror image of an image ``width`` pixels wide."""
+    if face is None:
+        return None
+    return Face(width - face.right, face.top, width - face.left, face.bottom, face.score)
+
+
+class FlipEmbedder(Embedder):
+    """Test-time flip for any model (the model setting ``flip``): each vector is the sum of
+    the model's vectors for the image and for its mirror image, as insightface's
+    evaluation adds the flipped crop's embedding. The mirror image goes through the model's
+    whole pipeline (detection, alignment) with its boxes mirrored. Where only one of the two
+    gives a vector, that one is kept."""
+
+    def __init__(self, inner: Embedder):
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @staticmethod
+    def _sum(results: list[FaceResult], mirrored: list[FaceResult]) -> list[FaceResult]:
+        for res, mir in zip(results, mirrored, strict=True):
+            if res.vector is not None and mir.vector is not None:
+                res.vector = np.asarray(res.vector, np.float32) + np.asarray(mir.vector, np.float32)
+        return results
+
+    def embed_batch(self, images, faces):
+        flipped = [mirror_face(f, im.shape[1]) for im, f in zip(images, faces, strict=True)]
+        return self._sum(
+            self.inner.embed_batch(images, faces),
+            self.inner.embed_batch([mirror(im) for im in images], flipped),
+        )
+
+    def embed_aligned(self, crops):
+        return self._sum(
+            self.inner.embed_aligned(crops), self.inner.embed_aligned([mirror(c) for c in crops])
+        )
+
+    def embed_fallback(self, images, boxes):
+        flipped = [mirror_face(b, im.shape[1]) for im, b in zip(images, boxes, strict=True)]
+        return self._sum(
+            self.inner.embed_fallback(images, boxes),
+            self.inner.embed_fallback([mirror(im) for im in images], flipped),
+        )
+
 
 def resize_rgb(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     """``image`` resized to ``size`` x ``size`` (or (width, height)) pixels, bilinear."""
@@ -128,8 +192,25 @@ class ModelAdapter(Adapter):
     def prepare(self, settings: dict, weights_dir: Path, images, out_dir: Path) -> dict:
         return {}
 
+    # The recogniser's name in faceage.protocols.published, when the adapter knows it.
+    published_default: str | None = None
+
+    def published_id(self, settings: dict) -> str | None:
+        """Which published recogniser this model is (the setting ``published_as``, else
+        :attr:`published_default`): its published figures go beside ours."""
+        return (settings or {}).get("published_as") or self.published_default
+
     def load(self, settings: dict, weights_dir: Path, state_dir: Path) -> Embedder:
         raise NotImplementedError
+
+
+def test_time(settings: dict) -> dict:
+    """The test-time conventions a model's settings ask for (published figures differ by
+    them): ``flip`` for every model, ``jitter`` where the model has it."""
+    out = {"flip": bool(settings.get("flip", False))}
+    if "jitter" in settings:
+        out["jitter"] = int(settings["jitter"])
+    return out
 
 
 def package_versions(*names: str) -> dict[str, str | None]:
@@ -165,16 +246,69 @@ def largest(faces: list[Face]) -> Face | None:
     return best
 
 
+# The face-choice policies (config ``face_choice``; one policy for the clean stage and
+# every model): the subject's face is the one nearest the image centre among faces of a
+# reasonable size, the largest face, or none when several are found.
+FACE_CHOICES = ("centre", "largest", "drop")
+# ``centre`` considers only faces whose box side is at least this share of the largest
+# face's side: a small face in the background near the centre (a poster, a bystander far
+# behind) never beats the subject, while a bystander's larger face off-centre does not
+# either.
+CENTRE_MIN_SIDE = 0.5
+
+
+def centre_offset(face: Face, shape: tuple[int, ...]) -> float:
+    """Distance in pixels from the centre of ``face``'s box to the centre of an image of
+    ``shape`` (height, width, ...)."""
+    h, w = shape[:2]
+    cx, cy = (face.left + face.right) / 2, (face.top + face.bottom) / 2
+    return float(np.hypot(cx - w / 2, cy - h / 2))
+
+
+def centred(faces: list[Face], shape: tuple[int, ...]) -> Face | None:
+    """The face nearest the image centre among those whose side is at least
+    :data:`CENTRE_MIN_SIDE` of the largest side (ties: the larger, then the first)."""
+    if not faces:
+        return None
+    side = max(np.sqrt(f.area) for f in faces)
+    ok = [f for f in faces if np.sqrt(f.area) >= CENTRE_MIN_SIDE * side]
+    return min(ok, key=lambda f: (centre_offset(f, shape), -f.area))
+
+
+def nearest(faces: list[Face], box: Face) -> Face | None:
+    """The face whose centre is nearest ``box``'s centre (None when there is none)."""
+    if not faces:
+        return None
+    bx, by = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+    return min(
+        faces, key=lambda f: np.hypot((f.left + f.right) / 2 - bx, (f.top + f.bottom) / 2 - by)
+    )
+
+
 @dataclass
-class MultiFacePolicy:
-    """What to do when a detector finds several faces: ``drop`` or ``largest``."""
+class FaceChoice:
+    """Which face of an image is used: ``centre`` (the subject of a portrait), ``largest``
+    or ``drop`` (no face when several are found). See :data:`FACE_CHOICES`."""
 
-    mode: str = "largest"
-    counts: dict = field(default_factory=dict)
+    mode: str = "centre"
 
-    def choose(self, faces: list[Face]) -> tuple[Face | None, str]:
+    def __post_init__(self):
+        if self.mode not in FACE_CHOICES:
+            raise ValueError(f"face choice must be one of {FACE_CHOICES}, got {self.mode!r}")
+
+    def choose(self, faces: list[Face], shape: tuple[int, ...]) -> tuple[Face | None, str]:
+        """(the chosen face or None, ``ok`` / ``no_face`` / ``several_faces``) for the
+        ``faces`` found in an image of ``shape``."""
         if not faces:
             return None, "no_face"
         if len(faces) > 1 and self.mode == "drop":
             return None, "several_faces"
+        if self.mode == "centre":
+            return centred(faces, shape), "ok"
         return largest(faces), "ok"
+
+
+def face_choice(settings: dict) -> FaceChoice:
+    """A model's face choice: its ``multi_face`` setting (the workflow passes its resolved
+    ``face_choice`` there), else ``centre``."""
+    return FaceChoice((settings or {}).get("multi_face") or "centre")

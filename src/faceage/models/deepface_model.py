@@ -16,7 +16,8 @@ Settings (``model_settings.deepface``): ``model_name`` (ArcFace),
 ``detector_backend`` (opencv, deepface's default; Haar cascades ship with
 OpenCV 4.x), ``align`` (true), ``expand_percentage`` (0), ``normalization``
 (base), ``backend`` (tensorflow; or onnx / pytorch where installed),
-``multi_face`` (largest | drop), ``weights_dir`` (DEEPFACE_HOME; empty:
+``multi_face`` (the workflow's ``face_choice``: centre, largest or drop),
+``weights_dir`` (DEEPFACE_HOME; empty:
 ``<weights_dir>/deepface``).
 
 TensorFlow runs with ``TF_USE_LEGACY_KERAS=1`` (deepface's models are Keras 2
@@ -36,8 +37,8 @@ from faceage.models.base import (
     FaceResult,
     MissingPackageError,
     ModelAdapter,
-    MultiFacePolicy,
     WeightFile,
+    face_choice,
     package_versions,
 )
 from faceage.models.insightface_pack import weight_facts
@@ -49,7 +50,6 @@ DEFAULTS = {
     "expand_percentage": 0,
     "normalization": "base",
     "backend": "tensorflow",
-    "multi_face": "largest",
     "weights_dir": "",
 }
 _DF = "https://github.com/serengil/deepface_models/releases/download/v1.0/"
@@ -206,7 +206,7 @@ class DeepfaceEmbedder(Embedder):
         except ImportError as exc:
             raise MissingPackageError("deepface", "deepface", "deepface", exc) from exc
         self._df = DeepFace
-        self.policy = MultiFacePolicy(self.settings["multi_face"])
+        self.policy = face_choice(self.settings)
         # Build (and cache inside deepface) the recogniser now: load errors surface here.
         model = DeepFace.build_model(
             model_name=self.settings["model_name"], task="facial_recognition"
@@ -229,7 +229,7 @@ class DeepfaceEmbedder(Embedder):
         results = []
         for im, objs in zip(images, per_image, strict=True):
             real, found = detected_faces(objs, im, s["detector_backend"])
-            face, status = self.policy.choose(found)
+            face, status = self.policy.choose(found, im.shape)
             res = FaceResult(None, status, len(found), face)
             if face is not None:
                 res.vector = np.asarray(real[found.index(face)]["embedding"], dtype=np.float32)
@@ -305,7 +305,7 @@ class DeepfaceAdapter(ModelAdapter):
             "normalization": s["normalization"],
             "backend": s["backend"],
             "colour_order": "RGB image -> BGR for deepface (its convention)",
-            "multi_face": s["multi_face"],
+            "multi_face": face_choice(s).mode,
             "settings": s,
             "packages": package_versions(
                 "deepface",

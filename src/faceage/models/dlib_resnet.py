@@ -24,8 +24,8 @@ from faceage.models.base import (
     FaceResult,
     MissingPackageError,
     ModelAdapter,
-    MultiFacePolicy,
     WeightFile,
+    face_choice,
     fill_vectors,
     package_versions,
     resize_rgb,
@@ -46,7 +46,7 @@ class DlibEmbedder(Embedder):
         self.sp = dlib.shape_predictor(str(files["landmarks"]))
         self.rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
         self.detector = DlibDetector(settings.get("detector", "hog"), settings.get("upsample", 1))
-        self.policy = MultiFacePolicy(settings.get("multi_face", "largest"))
+        self.policy = face_choice(settings)
         self.reuse = bool(settings.get("reuse_clean_faces", True))
         self.chip_size = int(settings.get("chip_size", 150))
         self.padding = float(settings.get("padding", 0.25))
@@ -64,7 +64,7 @@ class DlibEmbedder(Embedder):
                 face, n_faces, status = clean_face, -1, "ok"
             else:
                 found = self.detector(image)
-                face, status = self.policy.choose(found)
+                face, status = self.policy.choose(found, image.shape)
                 n_faces = len(found)
             results.append(FaceResult(None, status, n_faces, face))
             if face is not None:
@@ -72,6 +72,20 @@ class DlibEmbedder(Embedder):
                 slots.append(i)
         if chips:
             fill_vectors(results, slots, self.rec.compute_face_descriptor(chips, self.jitter))
+        return results
+
+    def embed_fallback(self, images: list[np.ndarray], boxes: list[Face]) -> list[FaceResult]:
+        """dlib's own convention where HOG finds nothing (its maintainer's LFW procedure):
+        the 5-point landmarks in the guessed box, then the aligned chip."""
+        pairs = zip(images, boxes, strict=True)
+        chips = [self.chip(np.ascontiguousarray(im), b) for im, b in pairs]
+        results = [FaceResult(None, "ok", 0, b) for b in boxes]
+        if chips:
+            fill_vectors(
+                results,
+                list(range(len(chips))),
+                self.rec.compute_face_descriptor(chips, self.jitter),
+            )
         return results
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
@@ -91,6 +105,7 @@ class DlibAdapter(ModelAdapter):
     name = "dlib"
     env = "dlib"
     uses_clean_faces = True
+    published_default = "dlib_resnet_v1"
 
     def required_files(self, settings, weights_dir):
         files = model_files()

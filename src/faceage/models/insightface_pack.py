@@ -22,7 +22,8 @@ Settings (``model_settings.insightface``):
 * ``det_thresh`` (0.5): detector score threshold.
 * ``pad`` (0.0): pad the image on each side by this fraction of its size
   (black border) before detection, another cure for tight crops.
-* ``multi_face`` (``largest``): ``largest`` or ``drop`` when several faces are found.
+* ``multi_face`` (the workflow's ``face_choice``): ``centre``, ``largest`` or ``drop``
+  when several faces are found (:class:`faceage.models.base.FaceChoice`).
 * ``providers`` (``[CPUExecutionProvider]``): onnxruntime providers, e.g.
   ``[CUDAExecutionProvider, CPUExecutionProvider]`` on a GPU node.
 * ``weights_dir`` (empty): insightface's root folder for this model, instead of
@@ -41,9 +42,10 @@ from faceage.models.base import (
     FaceResult,
     MissingPackageError,
     ModelAdapter,
-    MultiFacePolicy,
     WeightFile,
+    face_choice,
     fill_vectors,
+    nearest,
     package_versions,
     resize_rgb,
 )
@@ -58,12 +60,14 @@ KNOWN_PACKS = {
     "buffalo_sc": ("det_500m.onnx", "w600k_mbf.onnx"),
     "antelopev2": ("scrfd_10g_bnkps.onnx", "glintr100.onnx"),
 }
+# The no-face fallback's second detection pass (embed_fallback).
+FALLBACK_DET_THRESH = 0.1
+FALLBACK_PAD = 0.25
 DEFAULTS = {
     "pack": "buffalo_l",
     "det_size": 320,
     "det_thresh": 0.5,
     "pad": 0.0,
-    "multi_face": "largest",
     "providers": ["CPUExecutionProvider"],
     "weights_dir": "",
 }
@@ -151,7 +155,7 @@ class InsightfaceEmbedder(Embedder):
         )
         self.crop_size = int(self.rec.input_size[0])
         self.pad = float(s["pad"])
-        self.policy = MultiFacePolicy(s["multi_face"])
+        self.policy = face_choice(s)
 
     def detect(self, bgr: np.ndarray) -> tuple[list[Face], list[np.ndarray]]:
         """Faces (in ``bgr``'s pixel coordinates) and their 5 keypoints."""
@@ -168,13 +172,14 @@ class InsightfaceEmbedder(Embedder):
             kps.append(np.asarray(kpss[i], dtype=np.float32) - offset if kpss is not None else None)
         return faces, kps
 
-    def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+    def _embed(self, images: list[np.ndarray], choose) -> list[FaceResult]:
+        """Detect, pick a face with ``choose(index, faces, shape)``, align, recognise."""
         results: list[FaceResult] = []
         crops, slots = [], []
         for i, rgb in enumerate(images):
             bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # insightface works in BGR
             found, kps = self.detect(bgr)
-            face, status = self.policy.choose(found)
+            face, status = choose(i, found, rgb.shape)
             results.append(FaceResult(None, status, len(found), face))
             if face is None:
                 continue
@@ -187,6 +192,25 @@ class InsightfaceEmbedder(Embedder):
         if crops:
             fill_vectors(results, slots, self.rec.get_feat(crops))
         return results
+
+    def embed_batch(self, images: list[np.ndarray], faces: list[Face | None]) -> list[FaceResult]:
+        return self._embed(images, lambda i, found, shape: self.policy.choose(found, shape))
+
+    def embed_fallback(self, images: list[np.ndarray], boxes: list[Face]) -> list[FaceResult]:
+        """A second SCRFD pass where the first found no face: score threshold
+        :data:`FALLBACK_DET_THRESH` on the image padded by :data:`FALLBACK_PAD` of its
+        longer side; the face nearest the guessed box is aligned from its keypoints. No
+        face even then: no vector (the stage's last resort takes the centre crop)."""
+        saved = self.det.det_thresh, self.pad
+        self.det.det_thresh = min(saved[0], FALLBACK_DET_THRESH)
+        self.pad = max(saved[1], FALLBACK_PAD)
+        try:
+            return self._embed(
+                images,
+                lambda i, found, shape: (nearest(found, boxes[i]), "ok" if found else "no_face"),
+            )
+        finally:
+            self.det.det_thresh, self.pad = saved
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
         """Each crop resized to the recogniser's input (BGR), no detection or alignment."""
@@ -261,7 +285,7 @@ class InsightfaceAdapter(ModelAdapter):
                 "RGB image -> BGR for detection/alignment; recogniser blob swapRB (RGB)"
             ),
             "providers": s["providers"],
-            "multi_face": s["multi_face"],
+            "multi_face": face_choice(s).mode,
             "settings": s,
             "packages": package_versions(
                 "insightface",

@@ -5,7 +5,7 @@ a time (the package batches the faces of one image, not images): BlazeFace
 boxes (image resized to ``det_size`` x ``det_size`` without keeping the aspect
 ratio, the package's way), then each box cropped and resized to 112x112 -
 there is no landmark alignment in this package - and normalised to [-1, 1] in
-RGB. The largest face's vector is kept.
+RGB. The chosen face's vector is kept (the workflow's ``face_choice``).
 
 Weights: a local model folder per network, ``<weights_dir>/insightface_paddle/<name>/`` holding
 ``inference.pdmodel`` and ``inference.pdiparams`` (the layout the package uses
@@ -26,7 +26,7 @@ Settings (``model_settings.insightface_paddle``): ``rec_model`` (MobileFace |
 ArcFace | folder), ``det_model`` (BlazeFace | folder | none: the whole image is
 the face, for pre-cropped datasets), ``det_size`` (640, the package's fixed
 value), ``det_thresh`` (0.8, the package's default), ``use_gpu`` (false),
-``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (largest | drop),
+``cpu_threads`` (1), ``enable_mkldnn`` (false), ``multi_face`` (centre | largest | drop),
 ``align`` (eyes | none) and ``box_margin`` (0.0), with ``det_model: clean``,
 ``weights_dir`` (the folder holding the network folders; empty:
 ``<weights_dir>/insightface_paddle``).
@@ -49,8 +49,8 @@ from faceage.models.base import (
     FaceResult,
     MissingPackageError,
     ModelAdapter,
-    MultiFacePolicy,
     WeightFile,
+    face_choice,
     package_versions,
 )
 from faceage.models.insightface_pack import weight_facts
@@ -63,7 +63,6 @@ DEFAULTS = {
     "use_gpu": False,
     "cpu_threads": 1,
     "enable_mkldnn": False,
-    "multi_face": "largest",
     "box_margin": 0.0,
     "align": "eyes",
     "weights_dir": "",
@@ -196,7 +195,7 @@ class PaddleEmbedder(Embedder):
             self.app.init_rec(rec_args)
         else:
             self.app = InsightFace(rec_args, print_info=False)
-        self.policy = MultiFacePolicy(s["multi_face"])
+        self.policy = face_choice(s)
 
     def _recognise(self, rgb: np.ndarray, boxes=None) -> np.ndarray:
         """The package's Recognizer on one image (its own crop, resize and normalisation)."""
@@ -217,7 +216,7 @@ class PaddleEmbedder(Embedder):
                     Face(float(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[1]))
                     for b in boxes
                 ]
-            face, status = self.policy.choose(found)
+            face, status = self.policy.choose(found, rgb.shape)
             res = FaceResult(None, status, len(found) if boxes is not None else -1, face)
             if face is not None:
                 vecs = np.asarray(feats, dtype=np.float32).reshape(len(found), -1)
@@ -247,6 +246,17 @@ class PaddleEmbedder(Embedder):
                 vec = self._recognise(rgb, [box])[0]
             self.dim = vec.shape[0]
             results.append(FaceResult(vec, "ok", -1, face))
+        return results
+
+    def embed_fallback(self, images: list[np.ndarray], boxes: list[Face]) -> list[FaceResult]:
+        """With ``det_model: clean``, the guessed box goes through the same route as a
+        cleaning box (eye alignment by dlib's landmarks in it, or the package's crop).
+        BlazeFace has no second route: the stage's last resort takes the centre crop."""
+        if not uses_clean_box(self.settings):
+            return super().embed_fallback(images, boxes)
+        results = self._embed_clean_boxes(images, boxes)
+        for r in results:
+            r.n_faces = 0
         return results
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
@@ -324,7 +334,7 @@ class PaddleAdapter(ModelAdapter):
             if s["use_gpu"]
             else f"cpu, {s['cpu_threads']} thread(s), mkldnn={s['enable_mkldnn']}",
             "flags": {"FLAGS_enable_pir_api": "0"},
-            "multi_face": s["multi_face"],
+            "multi_face": face_choice(s).mode,
             "settings": s,
             "packages": package_versions(
                 "insightface-paddle", "paddlepaddle", "paddlepaddle-gpu", "opencv-python", "numpy"

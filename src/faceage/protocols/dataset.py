@@ -41,6 +41,7 @@ class Protocol:
     labels: str = "none"
     aligned: bool = False
     published: dict = field(default_factory=dict)
+    benchmark: str = ""
 
 
 def protocol_name(entry: dict) -> str:
@@ -66,6 +67,7 @@ def protocols_from_config(entries: list[dict]) -> list[Protocol]:
                 labels=DEFAULT_LABELS[fmt] if labels == "auto" else labels,
                 aligned=bool(e.get("aligned", fmt == "insightface_bin")),
                 published=dict(e.get("published", {}) or {}),
+                benchmark=str(e.get("benchmark", "") or ""),
             )
         )
     names = [p.name for p in out]

@@ -23,6 +23,7 @@ import pandas as pd
 
 from faceage.analysis.bootstrap import far_key
 from faceage.analysis.verification import FAR_LEVELS, insightface_accuracy, point_metrics
+from faceage.contracts.embeddings import FALLBACK_ROUTES
 
 MAX_UNSCORED_SHARE = 0.01
 CONVENTION = (
@@ -37,9 +38,11 @@ def score_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray]) -> pd.DataFr
 
     ``similarity`` is NaN for an unscored pair.
 
-    ``route`` is ``fallback`` when either image was embedded by the no-face
-    fallback, ``aligned`` when both were taken as aligned crops, else
-    ``detected`` (empty for unscored pairs).
+    ``route`` is the less direct of its two images' routes: ``fallback_crop`` when
+    either image was embedded from the unaligned centre crop (the no-face fallback's
+    last resort), else ``fallback_aligned`` when either came from the model's own
+    alignment on a guessed box, ``aligned`` when both were taken as aligned crops,
+    else ``detected`` (empty for unscored pairs).
     """
     from faceage.scores import cosine_similarity_pairs, normalise
 
@@ -51,10 +54,11 @@ def score_protocol(pairs: pd.DataFrame, emb: dict[str, np.ndarray]) -> pd.DataFr
     rta = np.where(ra >= 0, route[np.maximum(ra, 0)] if len(route) else "", "")
     rtb = np.where(rb >= 0, route[np.maximum(rb, 0)] if len(route) else "", "")
     scored = np.isfinite(sim)
-    how = np.where(
-        (rta == "fallback") | (rtb == "fallback"),
-        "fallback",
-        np.where((rta == "aligned") & (rtb == "aligned"), "aligned", "detected"),
+    either = [(rta == r) | (rtb == r) for r in ("fallback_crop", "fallback_aligned")]
+    how = np.select(
+        either + [(rta == "aligned") & (rtb == "aligned")],
+        ["fallback_crop", "fallback_aligned", "aligned"],
+        "detected",
     )
     out = pairs.copy()
     out["similarity"] = sim
@@ -135,7 +139,8 @@ def evaluate_protocol(
         "n_impostor": int((g == 0).sum()),
         "n_scored": int(ok.sum()),
         "n_unscored": int((~ok).sum()),
-        "n_fallback_pairs": int((scored["route"] == "fallback").sum()),
+        "n_fallback_pairs": int(scored["route"].isin(FALLBACK_ROUTES).sum()),
+        "n_fallback_crop_pairs": int((scored["route"] == "fallback_crop").sum()),
         "n_folds": int(len(acc)),
         "accuracy": float(acc.mean()) if valid else np.nan,
         "accuracy_std": float(acc.std()) if valid else np.nan,
@@ -148,9 +153,22 @@ def evaluate_protocol(
 
 
 def benchmarks_table(
-    summaries: list[pd.DataFrame], published: dict[str, dict] | None = None
+    summaries: list[pd.DataFrame],
+    published: dict[str, dict] | None = None,
+    benchmarks: dict[str, str] | None = None,
+    models: dict[str, dict] | None = None,
 ) -> pd.DataFrame:
-    """One row per model x protocol: the headline figures, counts and the published figure."""
+    """One row per model x protocol: the headline figures, counts and the published figure.
+
+    ``published`` (protocol name -> model -> accuracy) is what the configuration states and
+    wins; otherwise the figure comes from :data:`faceage.protocols.published.PUBLISHED`
+    when the protocol is a known benchmark (``benchmarks``: protocol name -> benchmark) and
+    the model names a published recogniser (``models``: model -> ``published_id`` and its
+    test-time ``settings``). ``published_settings`` is the published procedure;
+    ``published_note`` says where ours differs.
+    """
+    from faceage.protocols.published import describe, lookup
+
     cols = [
         "model",
         "protocol",
@@ -165,18 +183,41 @@ def benchmarks_table(
         "n_impostor",
         "n_unscored",
         "n_fallback_pairs",
+        "n_fallback_crop_pairs",
         "n_aliases",
         "n_not_found",
         "published_accuracy",
         "difference",
+        "published_settings",
+        "published_note",
+        "published_source",
     ]
     if not summaries:
         return pd.DataFrame(columns=cols)
     t = pd.concat(summaries, ignore_index=True)
-    published = published or {}
-    t["published_accuracy"] = [
-        published.get(p, {}).get(m, np.nan) for m, p in zip(t["model"], t["protocol"], strict=True)
-    ]
+    published, benchmarks, models = published or {}, benchmarks or {}, models or {}
+    figures = []
+    for m, p in zip(t["model"], t["protocol"], strict=True):
+        stated = published.get(p, {}).get(m)
+        if stated is not None:
+            figures.append((stated, "", "", "the configuration (protocols[].published)"))
+            continue
+        info = models.get(m, {})
+        ours = info.get("settings", {})
+        row, exact = lookup(info.get("published_id"), benchmarks.get(p, ""), ours)
+        if row is None:
+            figures.append((np.nan, "", "", ""))
+            continue
+        differs = {k: ours.get(k, v) for k, v in row.settings.items()}
+        note = "" if exact else f"published with {describe(row.settings)}, ours {describe(differs)}"
+        figures.append((row.accuracy, describe(row.settings), note, row.source))
+    (
+        t["published_accuracy"],
+        t["published_settings"],
+        t["published_note"],
+        t["published_source"],
+    ) = zip(*figures, strict=True)
+    t["published_accuracy"] = pd.to_numeric(t["published_accuracy"], errors="coerce")
     # the summaries come through the contract's reader: figures it does not know are text
     t["accuracy"] = pd.to_numeric(t["accuracy"], errors="coerce")
     t["difference"] = t["accuracy"] - t["published_accuracy"]

@@ -26,7 +26,7 @@ def detect_faces(*, input, output, settings, wildcards):
         from faceage.detection import DlibDetector
 
         det = DlibDetector(settings.detector, settings.upsample)
-    table = inspect_images(rows, det, settings.max_side)
+    table = inspect_images(rows, det, settings.max_side, settings.face_choice)
     c.write_table(table, output.inspection, INSPECT_COLUMNS)
     log.info(
         "shard %d: %d images inspected, %d not decodable",

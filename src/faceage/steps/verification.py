@@ -207,9 +207,15 @@ def benchmarks(*, input, output, settings):
     """results/<ds>/verification/benchmarks.tsv: model x protocol."""
     from faceage.protocols.dataset import protocols_from_config
     from faceage.protocols.evaluation import benchmarks_table
+    from faceage.protocols.published import benchmark_of
 
-    published = {p.name: p.published for p in protocols_from_config(settings.plain()["protocols"])}
-    table = benchmarks_table([c.read_table(s) for s in input.list("summaries")], published)
+    protocols = protocols_from_config(settings.plain()["protocols"])
+    table = benchmarks_table(
+        [c.read_table(s) for s in input.list("summaries")],
+        published={p.name: p.published for p in protocols},
+        benchmarks={p.name: benchmark_of(p.format, p.file, p.benchmark) for p in protocols},
+        models=settings.plain()["models"],
+    )
     c.write_table(table, output.table)
     return table
 
