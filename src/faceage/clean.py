@@ -259,8 +259,8 @@ def clean_manifest(
     df["sha256"] = insp["sha256"].astype("string")
     alias = first_copies(df, keep)
 
-    # 5. faces
-    for col in FACE_COLUMNS:
+    # 5. faces (with the image's decoded size: the face boxes' frame)
+    for col in FACE_COLUMNS + ["width", "height"]:
         df[col] = insp[col]
     if detector_used:
         for i in df.index[keep]:

@@ -117,28 +117,40 @@ def prepare(
 
 
 FALLBACKS = ("none", "aligned", "centre_crop")
-# The fallback box is sized and placed like the faces the model found in the shard (their
-# median position and side relative to the image) when it found at least this many.
+# The fallback box is sized and placed like the faces the cleaning detector found in the
+# whole dataset (their median position and side relative to the image) when it found at
+# least this many; the same box for every shard, so no vector depends on the sharding.
 MIN_FACES_FOR_BOX = 5
 
 
-def relative_box(face: Face, shape: tuple[int, ...]) -> tuple[float, float, float]:
-    """A face box as (centre x / width, centre y / height, side / shorter image side)."""
-    h, w = shape[:2]
-    side = float(np.sqrt(face.area))
-    return (face.left + face.right) / 2 / w, (face.top + face.bottom) / 2 / h, side / min(h, w)
+def typical_face(manifest: pd.DataFrame) -> tuple[float, float, float] | None:
+    """The median face of the cleaning detector over ``manifest`` as (centre x / width,
+    centre y / height, side / shorter image side); None with fewer than
+    :data:`MIN_FACES_FOR_BOX` faces (or no detector)."""
+    need = FACE_COLUMNS[1:5] + ["width", "height"]
+    if any(c not in manifest for c in need):
+        return None
+    t = manifest[need].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(t) < MIN_FACES_FOR_BOX:
+        return None
+    w, h = t["width"].to_numpy(float), t["height"].to_numpy(float)
+    cx = (t["face_left"] + t["face_right"]).to_numpy(float) / 2 / w
+    cy = (t["face_top"] + t["face_bottom"]).to_numpy(float) / 2 / h
+    side = np.sqrt(
+        (t["face_right"] - t["face_left"]).to_numpy(float)
+        * (t["face_bottom"] - t["face_top"]).to_numpy(float)
+    ) / np.minimum(w, h)
+    return float(np.median(cx)), float(np.median(cy)), float(np.median(side))
 
 
-def guessed_box(typical: list[tuple[float, float, float]], shape, fallback_crop: float) -> Face:
+def guessed_box(typical: tuple[float, float, float] | None, shape, fallback_crop: float) -> Face:
     """Where the face probably is in an image of ``shape`` on which the detector found none:
-    a square at the median relative position and side of the ``typical`` faces found in
-    the same shard (at least :data:`MIN_FACES_FOR_BOX`), else a centred square of
-    ``fallback_crop`` of the shorter side. dlib's maintainer's convention for LFW: the
-    detector's box, else a box in the middle of the image."""
+    a square at the ``typical`` face's relative position and side (:func:`typical_face`),
+    else a centred square of ``fallback_crop`` of the shorter side. dlib's maintainer's
+    convention for LFW: the detector's box, else a box in the middle of the image."""
     h, w = shape[:2]
-    if len(typical) >= MIN_FACES_FOR_BOX:
-        cx, cy, side = np.median(np.asarray(typical), axis=0)
-        cx, cy, side = cx * w, cy * h, side * min(h, w)
+    if typical is not None:
+        cx, cy, side = typical[0] * w, typical[1] * h, typical[2] * min(h, w)
     else:
         cx, cy, side = w / 2, h / 2, fallback_crop * min(h, w)
     return Face(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
@@ -199,7 +211,7 @@ def embed_shard(
     box = np.full((n, 4), np.nan, dtype=np.float32)
     score = np.full(n, np.nan, dtype=np.float32)
     offset = np.full(n, np.nan, dtype=np.float32)
-    typical: list[tuple[float, float, float]] = []  # the faces found: where the fallback looks
+    typical = typical_face(manifest)  # where the no-face fallback looks
     no_face: list[int] = []
     step = max(1, n // 10)
     progress = {"next": step}
@@ -242,8 +254,6 @@ def embed_shard(
         )
         for b, res in zip(detect, results, strict=True):
             record(b[0], b[1], res, "detected")
-            if res.vector is not None and res.face is not None:
-                typical.append(relative_box(res.face, b[1].shape))
             if res.vector is None and res.status == "no_face" and fallback != "none":
                 no_face.append(b[0])
         batch.clear()
@@ -292,8 +302,8 @@ def embed_shard(
         if len(batch) >= batch_size:
             flush(batch)
     flush(batch)
-    # The fallback runs once the shard's faces are known (they size its box); the few
-    # images it needs are read again rather than held.
+    # The fallback runs after the shard's other images; the few it needs are read again
+    # rather than held.
     for pos, image, _, _ in iter_images(rows.iloc[no_face], max_side):
         if image is not None:
             batch.append((no_face[pos], image))
