@@ -172,3 +172,32 @@ def test_flip_adds_the_mirror_images_embedding(tmp_path):
     assert not np.allclose(a.vector, b.vector)  # the mirror is another image to the model
     row = list(got["image_id"]).index(first["image_id"])
     np.testing.assert_allclose(got["vectors"][row], a.vector + b.vector, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.shared
+def test_aligned_fallback_is_closer_to_the_detected_vector_than_the_centre_crop(tmp_path):
+    """FG-NET faces cropped until HOG loses them (scripts/bench_fallback.py, first 30 images):
+    the aligned fallback's vectors are clearly nearer the detected path's than the old
+    unaligned centre crop's (the whole set's figures are in docs/models.md)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    need_shared(FGNET)
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
+    out = tmp_path / "fallback.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench_fallback.py"), "--images", "30"]
+        + ["--fgnet", str(FGNET), "--json", str(out)],
+        check=True,
+        timeout=900,
+    )
+    got = json.loads(out.read_text())
+    old, new = got["centre_crop"], got["aligned"]
+    assert got["cropped_until_lost"] >= 25 and old["n"] == new["n"] == got["cropped_until_lost"]
+    assert new["routes"] == {"fallback_aligned": new["n"]}
+    assert old["routes"] == {"fallback_crop": old["n"]}
+    assert new["median"] > old["median"] + 0.02
+    assert new["p05"] > old["p05"] + 0.02

@@ -134,6 +134,7 @@ def run_in_env(
     batch_size: int = 16,
     timeout: int = 900,
     extra_env: dict | None = None,
+    fallback: str = "none",
 ) -> dict:
     """Run prepare + embed_shard for ``model`` in env ``env``; return embeddings + provenance."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +145,7 @@ def run_in_env(
         settings,
         weights_dir,
         manifest,
-        ["--out", str(out_dir), "--batch-size", str(batch_size)],
+        ["--out", str(out_dir), "--batch-size", str(batch_size), "--fallback", fallback],
         timeout,
         extra_env,
     )
