@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from faceage import __version__
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCHES = {
     "models": "scripts/bench_models.py",
@@ -186,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[2:10]),
     )
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("predict", help=_predict.__doc__)
