@@ -170,13 +170,19 @@ def _paddle_from_onnx(a) -> int:
 
 
 def _bench(a) -> int:
-    """Run one of the benchmark scripts.
+    """Run one of the benchmark scripts (they need a checkout of the repository).
 
     Their numbers are in docs/performance.md and docs/models.md.
     """
     script = ROOT / BENCHES[a.name]
     if not script.is_file():
-        print(f"ERROR: {script} not found: faceage bench runs from a checkout", file=sys.stderr)
+        print(
+            f"ERROR: faceage bench {a.name} runs {BENCHES[a.name]} from a checkout of the "
+            "repository, with the data beside it; this faceage is installed without one "
+            f"(looked in {ROOT}). Clone the repository and run it there: "
+            "make setup && .venv/bin/faceage bench ...",
+            file=sys.stderr,
+        )
         return 2
     return subprocess.call([sys.executable, str(script), *a.args])
 
