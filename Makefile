@@ -43,12 +43,12 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests workflow scripts/make-venv scripts/lock-envs
 	$(VENV)/bin/ruff format --check src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
-	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
+	$(VENV)/bin/snakefmt --check workflow/Snakefile workflow/rules
 	$(SNAKEMAKE) --lint
 
 fmt: setup
 	$(VENV)/bin/ruff format src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
-	$(VENV)/bin/snakefmt Snakefile workflow/rules
+	$(VENV)/bin/snakefmt workflow/Snakefile workflow/rules
 
 test: lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -55,7 +55,12 @@ def test_workflow_env_alone_lints_and_dry_runs_the_demo(tmp_path):
     )
     assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stderr
     fmt = subprocess.run(
-        [str(target / "bin" / "snakefmt"), "--check", "Snakefile", "workflow/rules"],
+        [
+            str(target / "bin" / "snakefmt"),
+            "--check",
+            "workflow/Snakefile",
+            "workflow/rules",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -68,7 +73,7 @@ def test_workflow_env_alone_lints_and_dry_runs_the_demo(tmp_path):
         [
             snakemake,
             "-s",
-            str(ROOT / "Snakefile"),
+            str(ROOT / "workflow" / "Snakefile"),
             "-n",
             "-c1",
             "--configfile",

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 PROFILES = ["slurm"]
 # What the workflow needs to run; everything else (venvs, results, .git) stays behind.
-WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "src", "envs", "profiles", "scripts"]
+WORKFLOW_PARTS = ["workflow", "config", "src", "envs", "profiles", "scripts"]
 ACCOUNT = "faceage_ci"
 TEST_OVERRIDES = [
     "--slurm-init-seconds-before-status-checks",
