@@ -188,7 +188,7 @@ def main() -> int:
             "-m",
             "snakemake",
             "-s",
-            str(ROOT / "Snakefile"),
+            str(ROOT / "workflow" / "Snakefile"),
             "-c2",
             "-q",
             "--configfile",

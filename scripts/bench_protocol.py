@@ -36,7 +36,7 @@ def run(work: Path, cfg: dict, cores: int) -> float:
         "-m",
         "snakemake",
         "-s",
-        str(ROOT / "Snakefile"),
+        str(ROOT / "workflow" / "Snakefile"),
         "-d",
         str(work),
         f"-c{cores}",

@@ -32,7 +32,15 @@ BEFORE_ANALYSIS = ("embed", "prepare_model", "detect_faces", "demo_dataset", "me
 
 
 def snakemake(work: Path, cores: int, *targets: str) -> float:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "workflow" / "Snakefile"),
+        "-d",
+        str(work),
+    ]
     # targets before --configfile, which takes several values
     cmd += [*targets, f"-c{cores}", "--configfile", str(work / "config.yaml")]
     t0 = time.perf_counter()

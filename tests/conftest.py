@@ -44,7 +44,7 @@ def run_workflow(
     cmd = SNAKEMAKE + [
         *targets,
         "-s",
-        str(ROOT / "Snakefile"),
+        str(ROOT / "workflow" / "Snakefile"),
         "-d",
         str(workdir),
         f"-c{cores}",

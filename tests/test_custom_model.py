@@ -5,7 +5,7 @@ import pytest
 from conftest import ROOT, run_workflow
 
 RULE = """
-include: "{root}/Snakefile"
+include: "{root}/workflow/Snakefile"
 
 
 rule my_model:

@@ -64,7 +64,7 @@ def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):
     work.mkdir()
     cmd = SNAKEMAKE + [
         "-s",
-        str(ROOT / "Snakefile"),
+        str(ROOT / "workflow" / "Snakefile"),
         "-d",
         str(work),
         "-c2",

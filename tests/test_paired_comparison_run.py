@@ -62,7 +62,7 @@ def test_fgnet_five_models_paired(tmp_path):
     work.mkdir()
     proc = subprocess.run(
         SNAKEMAKE
-        + ["-s", str(ROOT / "Snakefile"), "-d", str(work), "-c2"]
+        + ["-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(work), "-c2"]
         + ["results/fgnet/verification/paired/forest_auc.png"]
         + ["results/fgnet/verification/comparison.tsv", "--configfile", str(cfg)],
         cwd=work,

@@ -267,7 +267,7 @@ def bad_run(tmp_path_factory):
         "-m",
         "snakemake",
         "-s",
-        str(ROOT / "Snakefile"),
+        str(ROOT / "workflow" / "Snakefile"),
         "-d",
         str(work),
         "-c2",

@@ -26,7 +26,7 @@ from PIL import Image
 from faceage.contracts import EMBEDDING_ARRAYS
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
 BASE_CONFIG = ROOT / "config" / "config.yaml"
 # Big enough that one embedding job takes about a second (time to kill it half-way).
 DEMO = {

@@ -21,7 +21,10 @@ def test_snakefmt_clean():
     rules = sorted(str(p) for p in (ROOT / "workflow" / "rules").glob("*.smk"))
     snakefmt = str(Path(sys.executable).parent / "snakefmt")
     proc = subprocess.run(
-        [snakefmt, "--check", "Snakefile", *rules], cwd=ROOT, capture_output=True, text=True
+        [snakefmt, "--check", "workflow/Snakefile", *rules],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
 

@@ -5,4 +5,31 @@ never imports snakemake. See :mod:`faceage.contracts` for the data contract
 between the stages.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def _version() -> str:
+    """The version, written once: ``[project] version`` in pyproject.toml.
+
+    From a checkout (the workflow's own ``src/`` on PYTHONPATH, or an editable install) its
+    pyproject.toml is read, so the running code and the version it reports cannot disagree;
+    an installed package reports its metadata (made from the same line).
+    """
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        text = pyproject.read_text()
+        found = re.search(r'^version = "([^"]+)"', text, re.M)
+        if found and re.search(r'^name = "faceage"', text, re.M):
+            return found.group(1)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("faceage")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+__version__ = _version()

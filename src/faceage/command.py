@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from faceage import __version__
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCHES = {
     "models": "scripts/bench_models.py",
@@ -168,13 +170,19 @@ def _paddle_from_onnx(a) -> int:
 
 
 def _bench(a) -> int:
-    """Run one of the benchmark scripts.
+    """Run one of the benchmark scripts (they need a checkout of the repository).
 
     Their numbers are in docs/performance.md and docs/models.md.
     """
     script = ROOT / BENCHES[a.name]
     if not script.is_file():
-        print(f"ERROR: {script} not found: faceage bench runs from a checkout", file=sys.stderr)
+        print(
+            f"ERROR: faceage bench {a.name} runs {BENCHES[a.name]} from a checkout of the "
+            "repository, with the data beside it; this faceage is installed without one "
+            f"(looked in {ROOT}). Clone the repository and run it there: "
+            "make setup && .venv/bin/faceage bench ...",
+            file=sys.stderr,
+        )
         return 2
     return subprocess.call([sys.executable, str(script), *a.args])
 
@@ -186,6 +194,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[2:10]),
     )
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("predict", help=_predict.__doc__)

@@ -18,9 +18,13 @@ rule attributes_predict:
         log_path("attributes_predict", "{estimator}"),
     benchmark:
         benchmark_path("attributes_predict", "{estimator}")
+    retries: 1
     conda:
         estimator_conda_env
     threads: 1
+    resources:
+        mem_mb=attributes_mem_mb,
+        runtime=attributes_runtime,
     params:
         python=estimator_python,
         settings=estimator_step_settings,

@@ -11,8 +11,12 @@ rule detect_faces:
         log_path("detect_faces", "shard{shard}"),
     benchmark:
         benchmark_path("detect_faces", "shard{shard}")
+    retries: 1
     conda:
         "../../envs/dlib.yaml"
+    resources:
+        mem_mb=detect_mem_mb,
+        runtime=detect_runtime,
     params:
         settings={
             **{k: config["clean"][k] for k in ("detector", "upsample", "max_side")},

@@ -1,5 +1,7 @@
 # The configuration: read, coerced, validated against the schema (defaults filled in),
 # then the checks a schema cannot express. Everything else reads config[...] after this.
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -7,12 +9,68 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-# The repository root, found from this file (works when another Snakefile includes
-# ours, or uses it as a module).
-ROOT = Path(workflow.current_basedir).parents[1]
-# This checkout's package for the Snakemake process (an installed faceage from another
-# checkout must not be the one that runs); jobs get it through envs.smk.
-sys.path.insert(0, str(ROOT / "src"))
+
+def _package_folder(base):
+    """A local folder holding this workflow's own src/ (the faceage package), from ``base``,
+    this file's folder as Snakemake's source: a folder on disk (a checkout, or a module loaded
+    from a local path) gives its src/ in place; a git source (gitfile, github, gitlab: a module
+    deployed at a commit) has src/ of that commit unpacked once into
+    .snakemake/faceage-src/<commit>/ of the working directory (shared with cluster jobs).
+    """
+    if hasattr(base, "__fspath__") or isinstance(base, str):
+        return Path(base).resolve().parents[1] / "src"
+    import git
+
+    repo = (
+        base.hosted_repo.repo
+        if hasattr(base, "hosted_repo")
+        else git.Repo(base.repo_path)
+    )
+    commit = repo.commit(base.ref)
+    src = os.path.normpath(f"{base.path}/../../src")
+    dest = Path(".snakemake", "faceage-src", commit.hexsha).resolve()
+    if not dest.is_dir():
+        tmp = Path(f"{dest}.{os.getpid()}.tmp")
+        for blob in commit.tree[src].traverse():
+            if blob.type == "blob":
+                out = tmp / os.path.relpath(blob.path, src)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(blob.data_stream.read())
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(
+                tmp, dest
+            )  # atomic: a second run started at once finds it complete
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _git_join_accepts_source_files():
+    """Snakemake 9.27's LocalGitFile.join (a module from `gitfile(...)`) takes only a str, but
+    a `script:` rule hands it a source file, so every script job of such a module failed with
+    "expected str instance, LocalSourceFile found". github()/gitlab() sources join both; this
+    gives gitfile sources the same (a no-op where Snakemake already does it)."""
+    from snakemake.sourcecache import LocalGitFile, SourceFile
+
+    join = LocalGitFile.join
+    if getattr(join, "_faceage", False):
+        return
+
+    def join_path_or_source(self, path):
+        if isinstance(path, SourceFile):
+            path = path.get_path_or_uri(secret_free=False)
+        return join(self, path)
+
+    join_path_or_source._faceage = True
+    LocalGitFile.join = join_path_or_source
+
+
+_git_join_accepts_source_files()
+# This workflow's package for the Snakemake process (an installed faceage from another
+# checkout or version must not be the one that runs); jobs get it through envs.smk.
+PACKAGE_FOLDER = _package_folder(workflow.current_basedir)
+sys.path.insert(0, str(PACKAGE_FOLDER))
 
 import yaml  # noqa: E402
 
@@ -25,7 +83,7 @@ from faceage.protocols.dataset import protocols_from_config  # noqa: E402
 # Numbers and booleans typed inside --config dicts arrive as strings: read them
 # as the schema wants. Then unknown keys, named with what is allowed (the schema's
 # own message prints the whole schema), then the schema (types, ranges; defaults).
-_SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
+_SCHEMA = Path(workflow.source_path("../schemas/config.schema.yaml"))
 _SCHEMA_DICT = yaml.safe_load(_SCHEMA.read_text())
 config.update(coerce_cli_scalars(config, _SCHEMA_DICT))
 _unknown = unknown_keys(config, _SCHEMA_DICT)

@@ -13,8 +13,12 @@ rule prepare_model:
         state=temp(directory(f"{RESULTS}/embeddings/{{model}}/state")),
     log:
         log_path("prepare_model", "{model}"),
+    retries: 1
     conda:
         model_conda_env
+    resources:
+        mem_mb=prepare_mem_mb,
+        runtime=per_attempt(20),
     params:
         python=model_python,
         settings=model_step_settings,
@@ -38,9 +42,13 @@ rule embed:
         log_path("embed", "{model}", "shard{shard}"),
     benchmark:
         benchmark_path("embed", "{model}", "shard{shard}")
+    retries: 1
     conda:
         model_conda_env
     threads: 1
+    resources:
+        mem_mb=embed_mem_mb,
+        runtime=embed_runtime,
     params:
         python=model_python,
         settings=model_step_settings,

@@ -7,10 +7,11 @@ from faceage.models import get_adapter
 from faceage.runtime import export_allocator_settings, export_src_path
 
 # Jobs run in other interpreters (conda envs, model venvs, cluster nodes) and import
-# this checkout's package through PYTHONPATH: with a conda prefix shared by several
-# checkouts (profiles/slurm), an env's installed copy would be whichever checkout built
-# it first. The venvs also hold it installed in editable mode (scripts/make-venv).
-export_src_path(str(ROOT / "src"))
+# this workflow's package through PYTHONPATH, set here to its own src/ (config.smk:
+# the checkout's, or unpacked from the git source a module was deployed from): the env
+# files do not install it, and with a conda prefix shared by several checkouts or
+# versions (profiles/slurm) an installed copy would be whichever built the env first.
+export_src_path(str(PACKAGE_FOLDER))
 # Memory a job frees goes back to the system, so its peak RSS is what it holds at once.
 export_allocator_settings()
 
@@ -20,8 +21,9 @@ def using_conda():
 
 
 def env_file(env):
-    """envs/<env>.yaml, absolute (rules in workflow/rules/ resolve relative paths there)."""
-    return str(ROOT / "envs" / f"{env}.yaml")
+    """envs/<env>.yaml, relative to workflow/rules/ as the rules' own conda: paths are, so it
+    is found in a checkout and in a git source alike."""
+    return f"../../envs/{env}.yaml"
 
 
 def env_python(env):

@@ -78,9 +78,13 @@ rule projections:
         log_path("projections", "{model}"),
     benchmark:
         benchmark_path("projections", "{model}")
+    retries: 1
     conda:
         "../../envs/core.yaml"
     threads: 2
+    resources:
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(20),
     params:
         settings={**config["analysis"], "age_bins": config["comparisons"]["age_bins"]},
     script:

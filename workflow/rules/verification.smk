@@ -24,8 +24,12 @@ rule verification_metrics:
         log_path("verification_metrics", "{model}"),
     benchmark:
         benchmark_path("verification_metrics", "{model}")
+    retries: 1
     conda:
         "../../envs/core.yaml"
+    resources:
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(30),
     params:
         settings=VERIFICATION,
     script:
@@ -41,8 +45,12 @@ rule ageing_model:
         log_path("ageing_model", "{model}"),
     benchmark:
         benchmark_path("ageing_model", "{model}")
+    retries: 1
     conda:
         "../../envs/core.yaml"
+    resources:
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(20),
     params:
         settings={
             "max_pairs": VERIFICATION["ageing_max_pairs"],
@@ -62,8 +70,12 @@ rule age_probe:
         log_path("age_probe", "{model}"),
     benchmark:
         benchmark_path("age_probe", "{model}")
+    retries: 1
     conda:
         "../../envs/core.yaml"
+    resources:
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(20),
     params:
         settings=VERIFICATION["age_probe"],
     script:
@@ -287,8 +299,12 @@ rule paired_comparison:
         log_path("paired_comparison"),
     benchmark:
         benchmark_path("paired_comparison")
+    retries: 1
     conda:
         "../../envs/core.yaml"
+    resources:
+        mem_mb=per_attempt(16000),
+        runtime=per_attempt(90),
     params:
         settings={**VERIFICATION, "age_bins": config["comparisons"]["age_bins"]},
     script:
