@@ -81,7 +81,8 @@ def main() -> int:
             work = tmp / name
             work.mkdir()
             subprocess.run(
-                [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work)]
+                [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile")]
+                + ["-d", str(work)]
                 + [f"-c{a.cores}", "--configfile", str(tmp / f"{name}.yaml"), "--quiet"],
                 check=True,
             )
