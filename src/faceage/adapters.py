@@ -88,6 +88,25 @@ class Adapter:
         return {self.kind: self.name, "env": self.env, "settings": settings}
 
 
+def with_defaults(defaults: dict, settings: dict | None) -> dict:
+    """``settings`` over ``defaults`` (a setting given as None keeps the default): what an
+    adapter runs with and what its provenance records. The workflow hands over the schema's
+    defaults already; an adapter's own ``DEFAULTS`` serve library use and are checked against
+    the schema (tests/test_model_defaults.py)."""
+    out = dict(defaults)
+    out.update({k: v for k, v in (settings or {}).items() if v is not None})
+    return out
+
+
+def weight_facts(paths: list[Path]) -> dict[str, dict]:
+    """Size and SHA-256 of each existing weight file (what exactly the embeddings came from)."""
+    from faceage.images import file_digest
+
+    return {
+        p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in paths if p.is_file()
+    }
+
+
 def with_retry(
     call: Callable[[list[T]], list[R]], items: Sequence[T], failed: Callable[[Exception], R]
 ):

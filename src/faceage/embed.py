@@ -35,9 +35,7 @@ from faceage.models.base import (
 
 log = logging.getLogger(__name__)
 
-# Used only when a model's settings do not say (the config schema gives every built-in
-# model its own default under model_settings).
-BATCH_SIZE = 32
+# Used only for a fitting model that does not say (eigenfaces' fit_images).
 FIT_IMAGES = 2000
 
 
@@ -87,12 +85,12 @@ def prepare(
     ``fit_images`` (images a fitting model such as eigenfaces learns from) defaults to the
     model setting of that name, else :data:`FIT_IMAGES`.
     """
-    if fit_images is None:
-        fit_images = int(settings.get("fit_images", FIT_IMAGES))
     from faceage.contracts import require_images
 
     require_images(read_table(manifest_path), manifest_path)
     adapter = get_adapter(model)
+    if fit_images is None:
+        fit_images = int(adapter.resolved(settings).get("fit_images", FIT_IMAGES))
     weights_dir = Path(weights_dir)
     adapter.check_weights(settings, weights_dir)
     info = {
@@ -183,13 +181,13 @@ def embed_shard(
     the model has none or it fails, the unaligned centre crop (``fallback_crop``
     of the shorter side, embedded as an aligned crop; ``route`` ``fallback_crop``);
     with ``centre_crop``, the centre crop alone. ``batch_size`` defaults to the
-    model setting of that name, else :data:`BATCH_SIZE`.
+    model's setting of that name (its default: :meth:`ModelAdapter.resolved`).
     """
-    if batch_size is None:
-        batch_size = int(settings.get("batch_size", BATCH_SIZE))
     if fallback not in FALLBACKS:
         raise ValueError(f"no-face fallback must be one of {FALLBACKS}, got {fallback!r}")
     adapter = get_adapter(model)
+    if batch_size is None:
+        batch_size = int(adapter.resolved(settings)["batch_size"])
     manifest = own_content(read_table(manifest_path))
     rows = manifest[manifest["shard"] == shard].reset_index(drop=True)
     aligned = np.zeros(len(rows), dtype=bool)

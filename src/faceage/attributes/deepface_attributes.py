@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceage.adapters import with_defaults
 from faceage.attributes.base import Attributes, Estimator, EstimatorAdapter, gender_code
 from faceage.models.base import MissingPackageError, WeightFile, largest, package_versions
 from faceage.models.deepface_model import (
@@ -47,8 +48,7 @@ SUFFIX = {"tensorflow": ".h5", "onnx": ".onnx"}
 
 
 def resolved(settings: dict) -> dict:
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in (settings or {}).items() if v is not None})
+    out = with_defaults(DEFAULTS, settings)
     if out["backend"] not in SUFFIX:
         raise ValueError(
             f"deepface attributes: backend must be one of {sorted(SUFFIX)}, got {out['backend']!r}"

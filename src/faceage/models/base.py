@@ -182,12 +182,31 @@ def centre_crop(image: np.ndarray, fraction: float = 1.0) -> np.ndarray:
     return image[top : top + side, left : left + side]
 
 
+# Settings every model has, handled by the embedding stage and this module, not by adapters.
+COMMON_DEFAULTS = {
+    "batch_size": 32,
+    "aligned_input": False,
+    "flip": False,
+    "published_as": "",
+    "multi_face": "auto",
+}
+
+
 class ModelAdapter(Adapter):
     """A face recogniser (:class:`faceage.adapters.Adapter`: weights, hint, provenance)."""
 
     kind = "model"
     env: str = "core"
     uses_clean_faces: bool = False  # does embed_batch use the cleaning detector's faces?
+    # The adapter's own settings and their defaults (the config schema's, checked by
+    # tests/test_model_defaults.py); :data:`COMMON_DEFAULTS` come on top.
+    defaults: dict = {}
+
+    def resolved(self, settings: dict | None) -> dict:
+        """``settings`` with every default of this model filled in."""
+        from faceage.adapters import with_defaults
+
+        return with_defaults({**COMMON_DEFAULTS, **self.defaults}, settings)
 
     def prepare(self, settings: dict, weights_dir: Path, images, out_dir: Path) -> dict:
         return {}
@@ -310,5 +329,6 @@ class FaceChoice:
 
 def face_choice(settings: dict) -> FaceChoice:
     """A model's face choice: its ``multi_face`` setting (the workflow passes its resolved
-    ``face_choice`` there), else ``centre``."""
-    return FaceChoice((settings or {}).get("multi_face") or "centre")
+    ``face_choice`` there); ``auto`` or none outside the workflow: ``centre``."""
+    mode = (settings or {}).get("multi_face") or "auto"
+    return FaceChoice("centre" if mode == "auto" else mode)

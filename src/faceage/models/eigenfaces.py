@@ -71,15 +71,17 @@ class EigenfacesAdapter(ModelAdapter):
     name = "eigenfaces"
     env = "core"
     uses_clean_faces = True
+    defaults = {"size": 64, "components": 50, "whiten": False, "fit_images": 2000, "batch_size": 64}
 
     def prepare(self, settings, weights_dir, images, out_dir):
         """Fit the PCA on ``images``: an iterable of (rgb array, Face | None)."""
         from sklearn.decomposition import PCA
 
-        size = int(settings.get("size", 64))
+        settings = self.resolved(settings)
+        size = int(settings["size"])
         x = np.stack([grey_crop(im, f, size) for im, f in images])
-        n_comp = int(min(settings.get("components", 50), x.shape[0] - 1, x.shape[1]))
-        whiten = bool(settings.get("whiten", False))
+        n_comp = int(min(settings["components"], x.shape[0] - 1, x.shape[1]))
+        whiten = bool(settings["whiten"])
         pca = PCA(n_components=n_comp, whiten=whiten, svd_solver="full", random_state=0).fit(x)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +105,7 @@ class EigenfacesAdapter(ModelAdapter):
     def load(self, settings, weights_dir, state_dir):
         with np.load(Path(state_dir) / STATE) as data:
             state = {k: data[k] for k in ("mean", "components", "scale")}
-        return EigenEmbedder(state, int(settings.get("size", 64)))
+        return EigenEmbedder(state, int(self.resolved(settings)["size"]))
 
     def provenance(self, settings, weights_dir):
         return {

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceage.adapters import weight_facts
 from faceage.models.base import (
     Embedder,
     Face,
@@ -70,14 +71,13 @@ DEFAULTS = {
     "pad": 0.0,
     "providers": ["CPUExecutionProvider"],
     "weights_dir": "",
+    "batch_size": 32,
 }
 
 
 def resolved(settings: dict) -> dict:
     """``settings`` with every default filled in (what provenance records)."""
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in (settings or {}).items() if v is not None})
-    return out
+    return ADAPTER.resolved(settings)
 
 
 def det_sizes(value) -> list[tuple[int, int]]:
@@ -97,15 +97,6 @@ def det_sizes(value) -> list[tuple[int, int]]:
     return [
         (int(v), int(v)) if isinstance(v, int | float) else (int(v[0]), int(v[1])) for v in items
     ]
-
-
-def weight_facts(paths: list[Path]) -> dict[str, dict]:
-    """Size and SHA-256 of each existing weight file (what exactly the embeddings came from)."""
-    from faceage.images import file_digest
-
-    return {
-        p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in paths if p.is_file()
-    }
 
 
 def model_root(settings: dict, weights_dir: Path) -> Path:
@@ -224,6 +215,7 @@ class InsightfaceEmbedder(Embedder):
 class InsightfaceAdapter(ModelAdapter):
     name = "insightface"
     env = "insightface"
+    defaults = DEFAULTS
     uses_clean_faces = False
 
     def required_files(self, settings, weights_dir):

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceage.adapters import weight_facts
 from faceage.models.base import (
     Embedder,
     Face,
@@ -53,7 +54,6 @@ from faceage.models.base import (
     face_choice,
     package_versions,
 )
-from faceage.models.insightface_pack import weight_facts
 
 DEFAULTS = {
     "rec_model": "MobileFace",
@@ -66,6 +66,7 @@ DEFAULTS = {
     "box_margin": 0.0,
     "align": "eyes",
     "weights_dir": "",
+    "batch_size": 32,
 }
 NO_DETECTOR = ("none", "", "skip")
 CLEAN = "clean"  # the cleaning stage's face box instead of BlazeFace
@@ -79,9 +80,8 @@ MODEL_FILES = ("inference.pdmodel", "inference.pdiparams")
 
 
 def resolved(settings: dict) -> dict:
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in (settings or {}).items() if v is not None})
-    return out
+    """``settings`` with every default filled in (what provenance records)."""
+    return ADAPTER.resolved(settings)
 
 
 def uses_detector(s: dict) -> bool:
@@ -272,6 +272,7 @@ class PaddleEmbedder(Embedder):
 class PaddleAdapter(ModelAdapter):
     name = "insightface_paddle"
     env = "paddle"
+    defaults = DEFAULTS
     uses_clean_faces = False
 
     def required_files(self, settings, weights_dir):
