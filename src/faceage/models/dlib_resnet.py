@@ -80,6 +80,11 @@ class DlibEmbedder(Embedder):
             if face is not None:
                 chips.append(self.chip(image, face))
                 slots.append(i)
+        return self._describe(results, slots, chips)
+
+    def _describe(self, results: list[FaceResult], slots: list[int], chips) -> list[FaceResult]:
+        """The ResNet's descriptors of ``chips``, one call for the batch, into ``results``
+        at ``slots``."""
         if chips:
             fill_vectors(results, slots, self.rec.compute_face_descriptor(chips, self.jitter))
         return results
@@ -90,25 +95,13 @@ class DlibEmbedder(Embedder):
         pairs = zip(images, boxes, strict=True)
         chips = [self.chip(np.ascontiguousarray(im), b) for im, b in pairs]
         results = [FaceResult(None, "ok", 0, b) for b in boxes]
-        if chips:
-            fill_vectors(
-                results,
-                list(range(len(chips))),
-                self.rec.compute_face_descriptor(chips, self.jitter),
-            )
-        return results
+        return self._describe(results, list(range(len(chips))), chips)
 
     def embed_aligned(self, crops: list[np.ndarray]) -> list[FaceResult]:
         """Each crop resized to a ``chip_size`` chip and described as it is (no landmarks)."""
         chips = [np.ascontiguousarray(resize_rgb(c, self.chip_size)) for c in crops]
         results = [FaceResult(None, "ok", -1, None) for _ in chips]
-        if chips:
-            fill_vectors(
-                results,
-                list(range(len(chips))),
-                self.rec.compute_face_descriptor(chips, self.jitter),
-            )
-        return results
+        return self._describe(results, list(range(len(chips))), chips)
 
 
 class DlibAdapter(ModelAdapter):
