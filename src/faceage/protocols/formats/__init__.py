@@ -173,7 +173,7 @@ def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
         raise  # its message says what was refused and that nothing ran
     except ProtocolError as exc:
         raise ProtocolError(f"{exc} ({hint})") from exc
-    except (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the reader's library raises
         # a library's own words (scipy's "Unknown mat file type"), without the file or format
         raise ProtocolError(
             f"{path}: not a readable {fmt} protocol file: {type(exc).__name__}: {exc} ({hint})"
