@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 import yaml
 from conftest import need_shared
 from PIL import Image
@@ -102,8 +101,13 @@ def test_estimate_without_a_run_says_what_is_missing(tmp_path, capsys):
 
 
 def test_step_command_reports_an_unknown_rule_and_python_m_works():
-    with pytest.raises(KeyError, match="no step for rule 'nope'"):
-        main(["step", "nope"])
+    # an unknown rule takes the one failure path: a line naming it, the traceback, status 1
+    res = subprocess.run(
+        [sys.executable, "-m", "faceage", "step", "nope"], capture_output=True, text=True
+    )
+    assert res.returncode == 1
+    assert "ERROR [nope]: KeyError: \"no step for rule 'nope'" in res.stderr
+    assert "Traceback (most recent call last)" in res.stderr
     res = subprocess.run(
         [sys.executable, "-m", "faceage", "--help"], capture_output=True, text=True
     )

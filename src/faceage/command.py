@@ -188,6 +188,12 @@ def _bench(a) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    # The choices come from the registries (tests/test_registries.py checks the docs against them).
+    from faceage.attributes import ESTIMATORS
+    from faceage.models import MODELS
+    from faceage.protocols.formats import FORMATS
+    from faceage.protocols.matching import LABELS
+
     ap = argparse.ArgumentParser(
         prog="faceage",
         description=__doc__.splitlines()[0],
@@ -199,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help=_predict.__doc__)
     p.add_argument("folder")
-    p.add_argument("--estimator", default="agegender", help="agegender | insightface | deepface")
+    p.add_argument("--estimator", default="agegender", choices=list(ESTIMATORS))
     p.add_argument("--settings", default="{}", help="estimator settings as JSON")
     p.add_argument("--weights-dir", default="resources/weights")
     p.add_argument("--batch-size", type=int, default=32)
@@ -208,10 +214,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("protocol", help=_protocol.__doc__)
     p.add_argument("file", help="the protocol file (.mat, pairs.txt, .csv, .bin)")
-    p.add_argument("--format", required=True, help="agedb_mat | lfw | calfw | cplfw | csv | ...")
+    p.add_argument("--format", required=True, choices=list(FORMATS))
     p.add_argument("--images", help="the folder of the images it names")
     p.add_argument("--name")
-    p.add_argument("--labels", help="auto | agedb | lfw | top_folder | none")
+    p.add_argument("--labels", choices=["auto", *LABELS], help="default: auto (the format's)")
     p.add_argument("--aligned", action="store_true", help="images are aligned 112x112 crops")
     p.add_argument("--published", type=float, help="a published accuracy to compare with")
     p.add_argument("--dataset", help="the run's dataset name (default: the protocol's)")
@@ -234,7 +240,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_estimate)
 
     p = sub.add_parser("download", help=_download.__doc__)
-    p.add_argument("model")
+    p.add_argument("model", help=" | ".join(MODELS))
     p.add_argument("--settings", default="{}", help="model settings as JSON")
     p.add_argument("--weights-dir", default="resources/weights")
     p.set_defaults(run=_download)

@@ -34,7 +34,7 @@ rule attributes_predict:
         " --label 'attributes {wildcards.estimator}'"
         " --input manifest={input.manifest:q} {params.overrides:q}"
         " --output predictions={output.predictions:q} --output timing={output.timing:q}"
-        " --settings {params.settings:q} > {log:q} 2>&1"
+        " --settings {params.settings:q} --log {log:q}"
 
 
 rule attributes_flags:

@@ -79,6 +79,7 @@ from faceage.configcheck import coerce_cli_scalars, unknown_keys  # noqa: E402
 from faceage.demo import is_demo_folder  # noqa: E402
 from faceage.models import MODELS  # noqa: E402
 from faceage.protocols.dataset import protocols_from_config  # noqa: E402
+from faceage.protocols.formats import FORMATS as PROTOCOL_FORMATS  # noqa: E402
 
 # Numbers and booleans typed inside --config dicts arrive as strings: read them
 # as the schema wants. Then unknown keys, named with what is allowed (the schema's
@@ -132,7 +133,7 @@ def _check_config():
         for p in PROTOCOLS:
             if not Path(p.file).is_file():
                 problems.append(f"protocols.{p.name}.file: {p.file!r} does not exist")
-            if p.format != "insightface_bin" and not Path(p.images).is_dir():
+            if not PROTOCOL_FORMATS[p.format].images_inside and not Path(p.images).is_dir():
                 problems.append(
                     f"protocols.{p.name}.images: folder {p.images!r} does not exist "
                     f"(format {p.format} reads the images from a folder)"

@@ -26,7 +26,7 @@ rule prepare_model:
         "{params.python:q} -m faceage step prepare_model --label {wildcards.model:q}"
         " --input manifest={input.manifest:q} --output state={output.state:q}"
         " --output provenance={output.provenance:q} --settings {params.settings:q}"
-        " > {log:q} 2>&1 || {{ tail -n 30 {log:q} >&2; exit 1; }}"
+        " --log {log:q}"
 
 
 rule embed:
@@ -58,7 +58,7 @@ rule embed:
         " --input manifest={input.manifest:q} --input state={input.state:q}"
         " --output embeddings={output.embeddings:q} --output speed={output.speed:q}"
         " --settings {params.settings:q}"
-        " > {log:q} 2>&1"
+        " --log {log:q}"
 
 
 rule merge_embeddings:

@@ -31,4 +31,4 @@ rule download_model_weights:
         settings=model_step_settings,
     shell:
         "{params.python:q} -m faceage step download_model_weights --label {wildcards.model:q}"
-        " --output record={output.record:q} --settings {params.settings:q} > {log:q} 2>&1"
+        " --output record={output.record:q} --settings {params.settings:q} --log {log:q}"

@@ -27,9 +27,22 @@ ADAPTERS = {
     "folders": "faceage.datasets.folders",
     "csv": "faceage.datasets.csvfile",
 }
+# The adapters that read labels from each file's path (``parse_name``, not ``build``): they are
+# also the label parsers a protocol run may name (``protocols[].labels``).
+NAME_ADAPTERS = tuple(
+    name
+    for name, module in ADAPTERS.items()
+    if hasattr(importlib.import_module(module), "parse_name")
+)
+# Every ``dataset_format`` of the workflow: the synthetic demo (drawn by the workflow, read as
+# folders), the adapters, and a protocol run (the images the protocols name). The schema's enum,
+# the docs tables and config/README.md are checked against it (tests/test_registries.py).
+DATASET_FORMATS = ("demo", *ADAPTERS, "protocol")
 
 __all__ = [
     "ADAPTERS",
+    "DATASET_FORMATS",
+    "NAME_ADAPTERS",
     "Labels",
     "NameProblem",
     "build_manifest",

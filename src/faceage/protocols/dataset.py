@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from faceage.images import member_path
-from faceage.protocols.formats import FORMATS, read_protocol
+from faceage.protocols.formats import FORMATS, protocol_format, read_protocol
 from faceage.protocols.formats.insightface_bin import bin_image_name, read_bin
-from faceage.protocols.matching import DEFAULT_LABELS, ImageIndex, labels_from_name, protocol_images
+from faceage.protocols.matching import LABELS, ImageIndex, labels_from_name, protocol_images
 
 PAIR_TABLE_COLUMNS = ["pair", "image_a", "image_b", "genuine", "fold", "id_a", "id_b"]
 
@@ -57,15 +57,20 @@ def protocols_from_config(entries: list[dict]) -> list[Protocol]:
         fmt = e.get("format", "agedb_mat")
         if fmt not in FORMATS:
             raise ValueError(f"protocols: unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        entry = protocol_format(fmt)
         labels = e.get("labels", "auto")
+        if labels != "auto" and labels not in LABELS:
+            raise ValueError(
+                f"protocols: unknown labels {labels!r}; known: auto, {', '.join(LABELS)}"
+            )
         out.append(
             Protocol(
                 name=protocol_name(e),
                 file=str(e["file"]),
                 format=fmt,
                 images=str(e.get("images", "") or ""),
-                labels=DEFAULT_LABELS[fmt] if labels == "auto" else labels,
-                aligned=bool(e.get("aligned", fmt == "insightface_bin")),
+                labels=entry.labels if labels == "auto" else labels,
+                aligned=bool(e.get("aligned", entry.aligned)),
                 published=dict(e.get("published", {}) or {}),
                 benchmark=str(e.get("benchmark", "") or ""),
             )
@@ -115,7 +120,7 @@ def protocol_manifest(
     for p in protocols:
         pairs = read_protocol(p.file, p.format)
         id_of: dict[str, str | None] = {}
-        if p.format == "insightface_bin":
+        if FORMATS[p.format].images_inside:  # insightface .bin: the images are in the file
             container = Path(p.file).resolve()
             label = roots.label(container)
             images, _ = read_bin(container)

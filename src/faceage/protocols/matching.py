@@ -17,18 +17,16 @@ from pathlib import PurePosixPath
 import numpy as np
 import pandas as pd
 
+from faceage.datasets import ADAPTERS, NAME_ADAPTERS
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
-# How person/age/gender are read from a protocol's image names.
-LABELS = ("none", "agedb", "fgnet", "utkface", "lfw", "top_folder")
-DEFAULT_LABELS = {
-    "agedb_mat": "agedb",
-    "lfw": "lfw",
-    "calfw": "lfw",
-    "cplfw": "lfw",
-    "csv": "none",
-    "insightface_bin": "none",
-}
+# How person/age/gender are read from a protocol's image names: every dataset adapter that
+# reads labels from file names (faceage.datasets.NAME_ADAPTERS), and three of our own. A
+# format's default (``labels: auto``) is its registry entry's ``labels``
+# (faceage.protocols.formats.FORMATS).
+OWN_LABELS = ("none", "lfw", "top_folder")
+LABELS = (*OWN_LABELS, *NAME_ADAPTERS)
 
 
 def strip_suffix(name: str) -> str:
@@ -83,23 +81,23 @@ def protocol_images(pairs: pd.DataFrame) -> list[str]:
 
 
 _NUMBERED = re.compile(r"^(?P<person>.+?)_\d{4}$")
-_ADAPTER_LABELS = {"agedb", "fgnet", "utkface"}
 
 
 def labels_from_name(rel: str, labels: str) -> dict:
     """``person``, ``age``, ``gender`` of an image from its relative path; None where unknown.
 
-    ``labels``: ``agedb``/``fgnet``/``utkface`` read the file name with that
-    dataset adapter; ``lfw`` reads ``Name_Surname_0003.jpg`` as the person
+    ``labels``: a dataset adapter's name (``agedb``, ``cacd``, ``fgnet``,
+    ``utkface``, ``folders``: :data:`faceage.datasets.NAME_ADAPTERS`) reads the
+    path with that adapter; ``lfw`` reads ``Name_Surname_0003.jpg`` as the person
     ``Name_Surname`` (else the folder); ``top_folder`` takes the first folder
     of the path (``<person>/y/<photo>`` -> the person); ``none`` knows nothing.
     """
     out = {"person": None, "age": None, "gender": None}
     p = PurePosixPath(rel)
-    if labels in _ADAPTER_LABELS:
+    if labels in NAME_ADAPTERS:
         from faceage.datasets.base import NameProblem
 
-        module = importlib.import_module(f"faceage.datasets.{labels}")
+        module = importlib.import_module(ADAPTERS[labels])
         try:
             lab = module.parse_name(p)
         except NameProblem:

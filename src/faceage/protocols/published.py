@@ -54,9 +54,21 @@ PUBLISHED: tuple[Published, ...] = (
     ),
 )
 
-# Benchmarks known by name, and the protocol formats that are one benchmark whatever the file.
-BENCHMARKS = ("lfw", "cfp_fp", "cfp_ff", "agedb_30", "calfw", "cplfw", "cacd_vs")
-FORMAT_BENCHMARK = {"lfw": "lfw", "calfw": "calfw", "cplfw": "cplfw"}
+# Benchmarks known by name (the schema's protocols[].benchmark enum, checked by
+# tests/test_registries.py); a format that is one benchmark whatever the file says so in its
+# registry entry (faceage.protocols.formats.FORMATS).
+BENCHMARKS = (
+    "lfw",
+    "cfp_fp",
+    "cfp_ff",
+    "agedb_30",
+    "agedb_20",
+    "agedb_10",
+    "agedb_5",
+    "calfw",
+    "cplfw",
+    "cacd_vs",
+)
 
 
 def benchmark_of(fmt: str, file: str, declared: str = "") -> str:
@@ -67,10 +79,13 @@ def benchmark_of(fmt: str, file: str, declared: str = "") -> str:
     AgeDB-30)."""
     if declared:
         return declared
-    if fmt in FORMAT_BENCHMARK:
-        return FORMAT_BENCHMARK[fmt]
+    from faceage.protocols.formats import protocol_format
+
+    entry = protocol_format(fmt)
+    if entry.benchmark:
+        return entry.benchmark
     stem = Path(file).stem.lower()
-    if fmt == "insightface_bin":
+    if entry.named_by_benchmark:
         return stem if stem in BENCHMARKS else ""
     if fmt == "agedb_mat":
         for gap in ("5", "10", "20", "30"):

@@ -19,7 +19,12 @@ runs them two ways, both through :func:`run`:
   the same generic script for every rule (:func:`run_snakemake`);
 * in a model's or estimator's own interpreter (a conda env or a venv):
   ``python -m faceage step <rule> --input name=path ... --output name=path
-  --settings JSON`` (:func:`main`), every value quoted by the rule.
+  --settings JSON --log LOG`` (:func:`main`), every value quoted by the rule.
+
+Both share one failure path (:func:`report_failure`): the traceback goes to the rule's log,
+and one line - ``ERROR [<rule>]: <cause> (traceback: <log>)`` - to the console, where
+Snakemake's own "check log file(s)" follows it. A cause names what is wrong and what to do
+(a protocol reader's names the file, its format and what that format looks like).
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ import importlib
 import inspect
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
+from typing import TextIO
 
 STAGES = (
     "dataset",
@@ -46,6 +53,9 @@ STAGES = (
 )
 REGISTRY: dict[str, Callable] = {}
 KEYWORDS = ("input", "output", "settings", "wildcards", "threads")
+# Errors whose message is written for the user: the line shows the message alone. Any other
+# exception is a bug or a library's surprise: the line shows its type too.
+USER_ERRORS = (OSError, ImportError, ValueError, RuntimeError)
 
 
 class Files(dict):
@@ -148,19 +158,55 @@ def _named(namedlist) -> dict:
     return {name: value for name, value in namedlist.items()}
 
 
+def error_line(label: str, exc: BaseException, log: str | None = None) -> str:
+    """The console's one line about a failed step (what is wrong and what to do)."""
+    cause = str(exc) if isinstance(exc, USER_ERRORS) else f"{type(exc).__name__}: {exc}"
+    return f"ERROR [{label}]: {cause}" + (f" (traceback: {log})" if log else "")
+
+
+def report_failure(label: str, exc: BaseException, log: str | None, console: TextIO) -> None:
+    """The traceback (and the line) to the log through the root logger; the one line to
+    ``console`` when the log is a file of its own."""
+    line = error_line(label, exc, log)
+    logging.getLogger(__name__).error("%s", line, exc_info=exc)
+    if log is not None:  # without a log file the logger wrote to the console already
+        print(line, file=console, flush=True)
+
+
 def run_snakemake(smk) -> None:
-    """Run the step of the job's rule from Snakemake's ``snakemake`` object (``step.py``)."""
+    """Run the step of the job's rule from Snakemake's ``snakemake`` object (``step.py``).
+
+    A failure exits with status 1 after :func:`report_failure`: the traceback in the log, the
+    one line on the console (the job's stderr, which Snakemake shows)."""
     from faceage.logs import log_to
 
+    console = sys.stderr
     log_to(smk.log[0])
-    run(
-        smk.rule,
-        input=_named(smk.input),
-        output=_named(smk.output),
-        settings=smk.params.get("settings", {}),
-        wildcards=_named(smk.wildcards),
-        threads=smk.threads,
-    )
+    try:
+        run(
+            smk.rule,
+            input=_named(smk.input),
+            output=_named(smk.output),
+            settings=smk.params.get("settings", {}),
+            wildcards=_named(smk.wildcards),
+            threads=smk.threads,
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure takes the one path
+        report_failure(smk.rule, exc, smk.log[0], console)
+        raise SystemExit(1) from None
+
+
+def _log_to_file(path: str) -> TextIO:
+    """Send this process's stdout and stderr - libraries' C-level output included - to ``path``;
+    return a stream to the console stderr the process started with."""
+    console = os.fdopen(os.dup(2), "w", buffering=1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return console
 
 
 def _pairs(items: list[str] | None, what: str) -> dict:
@@ -189,7 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", default="{}", help="the step's settings as JSON")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--label", help="what the error line names (default: the rule)")
+    ap.add_argument(
+        "--log",
+        help="the rule's log: all output and a failure's traceback go there, "
+        "a failure's one line to the console",
+    )
     args = ap.parse_args(argv)
+    console = _log_to_file(args.log) if args.log else sys.stderr
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -202,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             wildcards=_pairs(args.wildcard, "wildcard"),
             threads=args.threads,
         )
-    except (OSError, ImportError, ValueError, RuntimeError) as exc:
-        # One line a user can act on, at the end of the log.
-        print(f"ERROR [{args.label or args.rule}]: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - every failure takes the one path
+        report_failure(args.label or args.rule, exc, args.log, console)
         return 1
     return 0

@@ -51,6 +51,8 @@ embed each image once, which can cost a few tenths of a percent.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -77,38 +79,119 @@ from faceage.protocols.formats.text import (
     read_lfw_pairs,
 )
 
-FORMATS = ("agedb_mat", "lfw", "calfw", "cplfw", "csv", "insightface_bin")
 
-READERS = {
-    "agedb_mat": read_agedb_mat,
-    "lfw": read_lfw_pairs,
-    "calfw": read_calfw_pairs,
-    "cplfw": read_calfw_pairs,
-    "csv": read_csv_protocol,
-    "insightface_bin": read_insightface_bin,
+@dataclass(frozen=True)
+class ProtocolFormat:
+    """One protocol format: its parser and the facts the rest of the workflow asks of it.
+
+    ``labels`` is the default label parser of its image names (``labels: auto``);
+    ``images_inside``: the images are in the file itself (no ``images`` folder);
+    ``aligned``: the images are aligned face crops by default; ``benchmark``: the public
+    benchmark every file of this format is ('' when the file decides);
+    ``named_by_benchmark``: a file is named after its benchmark (``agedb_30.bin``);
+    ``expected``: what a file of the format looks like, said in every error about such a file.
+    """
+
+    name: str
+    reader: Callable[[str | os.PathLike], pd.DataFrame]
+    labels: str
+    expected: str
+    images_inside: bool = False
+    aligned: bool = False
+    benchmark: str = ""
+    named_by_benchmark: bool = False
+
+
+_CALFW_EXPECTED = "two lines per pair, '<image> <label>' (label 0 = different, non-zero = same)"
+
+# The one list of protocol formats: the schema's enum, the CLI help and the docs tables are
+# checked against it (tests/test_registries.py).
+FORMATS: dict[str, ProtocolFormat] = {
+    f.name: f
+    for f in (
+        ProtocolFormat(
+            "agedb_mat",
+            read_agedb_mat,
+            labels="agedb",
+            expected="a MATLAB .mat file with a variable 'splits' (AgeDB's "
+            "04_FINAL_protocol_<gap>_years.mat)",
+        ),
+        ProtocolFormat(
+            "lfw",
+            read_lfw_pairs,
+            labels="lfw",
+            expected="LFW's pairs.txt: a header '<sets> <pairs per class>', then lines "
+            "'name i j' (same) and 'name1 i name2 j' (different)",
+            benchmark="lfw",
+        ),
+        ProtocolFormat(
+            "calfw", read_calfw_pairs, labels="lfw", expected=_CALFW_EXPECTED, benchmark="calfw"
+        ),
+        ProtocolFormat(
+            "cplfw", read_calfw_pairs, labels="lfw", expected=_CALFW_EXPECTED, benchmark="cplfw"
+        ),
+        ProtocolFormat(
+            "csv",
+            read_csv_protocol,
+            labels="none",
+            expected="a CSV with header image_a,image_b,same[,fold] (same 1/0 or true/false)",
+        ),
+        ProtocolFormat(
+            "insightface_bin",
+            read_insightface_bin,
+            labels="none",
+            expected="insightface's evaluation .bin: a pickle of (encoded images, issame "
+            "booleans), e.g. agedb_30.bin",
+            images_inside=True,
+            aligned=True,
+            named_by_benchmark=True,
+        ),
+    )
 }
 
 
-def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
-    """Parse a protocol file of format ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt not in READERS:
+def protocol_format(fmt: str) -> ProtocolFormat:
+    """The registry entry of ``fmt``; an unknown name is a ValueError naming the known ones."""
+    if fmt not in FORMATS:
         raise ValueError(f"unknown protocol format {fmt!r}; known: {', '.join(FORMATS)}")
+    return FORMATS[fmt]
+
+
+def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
+    """Parse a protocol file of format ``fmt`` (one of :data:`FORMATS`).
+
+    Every failure to read the file is a :class:`ProtocolError` that names the file, the format
+    and what a file of that format looks like (the reader's own words kept).
+    """
+    entry = protocol_format(fmt)
     if not Path(path).is_file():
         raise FileNotFoundError(f"protocol file {path} does not exist")
-    return READERS[fmt](path)
+    hint = f"expected for format {fmt}: {entry.expected}; check the file and protocols[].format"
+    try:
+        return entry.reader(path)
+    except UnsafePickleError:
+        raise  # its message says what was refused and that nothing ran
+    except ProtocolError as exc:
+        raise ProtocolError(f"{exc} ({hint})") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the reader's library raises
+        # a library's own words (scipy's "Unknown mat file type"), without the file or format
+        raise ProtocolError(
+            f"{path}: not a readable {fmt} protocol file: {type(exc).__name__}: {exc} ({hint})"
+        ) from exc
 
 
 __all__ = [
     "FORMATS",
     "PROTOCOL_COLUMNS",
-    "READERS",
     "ProtocolError",
+    "ProtocolFormat",
     "RestrictedUnpickler",
     "UnsafePickleError",
     "bin_image_name",
     "class_folds",
     "kfold_blocks",
     "lfw_image",
+    "protocol_format",
     "protocol_table",
     "read_agedb_mat",
     "read_bin",
