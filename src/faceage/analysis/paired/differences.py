@@ -18,13 +18,10 @@ from faceage.analysis.bootstrap import (
     person_codes,
     subset_rng,
 )
-from faceage.analysis.paired.common import (
-    CommonPairs,
-    _draws,
-    _estimable,
-    _needs,
-    common_pairs,
-)
+from faceage.analysis.operating import draws as _draws
+from faceage.analysis.operating import estimable as _estimable
+from faceage.analysis.operating import needs as _needs
+from faceage.analysis.paired.common import CommonPairs, common_pairs
 from faceage.analysis.verification import (
     FAR_LEVELS,
     subset_rows,
@@ -59,6 +56,7 @@ DIFFERENCE_COLUMNS = [
     "hi",
     "se",
     "p_value",
+    "p_text",
     "n_valid",
     "note",
 ]
@@ -209,6 +207,24 @@ def bootstrap_p_value(diffs) -> float:
     if not len(d):
         return float("nan")
     return float(np.clip(2.0 * min(np.mean(d <= 0), np.mean(d >= 0)), 0.0, 1.0))
+
+
+def p_text(p: float, n_valid: int) -> str:
+    """A bootstrap p-value as the bootstrap can state it: ``< 0.001`` (1 / iterations) when no
+    iteration crossed zero, never ``0``; empty when there is none."""
+    if not np.isfinite(p) or n_valid <= 0:
+        return ""
+    if p <= 0:
+        return f"< {1.0 / n_valid:.2g}"
+    return f"{p:.2g}"
+
+
+def p_reported(p: float, n_valid: int) -> float:
+    """The number for the ``p_value`` column: ``p``, or its bound 1 / ``n_valid`` when no
+    iteration crossed zero (``p_text`` then reads ``< 1/n_valid``)."""
+    if not np.isfinite(p) or n_valid <= 0:
+        return p
+    return max(p, 1.0 / n_valid)
 
 
 def paired_comparison(
@@ -387,7 +403,9 @@ def paired_comparison(
             if np.isfinite(est):
                 lo, hi, se, nv = _interval(d, confidence)
                 p = bootstrap_p_value(d)
+                p, text = p_reported(p, nv), p_text(p, nv)
             else:
+                text = ""
                 lo = hi = se = p = np.nan
                 nv = 0
             diff_rows.append(
@@ -403,6 +421,7 @@ def paired_comparison(
                     "hi": hi,
                     "se": se,
                     "p_value": p,
+                    "p_text": text,
                     "n_valid": nv,
                     "note": "; ".join(
                         x for x in (note_of(i), "" if paired else "unpaired draws") if x
