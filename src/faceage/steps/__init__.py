@@ -42,6 +42,7 @@ STAGES = (
     "similarity",
     "timing",
     "verification",
+    "operating",
     "attributes",
 )
 REGISTRY: dict[str, Callable] = {}
