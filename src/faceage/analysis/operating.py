@@ -137,12 +137,20 @@ def _scored(table: pd.DataFrame) -> pd.DataFrame:
     return table[s.notna().to_numpy()]
 
 
-def _names(col: pd.Series) -> np.ndarray:
+def _coded(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """(codes, names) of a person column, without a string per pair: a categorical's own
+    codes, else :func:`pandas.factorize`."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = np.asarray(col.cat.categories.astype(str), dtype=object)
-        codes = col.cat.codes.to_numpy()
-        return cats[codes]
-    return col.astype(str).to_numpy(dtype=object)
+        return col.cat.codes.to_numpy(), pd.Index(col.cat.categories.astype(str))
+    codes, names = pd.factorize(col.astype(str))
+    return codes, pd.Index(names.astype(str))
+
+
+def person_codes_of(*cols: pd.Series) -> tuple[list[np.ndarray], int]:
+    """Codes 0..n-1 (sorted names) of the persons of several columns, one list of names."""
+    coded = [_coded(col) for col in cols]
+    names = pd.Index(sorted(set().union(*(set(n) for _, n in coded))))
+    return [names.get_indexer(n)[c].astype(np.int64) for c, n in coded], len(names)
 
 
 @dataclass
@@ -171,23 +179,20 @@ class OperatingScores:
         else:
             imp = _scored(pool)
             source = POOL
-        gp = _names(gen["person_a"])
-        ia, ib = _names(imp["person_a"]), _names(imp["person_b"])
-        names, codes = np.unique(np.concatenate([gp, ia, ib]).astype(str), return_inverse=True)
-        n_g, n_i = len(gp), len(ia)
+        (gp, ia, ib), n_persons = person_codes_of(gen["person_a"], imp["person_a"], imp["person_b"])
         gap = (
             pd.to_numeric(gen["age_gap"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
             if "age_gap" in gen
-            else np.full(n_g, np.nan)
+            else np.full(len(gp), np.nan)
         )
         return cls(
             gen["similarity"].to_numpy(np.float64),
-            codes[:n_g].astype(np.int64),
+            gp,
             gap,
             imp["similarity"].to_numpy(np.float64),
-            codes[n_g : n_g + n_i].astype(np.int64),
-            codes[n_g + n_i :].astype(np.int64),
-            len(names),
+            ia,
+            ib,
+            n_persons,
             source,
         )
 

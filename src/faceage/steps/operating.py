@@ -68,7 +68,7 @@ def operating_plots(*, input, output, settings, wildcards):
     from faceage.plots.operating import plot_det
 
     model = wildcards.model
-    scores = c.read_compact(input.scores, OPERATING_COLUMNS)
+    scores = c.read_compact(input.scores, ["person_a", "genuine", "age_gap", "similarity"])
     genuine = scores[scores["genuine"] == 1].reset_index(drop=True)
     del scores
     ops = op.OperatingScores.of(genuine, read_pool(input))
