@@ -345,6 +345,7 @@ def with_operating_points(
     bin_rows = out["subset"].isin(["all", "gap_bin"]).to_numpy()
     labels = out.loc[bin_rows, "label"].astype(str)
     out.loc[bin_rows, cells.columns] = cells.reindex(labels).to_numpy()
+    out["n_operating_impostors"] = pd.array(out["n_operating_impostors"], dtype="Int64")
     overall = np.flatnonzero((out["subset"] == "all").to_numpy())
     if len(overall):
         i = out.index[overall[0]]
