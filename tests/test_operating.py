@@ -186,3 +186,25 @@ def test_score_files_read_back_by_an_independent_reader(tmp_path):
     write_pyeer(np.array([0.5, 0.125, 1 / 3]), buf)
     assert [float(x) for x in buf.getvalue().split()] == pytest.approx([0.5, 0.125, 1 / 3])
     assert buf.getvalue().count("\n") == 3
+
+
+def test_paired_fnmr_uses_the_common_pool_and_the_one_implementation():
+    from faceage.analysis import paired as P
+
+    gen, pool = _world(n_pool=5000)
+    gen = gen.assign(pair_id=np.arange(len(gen)))
+    pool = pool.assign(pair_id=np.arange(len(pool)))
+    m1_pool = pool.copy()
+    m1_pool.loc[:99, "similarity"] = np.nan  # m1 could not score 100 pool pairs
+    pools = {"m0": pool, "m1": m1_pool}
+    scores = {"m0": gen, "m1": gen}
+    t = P.deployed_fnmr(scores, [0, 20], (1e-2,), n_bootstrap=100, impostors=pools)
+    assert (t["n_impostor"] == len(pool) - 100).all() and (t["impostors"] == op.POOL).all()
+    # identical models on the same common pool, the same persons drawn: identical rows
+    a = t[t["model"] == "m0"].drop(columns="model").reset_index(drop=True)
+    b = t[t["model"] == "m1"].drop(columns="model").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    # and the per-model implementation on that common pool gives the same table
+    ops = op.OperatingScores.of(gen, pool.iloc[100:])
+    own = op.fnmr_at_fmr(ops, op.gap_groups(ops.gen_gap, [0, 20]), (1e-2,), 100, model="m0")
+    pd.testing.assert_frame_equal(t[t["model"] == "m0"].reset_index(drop=True), own)

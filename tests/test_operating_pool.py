@@ -66,3 +66,19 @@ def test_two_names_of_one_photo_are_never_an_impostor_pair():
         for a, b in zip(pool["image_a"].astype(str), pool["image_b"].astype(str), strict=True)
     )
     assert len(pool) == 9 - 1
+
+
+def test_an_empty_pool_leaves_every_level_not_estimable():
+    from faceage.analysis import operating as op
+    from faceage.analysis.det import det_table
+
+    clean = _clean([3, 4])
+    pool = operating_pairs(clean, max_pairs=0)
+    assert len(pool) == 0 and list(pool.columns[:3]) == ["pair_id", "image_a", "image_b"]
+    gen = pd.DataFrame(
+        {"person_a": ["p000"] * 3, "genuine": 1, "age_gap": [1, 2, 3], "similarity": [0.5] * 3}
+    )
+    ops = op.OperatingScores.of(gen, pool.assign(similarity=np.float64(0)))
+    t = op.fnmr_at_fmr(ops, op.gap_groups(ops.gen_gap, None), (1e-3,), n_bootstrap=10)
+    assert np.isnan(t["fnmr"]).all() and t["note"].str.contains("0 impostor pairs").all()
+    assert det_table(ops, op.gap_groups(ops.gen_gap, None)).empty

@@ -40,6 +40,7 @@ rule operating_pairs:
         "../../envs/core.yaml"
     params:
         settings={
+            "impostors": config["comparisons"]["impostors"],
             "operating_impostors": config["comparisons"]["operating_impostors"],
             "seed": config["comparisons"]["seed"],
             "age_bins": config["comparisons"]["age_bins"],

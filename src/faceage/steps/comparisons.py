@@ -37,11 +37,13 @@ def pairs(*, input, output, settings):
 
 @step
 def operating_pairs(*, input, output, settings):
-    """The operating impostor pool (:mod:`faceage.impostor_pool`)."""
+    """The operating impostor pool (:mod:`faceage.impostor_pool`); empty with
+    ``comparisons.impostors: none`` (a dataset without identities, e.g. UTKFace)."""
     from faceage.impostor_pool import operating_pairs as pool_of
 
     clean = c.require_images(c.read_table(input.manifest), input.manifest)
-    pool = pool_of(clean, settings.operating_impostors, settings.seed, settings.age_bins)
+    size = 0 if settings.impostors == "none" else settings.operating_impostors
+    pool = pool_of(clean, size, settings.seed, settings.age_bins)
     c.write_pairs(pool, output.pairs)
     log.info(
         "operating pool: %d impostor pairs (%s of %d cross-person pairs)",
