@@ -241,8 +241,10 @@ def fnmr_at_fmr(
     # each group's genuine pairs sorted by score once: FNMR is a running weight at a position
     sorted_groups = []
     for _, rows in groups:
-        order = np.argsort(scores.gen_s[rows], kind="stable")
-        sorted_groups.append((scores.gen_s[rows][order], scores.gen_p[rows][order]))
+        s = scores.gen_s[rows]
+        order = np.argsort(s, kind="stable")
+        sorted_groups.append((s[order], scores.gen_p[rows][order].astype(np.int32)))
+        del s, order
     if ok.any():
         it_ = ImpostorThreshold.build(scores.imp_s, scores.imp_a, scores.imp_b)
         thr_point[ok], ach_point[ok] = it_.thresholds(None, fmrs[ok])

@@ -66,6 +66,8 @@ def verification_metrics(*, input, output, settings, wildcards):
     pairs = v.PairArrays.of(scores, settings.gap_bins)
     del scores  # the table is dropped here
     metrics, roc = v.verification_metrics(pairs, **kw)
+    n_pairs = len(pairs)
+    del pairs  # the operating points need only the genuine pairs and the pool
     pool = read_pool(input)
     fnmr, fnmr_by_year = operating_points(genuine, pool, settings, model)
     roc_impostors = (
@@ -82,7 +84,7 @@ def verification_metrics(*, input, output, settings, wildcards):
     run["fmr_levels"] = list(settings.fmr_levels)
     run["operating_pool"] = f"{len(pool)} impostor pairs ({input.operating})"
     if "common" in input:
-        run["pairs"] = f"common: the {len(pairs)} pairs every model scored ({input.common})"
+        run["pairs"] = f"common: the {n_pairs} pairs every model scored ({input.common})"
     c.write_table(fnmr, output.fnmr)
     c.write_table(fnmr_by_year, output.fnmr_by_year)
     c.write_table(metrics, output.metrics)
