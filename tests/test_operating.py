@@ -208,3 +208,30 @@ def test_paired_fnmr_uses_the_common_pool_and_the_one_implementation():
     ops = op.OperatingScores.of(gen, pool.iloc[100:])
     own = op.fnmr_at_fmr(ops, op.gap_groups(ops.gen_gap, [0, 20]), (1e-2,), 100, model="m0")
     pd.testing.assert_frame_equal(t[t["model"] == "m0"].reset_index(drop=True), own)
+
+
+def test_paired_overall_tar_is_set_on_the_pool():
+    from faceage.analysis import paired as P
+
+    gen, pool = _world(n_pool=5000)
+    gen = gen.assign(pair_id=np.arange(len(gen)))
+    pool = pool.assign(pair_id=np.arange(len(pool)))
+    other = gen.assign(similarity=gen["similarity"] + 0.05)
+    scores = {"m0": gen, "m1": other}
+    common = P.common_pairs(scores)
+    cpool = P.common_pairs({"m0": pool, "m1": pool})
+    res = P.paired_comparison(common, [0, 20], (1e-2,), n_bootstrap=50, pool=cpool)
+    fn = P.deployed_fnmr(common, None, (1e-2,), n_bootstrap=0, impostors=cpool)
+    pm = res.per_model[res.per_model["metric"] == "tar_far_0.01"]
+    overall = pm[pm["subset"] == "all"].set_index("model")
+    for m in ("m0", "m1"):
+        expect = 1 - fn[fn["model"] == m]["fnmr"].iloc[0]
+        assert overall.loc[m, "estimate"] == pytest.approx(expect)
+        assert overall.loc[m, "n_impostor"] == len(pool)
+        assert "operating pool" in overall.loc[m, "note"]
+        assert overall.loc[m, "lo"] <= overall.loc[m, "estimate"] <= overall.loc[m, "hi"]
+    d = res.differences
+    diff = d[(d["metric"] == "tar_far_0.01") & (d["subset"] == "all")].iloc[0]
+    assert diff["estimate"] < 0 and diff["hi"] < 0  # m1 accepts more at the same FMR
+    # gap bins keep their own ROC impostors (none of the genuine table here)
+    assert (pm[pm["subset"] == "gap_bin"]["n_impostor"] == 0).all()

@@ -264,14 +264,15 @@ def paired_comparison(*, input, output, settings):
         "n_bootstrap": settings.bootstrap_iterations,
         "seed": settings.seed,
     }
+    pool = pc.common_pairs(score_inputs(input, OPERATING_COLUMNS, "operating_"))
     result = pc.paired_comparison(
         common,
         settings.gap_bins,
         far_levels=settings.far_levels,
         impostors=settings.impostors,
+        pool=pool,
         **kw,
     )
-    pool = pc.common_pairs(score_inputs(input, OPERATING_COLUMNS, "operating_"))
     fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.fmr_levels, impostors=pool, **kw)
     by_year = pc.deployed_fnmr(
         common,

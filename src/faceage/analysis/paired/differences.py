@@ -21,7 +21,9 @@ from faceage.analysis.bootstrap import (
 from faceage.analysis.operating import draws as _draws
 from faceage.analysis.operating import estimable as _estimable
 from faceage.analysis.operating import needs as _needs
+from faceage.analysis.operating import person_codes_of
 from faceage.analysis.paired.common import CommonPairs, common_pairs
+from faceage.analysis.paired.pool_tar import PoolTar
 from faceage.analysis.verification import (
     FAR_LEVELS,
     subset_rows,
@@ -238,22 +240,48 @@ def paired_comparison(
     confidence: float = 0.95,
     paired: bool = True,
     slope: bool = True,
+    pool: CommonPairs | None = None,
 ) -> PairedComparison:
     """AUC, TAR at the largest estimable FAR, d' (overall and per gap bin), age robustness and
     the OLS ageing slope of every model on the common pairs, with paired differences.
 
     ``scores``: {model: scores table} (or a :class:`CommonPairs`); ``gap_edges``: left edges of
     the gap bins (``None`` or empty: overall only, no age robustness). See the module docstring
-    for the conventions. Returns a :class:`PairedComparison`.
+    for the conventions. ``pool``: the operating impostor pool's scores on the pool pairs every
+    model scored; the overall (``all``) TAR at FAR is then set on it (:mod:`.pool_tar`) and its
+    rows count the pool's pairs. Returns a :class:`PairedComparison`.
     """
     cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
     models = cp.models
     pairs = cp.pairs
     sim = cp.similarity.to_numpy(dtype=np.float64)
-    pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
-    pa, pb = pa.astype(np.int64), pb.astype(np.int64)
     far_levels = sorted(float(f) for f in far_levels)
+    pool_tar = None
+    if pool is None:
+        pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
+        pa, pb = pa.astype(np.int64), pb.astype(np.int64)
+    else:
+        cols = (
+            pairs["person_a"],
+            pairs["person_b"],
+            pool.pairs["person_a"],
+            pool.pairs["person_b"],
+        )
+        (pa, pb, qa, qb), n_persons = person_codes_of(*cols)
     subsets = _subsets(pairs, sim, pa, pb, gap_edges, impostors, far_levels)
+    if pool is not None:
+        g = pairs["genuine"].to_numpy(dtype=int) == 1
+        pool_sim = pool.similarity[models].to_numpy(dtype=np.float64)
+        pool_tar = PoolTar.build(sim[g], pa[g], pool_sim, qa, qb, n_persons)
+        est = [f for f in far_levels if _estimable(pool_tar.n_pool, f)]
+        subsets[0].far = max(est) if est else None
+        f = max(far_levels) if far_levels else None
+        subsets[0].note = (
+            f"{far_key(f)} not estimable ({pool_tar.n_pool} operating-pool pairs, needs >= "
+            f"{_needs(f)})"
+            if f is not None and not est
+            else f"TAR on the operating pool ({pool_tar.n_pool} impostor pairs)"
+        )
     n_models = len(models)
 
     # keys: (subset kind, label, metric, far, subset index or None)
@@ -290,11 +318,16 @@ def paired_comparison(
         """Fill out[model, key] for one iteration. counts_by_group: [(model idxs, counts)]."""
         for ms, counts in counts_by_group:
             for s in subsets:
+                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
+                on_pool = kt is not None and pool_tar is not None and s.kind == "all"
+                if on_pool:  # the overall TAR: threshold on the pool, not on the ROC
+                    for m in ms:
+                        out[m, kt] = pool_tar.tar(m, counts, s.far)
+                    kt = None
                 if s.sps is None:
                     continue
                 lc = counts[s.present]
                 ka = key_index[(s.kind, s.label, "auc")]
-                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
                 fars = np.array([s.far] if kt is not None else [], dtype=np.float64)
                 for m in ms:
                     sp = s.sps[m]
@@ -355,6 +388,8 @@ def paired_comparison(
                 bins[0].n_genuine + bins[-1].n_genuine,
                 bins[0].n_impostor + bins[-1].n_impostor,
             )
+        if pool_tar is not None and s.kind == "all" and keys[i][2].startswith("tar_far_"):
+            return s.n_persons, s.n_genuine, pool_tar.n_pool
         return s.n_persons, s.n_genuine, s.n_impostor
 
     def note_of(i):
