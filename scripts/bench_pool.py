@@ -2,6 +2,7 @@
 """The operating impostor pool at CACD size, each job as the workflow runs it (docs/performance.md).
 
     .venv/bin/python scripts/bench_pool.py [--persons 2000] [--images 60] [--work DIR]
+        [--before SRC]
 
 `faceage bench scale` at 2000x80 draws and embeds 119,114 demo images before its analysis (about
 an hour on 2 cores); this bench skips the images: a synthetic clean manifest of PERSONS x IMAGES
@@ -10,7 +11,9 @@ that the pool adds or changes - ``pairs``, ``operating_pairs``, ``scores``, ``op
 ``verification_metrics`` (1000 bootstrap iterations, the operating points included) and
 ``operating_plots`` - each in its own process, with the workflow's allocator setting, reporting
 its wall time and peak RSS. 2000 x 60 gives 7.1 M pairs (3.5 M genuine), the size of the scale
-bench's 2000x80 (7.2 M), and a pool of the default 1,000,000 pairs.
+bench's 2000x80 (7.2 M), and a pool of the default 1,000,000 pairs. ``--before SRC`` also runs
+``verification_metrics`` of another checkout's package (``SRC``: its ``src`` folder, e.g. of
+``git archive f04bbfb``), which knows no pool, on the same scores: the cost the pool adds.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ def main() -> int:
     ap.add_argument("--persons", type=int, default=2000)
     ap.add_argument("--images", type=int, default=60)
     ap.add_argument("--work", type=Path)
+    ap.add_argument("--before", type=Path, help="src folder of the code to compare with")
     a = ap.parse_args()
     work = a.work or Path(tempfile.mkdtemp(prefix="faceage-pool-"))
     (work / "ver").mkdir(parents=True, exist_ok=True)
@@ -162,14 +166,24 @@ def main() -> int:
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
         "MALLOC_MMAP_THRESHOLD_": os.environ.get("MALLOC_MMAP_THRESHOLD_", str(1 << 20)),
     }
+    todo = [(job["rule"], job, env) for job in jobs(work)]
+    if a.before:
+        old = next(j for j in jobs(work) if j["rule"] == "verification_metrics")
+        old = {**old, "input": {"scores": old["input"]["scores"]}}
+        old["output"] = {k: v.replace("/ver/", "/ver_before/") for k, v in old["output"].items()}
+        (work / "ver_before").mkdir(exist_ok=True)
+        todo.append(("verification_metrics (before)", old, {**env, "PYTHONPATH": str(a.before)}))
     rows = []
-    for job in jobs(work):
+    for name, job, job_env in todo:
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD, json.dumps(job)], capture_output=True, text=True, env=env
+            [sys.executable, "-c", CHILD, json.dumps(job)],
+            capture_output=True,
+            text=True,
+            env=job_env,
         )
         if proc.returncode != 0:
-            sys.exit(f"{job['rule']} failed:\n{proc.stderr[-3000:]}")
-        rows.append({"job": job["rule"], **json.loads(proc.stdout.strip().splitlines()[-1])})
+            sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
+        rows.append({"job": name, **json.loads(proc.stdout.strip().splitlines()[-1])})
     n_pairs = len(pd.read_parquet(work / "pairs.parquet", columns=["genuine"]))
     pool = len(pd.read_parquet(work / "operating_pairs.parquet", columns=["genuine"]))
     print(

@@ -77,14 +77,12 @@ from faceage.analysis.paired.differences import (
     DIFFERENCE_COLUMNS,
     PER_MODEL_COLUMNS,
     PairedComparison,
-    bootstrap_p_value,
-    decidability,
-    p_text,
     paired_comparison,
 )
 from faceage.analysis.paired.enrol import FTE_COLUMNS, failure_to_enrol
 from faceage.analysis.paired.fnmr import FMR_LEVELS, FNMR_COLUMNS, deployed_fnmr
 from faceage.analysis.paired.gender import MIN_GENDER_PERSONS, split_by_gender
+from faceage.analysis.paired.stats import bootstrap_p_value, decidability, p_text
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
