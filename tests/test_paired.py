@@ -435,3 +435,12 @@ def test_split_by_gender():
     # no labels at all: nothing split, a note says why
     subsets, summary = P.split_by_gender(sc, {p: None for p in persons})
     assert subsets == {} and "no gender labels" in summary["note"].iloc[0]
+
+
+def test_forest_plot_states_p_as_the_bootstrap_can():
+    from faceage.plots.paired import _p_label
+
+    assert _p_label("< 0.001") == "p < 0.001"
+    assert _p_label("0.034") == "p = 0.034"
+    assert _p_label(float("nan")) == "p n/a"
+    assert "p=0" not in _p_label(P.p_text(0.0, 1000))
