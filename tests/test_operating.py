@@ -3,6 +3,7 @@ direct computation), the bootstrap over the pool's persons, DET equal to scikit-
 det_curve, the metrics cells, and the score files other tools read."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -235,3 +236,49 @@ def test_paired_overall_tar_is_set_on_the_pool():
     assert diff["estimate"] < 0 and diff["hi"] < 0  # m1 accepts more at the same FMR
     # gap bins keep their own ROC impostors (none of the genuine table here)
     assert (pm[pm["subset"] == "gap_bin"]["n_impostor"] == 0).all()
+
+
+def test_score_exports_step_streams_genuine_pairs_and_the_pool(tmp_path):
+    import csv
+
+    from faceage.contracts import SCORE_COLUMNS, write_table
+    from faceage.steps import run
+
+    gen, pool = _world(n_persons=5, per=4, n_pool=300)
+
+    def table(t, genuine):
+        n = len(t)
+        return t.assign(
+            pair_id=np.arange(n),
+            image_a=[f"a{k}.jpg" for k in range(n)],
+            image_b=[f"b{k}.jpg" for k in range(n)],
+            genuine=genuine,
+            age_a=10,
+            age_b=10 + t["age_gap"],
+            range_a="11-20",
+            range_b="11-20",
+        )[SCORE_COLUMNS]
+
+    scores = pd.concat([table(gen, 1), table(pool.head(50), 0)], ignore_index=True)
+    scores.loc[0, "similarity"] = np.nan  # unscored: left out
+    write_table(scores, tmp_path / "scores.parquet")
+    write_table(table(pool, 0), tmp_path / "pool.parquet")
+    out = {
+        k: str(tmp_path / f)
+        for k, f in (("bob", "bob.csv"), ("genuine", "g.txt"), ("impostor", "i.txt"))
+    }
+    run(
+        "score_exports",
+        input={
+            "scores": str(tmp_path / "scores.parquet"),
+            "operating": str(tmp_path / "pool.parquet"),
+        },
+        output=out,
+    )
+    rows = list(csv.DictReader(io.StringIO(Path(out["bob"]).read_text())))
+    same = [r for r in rows if r["probe_subject_id"] == r["bio_ref_subject_id"]]
+    assert len(same) == len(gen) - 1 and len(rows) == len(gen) - 1 + len(pool)
+    g = np.loadtxt(out["genuine"])
+    i = np.loadtxt(out["impostor"])
+    assert len(g) == len(gen) - 1 and len(i) == len(pool)  # the pool, not the 50 matched
+    np.testing.assert_allclose(np.sort(i), np.sort(pool["similarity"]), atol=1e-5)
