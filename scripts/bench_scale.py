@@ -75,7 +75,9 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
     emb = "results/demo/embeddings/eigenfaces.npz"
     before = snakemake(work, cores, emb, "--rerun-triggers", "mtime")  # a kept run: reuse it
     shutil.rmtree(work / "benchmarks", ignore_errors=True)
-    analysis = snakemake(work, cores, "--forcerun", "pairs", "projections", "age_probe")
+    analysis = snakemake(
+        work, cores, "--forcerun", "pairs", "operating_pairs", "projections", "age_probe"
+    )
     res = work / "results" / "demo"
     pairs = pd.read_parquet(res / "pairs.parquet", columns=["genuine"])
     n_images = len(pd.read_csv(res / "manifest.tsv", sep="\t", usecols=["image_id"]))

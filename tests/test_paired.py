@@ -121,6 +121,9 @@ def test_real_difference_has_small_p_value_and_identical_models_p_one():
         P.paired_comparison(sc, None, far_levels=(), n_bootstrap=300).differences, metric="auc"
     )
     assert diff["estimate"] < 0 and diff["hi"] < 0 and diff["p_value"] < 0.01
+    assert diff["p_value"] > 0 and diff["p_text"] == "< 0.0033"  # 1/300, never 0
+    assert P.p_text(0.0, 1000) == "< 0.001" and P.p_text(0.034, 1000) == "0.034"
+    assert P.p_text(float("nan"), 1000) == ""
     assert P.bootstrap_p_value([1.0, 2.0, 3.0, -1.0]) == 0.5
     assert P.bootstrap_p_value([0.0, 0.0]) == 1.0
     assert P.bootstrap_p_value([1.0, np.nan, 2.0]) == 0.0
@@ -181,7 +184,10 @@ def test_point_estimates_equal_sklearn_verification_and_polyfit():
         )
     # the ageing slopes differ by 0.004 per year by construction; the paired interval sees it
     sl = _row(res.differences, metric="ols_slope_per_year")
-    assert sl["lo"] < 0.004 < sl["hi"] and sl["p_value"] < 0.01
+    assert sl["lo"] < 0.004 < sl["hi"]
+    # no iteration crossed zero: the bootstrap can only say p < 1/iterations, never p = 0
+    assert sl["p_value"] == pytest.approx(1 / sl["n_valid"])
+    assert sl["p_text"] == f"< {1 / sl['n_valid']:.2g}"
     # age robustness: AUC of the first bin minus AUC of the last, paired across models
     for model in sc:
         drop = _row(pm, model=model, metric="auc_drop")
@@ -429,3 +435,12 @@ def test_split_by_gender():
     # no labels at all: nothing split, a note says why
     subsets, summary = P.split_by_gender(sc, {p: None for p in persons})
     assert subsets == {} and "no gender labels" in summary["note"].iloc[0]
+
+
+def test_forest_plot_states_p_as_the_bootstrap_can():
+    from faceage.plots.paired import _p_label
+
+    assert _p_label("< 0.001") == "p < 0.001"
+    assert _p_label("0.034") == "p = 0.034"
+    assert _p_label(float("nan")) == "p n/a"
+    assert "p=0" not in _p_label(P.p_text(0.0, 1000))

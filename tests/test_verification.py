@@ -9,6 +9,7 @@ impostor pairs) and skips without ../shared.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from sklearn.model_selection import KFold
 
 from faceage.analysis import bootstrap as bs
 from faceage.analysis import verification as v
-from faceage.contracts import SCORE_COLUMNS, write_table
+from faceage.contracts import SCORE_COLUMNS, read_table, write_table
 from faceage.steps import run
 
 # --- synthetic data ------------------------------------------------------------
@@ -323,11 +324,24 @@ VER_SETTINGS = {
     "folds": 10,
     "balance_accuracy": True,
     "min_accuracy_pairs": 5,
+    "fmr_levels": [0.01, 0.001],
+    "min_year_pairs": 5,
 }
 
 
-def _metrics_step(rule, scores, d, model, common=None):
-    files = {"scores": str(scores)} | ({"common": str(common)} if common else {})
+def _pool_file(scores) -> str:
+    """An operating pool for a synthetic scores table: its own impostor pairs."""
+    path = Path(str(scores)).with_suffix(".pool.tsv")
+    if not path.exists():
+        t = read_table(scores)
+        write_table(t[t["genuine"] == 0], path, SCORE_COLUMNS)
+    return str(path)
+
+
+def _metrics_step(rule, scores, d, model, common=None, common_operating=None):
+    files = {"scores": str(scores), "operating": _pool_file(scores)}
+    if common:
+        files |= {"common": str(common), "common_operating": str(common_operating)}
     run(
         rule,
         input=files,
@@ -344,7 +358,13 @@ def _metrics_step(rule, scores, d, model, common=None):
     )
 
 
-METRIC_FILES = {"metrics": "metrics.tsv", "roc": "roc.tsv", "conventions": "conventions.json"}
+METRIC_FILES = {
+    "metrics": "metrics.tsv",
+    "roc": "roc.tsv",
+    "conventions": "conventions.json",
+    "fnmr": "fnmr.tsv",
+    "fnmr_by_year": "fnmr_by_year.tsv",
+}
 
 
 def test_verification_steps_comparison_and_plots(tmp_path):
@@ -387,7 +407,7 @@ def test_verification_steps_comparison_and_plots(tmp_path):
     assert back.loc[0, "auc"] == pytest.approx(
         read_result(paths[0]).query("subset == 'all'")["auc"].iloc[0]
     )
-    for col in ["auc_gap_0-9", "auc_gap_30+", "acc_mean", "slope_per_decade", "tar_far_0.01"]:
+    for col in ["auc_gap_0-9", "acc_mean", "slope_per_decade", "tar_far_0.01", "fnmr_at_fmr_0.01"]:
         assert col in back.columns
     assert back.loc[1, "slope_per_decade"] < back.loc[0, "slope_per_decade"] < 0
     assert (tmp_path / "gap.png").stat().st_size > 1000
@@ -405,8 +425,13 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
     for m, t in models.items():
         score_files[f"scores_{m}"] = str(tmp_path / f"{m}.tsv")
         write_table(t, score_files[f"scores_{m}"], SCORE_COLUMNS)
-    common = {"table": str(tmp_path / "common_pairs.tsv"), "ids": str(tmp_path / "ids.tsv")}
-    run("common_pairs", input=score_files, output=common)
+    pools = {f"operating_{m}": _pool_file(score_files[f"scores_{m}"]) for m in models}
+    common = {
+        "table": str(tmp_path / "common_pairs.tsv"),
+        "ids": str(tmp_path / "ids.tsv"),
+        "operating_ids": str(tmp_path / "operating_ids.tsv"),
+    }
+    run("common_pairs", input=score_files | pools, output=common)
     for m in models:
         _metrics_step(
             "verification_metrics_common",
@@ -414,6 +439,7 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
             tmp_path / m / "common",
             m,
             common["ids"],
+            common["operating_ids"],
         )
         _metrics_step("verification_metrics", score_files[f"scores_{m}"], tmp_path / m, m)
     own = read_result(tmp_path / "full" / "metrics.tsv").query("subset == 'all'").iloc[0]

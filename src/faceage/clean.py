@@ -10,11 +10,16 @@ once, hashes its bytes and counts faces with the cleaning detector.
 4. exact duplicate content (same bytes under several names): not removed but
    listed as ``alias`` of the first image id; an alias is decoded, detected
    and embedded once, as its original, and every name gets that vector (the
-   comparisons stage leaves out pairs of two copies of one photo);
+   comparisons stage leaves out pairs of two copies of one photo). Copies
+   labelled as *different persons* are a label conflict (one photo cannot be
+   two people, and would make an impostor pair of one photo): every copy is
+   removed as ``conflicting_labels``, naming the others; to keep one, drop
+   the others (or relabel them) in ``config/overrides.tsv``;
 5. no face, or several faces (the face choice ``drop``, or ``centre`` /
    ``largest``: keep the face nearest the centre or the largest, and flag the image;
    :class:`faceage.models.base.FaceChoice`);
-6. persons left with fewer than ``min_images_per_person`` images.
+6. persons left with fewer than ``min_images_per_person`` distinct photos
+   (copies of one photo count once; a person with none left is removed too).
 
 Every removed, relabelled, flagged or aliased image gets one row per reason
 in the cleaning report. The user's files are never moved or deleted.
@@ -53,6 +58,9 @@ REASONS = {
     "too_large": "the image header claims an absurd pixel count",
     "duplicate_content": (
         "same bytes as another image: an alias of the first image id, embedded once"
+    ),
+    "conflicting_labels": (
+        "same bytes as an image labelled as another person: one photo under two names"
     ),
     "no_face": "the cleaning detector found no face",
     "several_faces": "the cleaning detector found more than one face",
@@ -255,8 +263,11 @@ def clean_manifest(
             reason, _, detail = str(status).partition(": ")
             remove(i, reason if reason in REASONS else "undecodable", detail)
 
-    # 4. exact duplicates: an alias of the first image id still kept with the same bytes
+    # 4. exact duplicates: an alias of the first image id still kept with the same bytes;
+    # copies under different persons are a label conflict (removed; flagged in protocol runs)
     df["sha256"] = insp["sha256"].astype("string")
+    for i, detail in label_conflicts(df[keep]).items():
+        remove(i, "conflicting_labels", detail)
     alias = first_copies(df, keep)
 
     # 5. faces (with the image's decoded size: the face boxes' frame)
@@ -281,8 +292,10 @@ def clean_manifest(
                         + ("largest" if multi_face == "largest" else "one nearest the centre"),
                     )
 
-    # 6. too few images per person (distinct photos: copies of one photo count once)
-    counts = df[keep & alias.isna()].groupby("person").size()
+    # 6. too few images per person (distinct photos: copies of one photo count once; a person
+    # whose every image is a copy of another's photo has none and is removed too)
+    persons = pd.Index(df.loc[keep, "person"].dropna().unique())
+    counts = df[keep & alias.isna()].groupby("person").size().reindex(persons, fill_value=0)
     few = counts[counts < min_images_per_person]
     for i in df.index[keep]:
         p = df.at[i, "person"]
@@ -310,6 +323,29 @@ def clean_manifest(
             drop=True
         )
     return clean[CLEAN_COLUMNS + [c for c in clean.columns if c not in CLEAN_COLUMNS]], rep
+
+
+def label_conflicts(table: pd.DataFrame) -> dict:
+    """``{row index: detail}`` for every image whose bytes (``sha256``) also appear under another
+    person: the detail names the other copies and their persons, and how to keep one."""
+    hashed = table[table["sha256"].notna() & table["person"].notna()]
+    groups = hashed.groupby("sha256", sort=False)
+    out = {}
+    for _, g in groups:
+        if g["person"].nunique() < 2:
+            continue
+        for i in g.index:
+            others = g.drop(index=i)
+            others = others[others["person"] != g.at[i, "person"]]
+            names = ", ".join(
+                f"{iid} (person {p})"
+                for iid, p in zip(others["image_id"], others["person"], strict=True)
+            )
+            out[i] = (
+                f"same bytes as {names}: one photo under two persons; to keep one copy, drop "
+                "the others in config/overrides.tsv"
+            )
+    return out
 
 
 def summarise(manifest: pd.DataFrame, clean: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@
     faceage estimate --dataset fgnet --images 16488 --shards 8
     faceage download MODEL [--weights-dir resources/weights]
     faceage paddle-from-onnx MODEL.onnx FOLDER
-    faceage bench {models,protocol,backbone,paired,scale,attributes} [ARGS...]
+    faceage bench {models,protocol,backbone,paired,scale,pool,attributes} [ARGS...]
     faceage step RULE --input name=path ... --output name=path --settings JSON
 
 Installed as a console script by ``pip install -e .`` (``[project.scripts]``);
@@ -30,6 +30,7 @@ BENCHES = {
     "backbone": "scripts/bench_backbone.py",
     "paired": "scripts/bench_paired.py",
     "scale": "scripts/bench_scale.py",
+    "pool": "scripts/bench_pool.py",
     "attributes": "scripts/attributes-benchmark",
 }
 

@@ -23,3 +23,27 @@ rule pairs:
         settings=config["comparisons"],
     script:
         "../scripts/step.py"
+
+
+# The operating impostor pool: every threshold "at FMR f" is set on it (docs/verification.md).
+rule operating_pairs:
+    input:
+        manifest=f"{RESULTS}/clean/manifest.tsv",
+    output:
+        pairs=f"{RESULTS}/operating_pairs.parquet",
+    log:
+        log_path("operating_pairs"),
+    benchmark:
+        benchmark_path("operating_pairs")
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    params:
+        settings={
+            "impostors": config["comparisons"]["impostors"],
+            "operating_impostors": config["comparisons"]["operating_impostors"],
+            "seed": config["comparisons"]["seed"],
+            "age_bins": config["comparisons"]["age_bins"],
+        },
+    script:
+        "../scripts/step.py"

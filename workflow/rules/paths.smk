@@ -36,6 +36,13 @@ def score_files(wildcards):
     return {f"scores_{m}": f"{RESULTS}/scores/{m}.parquet" for m in MODEL_NAMES}
 
 
+def operating_score_files(wildcards):
+    """The models' scores of the operating impostor pool, named operating_<model>."""
+    return {
+        f"operating_{m}": f"{RESULTS}/scores/operating/{m}.parquet" for m in MODEL_NAMES
+    }
+
+
 def embedding_files(wildcards):
     """The models' merged embeddings, named embeddings_<model>."""
     return {f"embeddings_{m}": f"{RESULTS}/embeddings/{m}.npz" for m in MODEL_NAMES}
@@ -88,7 +95,15 @@ def final_outputs():
         out += [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
         if len(MODEL_NAMES) > 1:  # paired comparisons compare models
             out += [f"{VER}/paired/forest_auc.png", f"{VER}/paired/fnmr_by_gap.png"]
-        out += expand(f"{VER}/{{model}}/roc_by_gap.png", model=MODEL_NAMES)
+        out += expand(
+            [
+                f"{VER}/{{model}}/roc_by_gap.png",
+                f"{VER}/{{model}}/det.png",
+                f"{VER}/{{model}}/fnmr_by_gap.png",
+                f"{VER}/{{model}}/fnmr_by_year.png",
+            ],
+            model=MODEL_NAMES,
+        )
     if ESTIMATOR_NAMES:
         out += expand(
             [

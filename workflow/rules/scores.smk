@@ -18,6 +18,38 @@ rule scores:
         "../scripts/step.py"
 
 
+# The operating impostor pool scored the same way (streamed).
+use rule scores as operating_scores with:
+    input:
+        pairs=f"{RESULTS}/operating_pairs.parquet",
+        embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
+    output:
+        scores=f"{RESULTS}/scores/operating/{{model}}.parquet",
+    log:
+        log_path("operating_scores", "{model}"),
+    benchmark:
+        benchmark_path("operating_scores", "{model}")
+
+
+# Score files other tools read (opt-in targets): bob.bio's CSV and pyeer's genuine/impostor
+# files, genuine pairs against the operating pool.
+rule score_exports:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
+        operating=f"{RESULTS}/scores/operating/{{model}}.parquet",
+    output:
+        bob=f"{RESULTS}/exports/{{model}}/bob_scores.csv",
+        genuine=f"{RESULTS}/exports/{{model}}/pyeer_genuine.txt",
+        impostor=f"{RESULTS}/exports/{{model}}/pyeer_impostor.txt",
+    log:
+        log_path("score_exports", "{model}"),
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    script:
+        "../scripts/step.py"
+
+
 # The Parquet pairs and scores as TSV, for a spreadsheet (tsv_export: true, or ask for the file).
 rule tsv_export:
     input:

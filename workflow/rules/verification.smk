@@ -10,6 +10,7 @@ VERIFICATION = config["verification"]
 rule verification_metrics:
     input:
         scores=f"{RESULTS}/scores/{{model}}.parquet",
+        operating=f"{RESULTS}/scores/operating/{{model}}.parquet",
     output:
         metrics=report(
             f"{VER}/{{model}}/metrics.tsv",
@@ -20,6 +21,14 @@ rule verification_metrics:
         ),
         roc=f"{VER}/{{model}}/roc.tsv",
         conventions=f"{VER}/{{model}}/conventions.json",
+        fnmr=report(
+            f"{VER}/{{model}}/fnmr.tsv",
+            caption="../report/verification_fnmr.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "FNMR at fixed FMR (table)"},
+        ),
+        fnmr_by_year=f"{VER}/{{model}}/fnmr_by_year.tsv",
     log:
         log_path("verification_metrics", "{model}"),
     benchmark:
@@ -85,6 +94,7 @@ rule age_probe:
 rule common_pairs:
     input:
         unpack(score_files),
+        unpack(operating_score_files),
     output:
         table=report(
             f"{VER}/paired/common_pairs.tsv",
@@ -94,6 +104,7 @@ rule common_pairs:
             labels={"figure": "common pairs"},
         ),
         ids=f"{VER}/paired/common_pair_ids.tsv",
+        operating_ids=f"{VER}/paired/common_operating_ids.tsv",
     log:
         log_path("common_pairs"),
     localrule: True
@@ -107,11 +118,15 @@ rule common_pairs:
 use rule verification_metrics as verification_metrics_common with:
     input:
         scores=f"{RESULTS}/scores/{{model}}.parquet",
+        operating=f"{RESULTS}/scores/operating/{{model}}.parquet",
         common=f"{VER}/paired/common_pair_ids.tsv",
+        common_operating=f"{VER}/paired/common_operating_ids.tsv",
     output:
         metrics=f"{VER}/{{model}}/common/metrics.tsv",
         roc=f"{VER}/{{model}}/common/roc.tsv",
         conventions=f"{VER}/{{model}}/common/conventions.json",
+        fnmr=f"{VER}/{{model}}/common/fnmr.tsv",
+        fnmr_by_year=f"{VER}/{{model}}/common/fnmr_by_year.tsv",
     log:
         log_path("verification_metrics_common", "{model}"),
     benchmark:
@@ -165,6 +180,51 @@ rule verification_plots:
     localrule: True
     conda:
         "../../envs/core.yaml"
+    script:
+        "../scripts/step.py"
+
+
+rule operating_plots:
+    input:
+        scores=f"{RESULTS}/scores/{{model}}.parquet",
+        operating=f"{RESULTS}/scores/operating/{{model}}.parquet",
+        fnmr=f"{VER}/{{model}}/fnmr.tsv",
+        fnmr_by_year=f"{VER}/{{model}}/fnmr_by_year.tsv",
+    output:
+        det=f"{VER}/{{model}}/det.tsv",
+        det_plot=report(
+            f"{VER}/{{model}}/det.png",
+            caption="../report/verification_det.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "DET by age gap"},
+        ),
+        fnmr_plot=report(
+            f"{VER}/{{model}}/fnmr_by_gap.png",
+            caption="../report/verification_fnmr.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "FNMR at fixed FMR by age gap"},
+        ),
+        fnmr_year_plot=report(
+            f"{VER}/{{model}}/fnmr_by_year.png",
+            caption="../report/paired_fnmr_year.rst",
+            category="6. Verification",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "FNMR per year of gap"},
+        ),
+    log:
+        log_path("operating_plots", "{model}"),
+    benchmark:
+        benchmark_path("operating_plots", "{model}")
+    localrule: True
+    conda:
+        "../../envs/core.yaml"
+    params:
+        settings={
+            "gap_bins": VERIFICATION["gap_bins"],
+            "fmr_levels": VERIFICATION["fmr_levels"],
+        },
     script:
         "../scripts/step.py"
 
@@ -250,6 +310,7 @@ rule verification_comparison:
 rule paired_comparison:
     input:
         unpack(score_files),
+        unpack(operating_score_files),
         unpack(embedding_files),
         manifest=f"{RESULTS}/clean/manifest.tsv",
         common=f"{VER}/paired/common_pairs.tsv",

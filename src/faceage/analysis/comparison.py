@@ -8,8 +8,12 @@ Columns, per model:
 * overall: ``n_genuine``, ``n_impostor``, ``auc`` with
   ``auc_lo``/``auc_hi``, ``eer`` (+ interval), ``tar_far_<f>`` (+ interval)
   for every FAR level, ``acc_mean``/``acc_std`` (insightface 10-fold);
+* overall, at fixed FMR on the operating impostor pool: ``fnmr_at_fmr_<f>`` (+ interval) for
+  every ``verification.fmr_levels`` level, and ``n_operating_impostors``, the pool pairs it
+  rests on;
 * per age-gap bin ``<bin>``: ``auc_gap_<bin>`` (+ ``_lo``/``_hi``),
-  ``acc_gap_<bin>`` and ``tar_far_<f>_gap_<bin>`` for the largest FAR level;
+  ``acc_gap_<bin>``, ``tar_far_<f>_gap_<bin>`` for the largest FAR level (on the bin's ROC
+  impostors) and ``fnmr_at_fmr_<f>_gap_<bin>`` (+ interval; on the pool) for every FMR level;
 * ageing model: ``slope_per_decade`` (+ interval, per decade for
   readability), ``random_slope``;
 * age probe: ``probe_mae``, ``probe_r2``, ``probe_mae_median_baseline``;
@@ -30,6 +34,11 @@ import pandas as pd
 
 def _far_columns(metrics: pd.DataFrame) -> list[str]:
     return [c for c in metrics.columns if c.startswith("tar_far_") and c.count("_") == 2]
+
+
+def _fmr_columns(metrics: pd.DataFrame) -> list[str]:
+    """``fnmr_at_fmr_<f>`` columns (not their ``_lo``/``_hi``/``_threshold``)."""
+    return [c for c in metrics.columns if c.startswith("fnmr_at_fmr_") and c.count("_") == 3]
 
 
 def model_row(
@@ -62,6 +71,10 @@ def model_row(
         for f in fars:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
         row["acc_mean"], row["acc_std"] = o.get("acc_mean"), o.get("acc_std")
+        for f in _fmr_columns(metrics):
+            row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
+        if "n_operating_impostors" in metrics.columns:
+            row["n_operating_impostors"] = o.get("n_operating_impostors")
     gap = metrics[metrics["subset"] == "gap_bin"]
     top_far = max(fars, key=lambda c: float(c.split("_")[2])) if fars else None  # largest FAR
     for _, r in gap.iterrows():
@@ -75,6 +88,9 @@ def model_row(
         row[f"acc_gap_{b}"] = r["acc_mean"]
         if top_far:
             row[f"{top_far}_gap_{b}"] = r[top_far]
+        for f in _fmr_columns(metrics):
+            row[f"{f}_gap_{b}"] = r[f]
+            row[f"{f}_gap_{b}_lo"], row[f"{f}_gap_{b}_hi"] = r[f + "_lo"], r[f + "_hi"]
     if ageing is not None and len(ageing):
         a = ageing.iloc[0]
         row["slope_per_decade"] = a.get("slope_per_decade")

@@ -71,7 +71,16 @@ CONVENTIONS = {
     "(tied scores count one half)",
     "eer": "equal error rate: FAR = FRR, linear interpolation between neighbouring ROC points",
     "tar_at_far": "highest TAR among ROC points with FAR <= target, no interpolation; "
-    "not estimable (empty, see notes) when the subset has fewer than 10/FAR impostor pairs",
+    "not estimable (empty, see notes) when the subset has fewer than 10/FAR impostor pairs; "
+    "the overall (all) row's TAR is set on the operating impostor pool instead (1 - FNMR at "
+    "FMR = FAR, see operating_points)",
+    "operating_points": "ISO/IEC 19795-1 (FMR = FAR, FNMR = 1 - TAR): fnmr_at_fmr_<f> is the "
+    "share of a gap bin's genuine pairs scoring below one threshold set on the operating "
+    "impostor pool (every cross-person pair up to comparisons.operating_impostors, else a "
+    "seeded persons-balanced sample; n_operating_impostors pairs) so that at most a share f of "
+    "the pool scores >= it (ties never split); not estimable below 10/f pool pairs; interval: "
+    "subject bootstrap over the persons of the genuine pairs and the pool, the threshold re-set "
+    "in every iteration; roc_impostors names the impostors of the ROC figures",
     "accuracy": "insightface recognition/arcface_torch/eval/verification.py: distance = 2 - 2 * "
     "cosine (squared L2 distance of unit embeddings), thresholds numpy.arange(0, 4, 0.01), "
     "'same' when distance < threshold; for each fold the threshold with the highest accuracy "

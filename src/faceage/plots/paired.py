@@ -29,6 +29,14 @@ def _empty(path, text: str) -> None:
     save_png(fig, path)
 
 
+def _p_label(text) -> str:
+    """``p < 0.001`` or ``p = 0.034`` (the bootstrap's own statement, never ``p=0``)."""
+    text = "" if pd.isna(text) else str(text)
+    if not text:
+        return "p n/a"
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def plot_forest(differences: pd.DataFrame, path: str | os.PathLike, metric: str = "auc") -> None:
     d = differences[(differences["metric"] == metric) & differences["estimate"].notna()]
     d = d[d["subset"].isin(["all", "gap_bin"])]
@@ -48,7 +56,7 @@ def plot_forest(differences: pd.DataFrame, path: str | os.PathLike, metric: str 
         ax.scatter(t["estimate"], y, c=np.where(excl, "C3", "C0"), zorder=3)
         ax.axvline(0, ls="--", c="0.5")
         ax.set_yticks(
-            y, [f"{lab}  (p={p:.3g})" for lab, p in zip(t["label"], t["p_value"], strict=True)]
+            y, [f"{lab}  ({_p_label(p)})" for lab, p in zip(t["label"], t["p_text"], strict=True)]
         )
         ax.set_xlabel(f"{metric.upper()} {a} - {b}")
         ax.set_title(f"{a} vs {b}", fontsize=10)
@@ -57,13 +65,25 @@ def plot_forest(differences: pd.DataFrame, path: str | os.PathLike, metric: str 
     save_png(fig, path)
 
 
+def _none_estimable(fnmr: pd.DataFrame) -> str:
+    n = int(fnmr["n_impostor"].max()) if len(fnmr) else 0
+    return (
+        f"no FMR level estimable on {n} impostor pairs (FMR f needs 10/f): "
+        "raise comparisons.operating_impostors"
+    )
+
+
+def _rests_on(t: pd.DataFrame) -> str:
+    """What the thresholds rest on, for a title: '466,377 impostor pairs (operating pool)'."""
+    n = sorted({int(x) for x in t["n_impostor"]})
+    where = f" ({t['impostors'].iloc[0]})" if "impostors" in t and len(t) else ""
+    return " / ".join(f"{x:,}" for x in n) + " impostor pairs" + where
+
+
 def plot_fnmr_by_gap(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
     t = fnmr[(fnmr["gap_bin"] != "all") & fnmr["fnmr"].notna()]
     if t.empty:
-        _empty(
-            path,
-            "no FMR level estimable: too few impostor pairs (raise comparisons.impostor_ratio)",
-        )
+        _empty(path, _none_estimable(fnmr))
         return
     fmr = t["fmr"].max()  # the largest estimable level: the one most pairs support
     t = t[t["fmr"] == fmr]
@@ -82,7 +102,11 @@ def plot_fnmr_by_gap(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
     ax.set_xlabel("age gap (years)")
     ax.set_ylabel(f"FNMR at the threshold for FMR = {fmr:g}")
     ax.legend()
-    ax.set_title("How often the same person is missed, at a deployed threshold")
+    ax.set_title(
+        "How often the same person is missed, at a deployed threshold\n"
+        f"threshold set on {_rests_on(t)}; 95 % subject bootstrap",
+        fontsize=9,
+    )
     fig.tight_layout()
     save_png(fig, path)
 
@@ -91,7 +115,7 @@ def plot_fnmr_by_year(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
     """FNMR against the gap in years (the years with enough genuine pairs), log scale."""
     t = fnmr[(fnmr["gap_bin"] != "all") & fnmr["fnmr"].notna()]
     if t.empty:
-        _empty(path, "no year of gap with enough genuine pairs, or no FMR level estimable")
+        _empty(path, "no year of gap with enough genuine pairs; " + _none_estimable(fnmr))
         return
     fmr = t["fmr"].max()
     t = t[t["fmr"] == fmr]
@@ -107,7 +131,11 @@ def plot_fnmr_by_year(fnmr: pd.DataFrame, path: str | os.PathLike) -> None:
     ax.set_xlabel("age gap (years)")
     ax.set_ylabel(f"FNMR at the threshold for FMR = {fmr:g}")
     ax.legend()
-    ax.set_title("Missed at a deployed threshold, per year of gap")
+    ax.set_title(
+        "Missed at a deployed threshold, per year of gap\n"
+        f"threshold set on {_rests_on(t)}; 95 % subject bootstrap",
+        fontsize=9,
+    )
     fig.tight_layout()
     save_png(fig, path)
 

@@ -55,7 +55,8 @@ def plot_roc_by_gap(
             c["tpr"],
             where="post",
             color=colour,
-            label=f"gap {b} y: AUC {m['auc']:.3f} ({int(m['n_genuine'])} gen.)",
+            label=f"gap {b} y: AUC {m['auc']:.3f} ({int(m['n_genuine'])} gen., "
+            f"{int(m['n_impostor'])} imp.)",
         )
     c = roc[roc["subset"] == "all"]
     if not c.empty:
@@ -80,8 +81,13 @@ def plot_roc_by_gap(
     ax.set_xscale("log")
     ax.set_xlim(max(min_far, 1e-5), 1)
     ax.set_ylim(0, 1.01)
-    ax.set_xlabel("false accept rate (impostor pairs accepted)")
-    ax.set_ylabel("true accept rate (genuine pairs accepted)")
+    where = (
+        str(metrics["roc_impostors"].dropna().iloc[0])
+        if "roc_impostors" in metrics and metrics["roc_impostors"].notna().any()
+        else "impostor pairs accepted"
+    )
+    ax.set_xlabel(f"FAR = FMR ({where})", fontsize=8)
+    ax.set_ylabel("TAR = 1 - FNMR (genuine pairs accepted)")
     ax.set_title(title or "ROC by age gap")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, which="both", alpha=0.3)

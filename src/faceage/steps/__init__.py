@@ -49,6 +49,7 @@ STAGES = (
     "similarity",
     "timing",
     "verification",
+    "operating",
     "attributes",
 )
 REGISTRY: dict[str, Callable] = {}

@@ -33,3 +33,21 @@ def pairs(*, input, output, settings):
         (p["genuine"] == 0).sum(),
         sum(p.attrs["capped_left_out"].values()),
     )
+
+
+@step
+def operating_pairs(*, input, output, settings):
+    """The operating impostor pool (:mod:`faceage.impostor_pool`); empty with
+    ``comparisons.impostors: none`` (a dataset without identities, e.g. UTKFace)."""
+    from faceage.impostor_pool import operating_pairs as pool_of
+
+    clean = c.require_images(c.read_table(input.manifest), input.manifest)
+    size = 0 if settings.impostors == "none" else settings.operating_impostors
+    pool = pool_of(clean, size, settings.seed, settings.age_bins)
+    c.write_pairs(pool, output.pairs)
+    log.info(
+        "operating pool: %d impostor pairs (%s of %d cross-person pairs)",
+        len(pool),
+        "all" if pool.attrs["exhaustive"] else "a persons-balanced sample",
+        pool.attrs["n_cross_pairs"],
+    )

@@ -15,17 +15,20 @@ from faceage.steps import step
 PREFIX = "scores_"
 
 
-def score_inputs(input, only: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    """``{model: scores}`` from the inputs named ``scores_<model>``, in compact types
+def score_inputs(
+    input, only: list[str] | None = None, prefix: str = PREFIX
+) -> dict[str, pd.DataFrame]:
+    """``{model: scores}`` from the inputs named ``scores_<model>`` (or ``<prefix><model>``:
+    ``operating_<model>``, the operating pool's), in compact types
     (:func:`faceage.contracts.read_compact`): the columns ``only``, or all."""
     out = {}
     for name, path in input.items():
-        if name.startswith(PREFIX):
+        if name.startswith(prefix):
             scores = c.read_compact(path, only)
             missing = [col for col in (only or c.SCORE_COLUMNS) if col not in scores]
             if missing:
                 raise ValueError(f"{path} lacks columns {missing}")
-            out[name[len(PREFIX) :]] = scores
+            out[name[len(prefix) :]] = scores
     return out
 
 

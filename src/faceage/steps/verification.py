@@ -47,6 +47,8 @@ def verification_metrics(*, input, output, settings, wildcards):
     """One model's metrics (overall, per gap bin, per pair of age ranges), ROC and conventions;
     on the common pairs for ``verification_metrics_common``."""
     from faceage.analysis import verification as v
+    from faceage.analysis.operating import with_operating_points
+    from faceage.steps.operating import operating_points, read_pool
 
     model = wildcards.model
     kw = {
@@ -59,13 +61,32 @@ def verification_metrics(*, input, output, settings, wildcards):
         "balance_accuracy": settings.balance_accuracy,
         "min_accuracy_pairs": settings.min_accuracy_pairs,
     }
-    pairs = v.PairArrays.of(_scores(input), settings.gap_bins)  # the table is dropped here
+    scores = _scores(input)
+    genuine = scores.loc[scores["genuine"] == 1, ["person_a", "age_gap", "genuine", "similarity"]]
+    pairs = v.PairArrays.of(scores, settings.gap_bins)
+    del scores  # the table is dropped here
     metrics, roc = v.verification_metrics(pairs, **kw)
+    n_pairs = len(pairs)
+    del pairs  # the operating points need only the genuine pairs and the pool
+    pool = read_pool(input)
+    fnmr, fnmr_by_year = operating_points(genuine, pool, settings, model)
+    roc_impostors = (
+        "pairs table: impostors of the same gap bin (age-matched)"
+        if settings.impostors == "same_gap_bin"
+        else "pairs table: every impostor pair"
+    )
+    metrics = with_operating_points(
+        metrics, fnmr, settings.fmr_levels, settings.far_levels, roc_impostors
+    )
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
     run = v.run_settings(model, input.scores, **kw)
+    run["fmr_levels"] = list(settings.fmr_levels)
+    run["operating_pool"] = f"{len(pool)} impostor pairs ({input.operating})"
     if "common" in input:
-        run["pairs"] = f"common: the {len(pairs)} pairs every model scored ({input.common})"
+        run["pairs"] = f"common: the {n_pairs} pairs every model scored ({input.common})"
+    c.write_table(fnmr, output.fnmr)
+    c.write_table(fnmr_by_year, output.fnmr_by_year)
     c.write_table(metrics, output.metrics)
     c.write_table(roc, output.roc)
     with c.atomic_path(output.conventions) as tmp:
@@ -121,9 +142,16 @@ def common_pairs(*, input, output):
     from faceage.steps.similarity import score_inputs
 
     found = common(score_inputs(input))
+    pool = common(score_inputs(input, ["pair_id", "genuine", "similarity"], "operating_"))
     c.write_table(found.summary, output.table)
     c.write_table(found.pairs[["pair_id"]], output.ids)
-    log.info("%d common pairs of %d models", len(found.pairs), len(found.models))
+    c.write_table(pool.pairs[["pair_id"]], output.operating_ids)
+    log.info(
+        "%d common pairs and %d common operating-pool pairs of %d models",
+        len(found.pairs),
+        len(pool.pairs),
+        len(found.models),
+    )
     return found.summary
 
 
@@ -227,6 +255,7 @@ def paired_comparison(*, input, output, settings):
     models'). Inputs: ``scores_<model>``, ``embeddings_<model>`` and the clean manifest."""
     from faceage.analysis import paired as pc
     from faceage.plots import paired as plots
+    from faceage.steps.operating import OPERATING_COLUMNS
     from faceage.steps.similarity import score_inputs
 
     scores = score_inputs(input)
@@ -241,21 +270,23 @@ def paired_comparison(*, input, output, settings):
         "n_bootstrap": settings.bootstrap_iterations,
         "seed": settings.seed,
     }
+    pool = pc.common_pairs(score_inputs(input, OPERATING_COLUMNS, "operating_"))
     result = pc.paired_comparison(
         common,
         settings.gap_bins,
         far_levels=settings.far_levels,
         impostors=settings.impostors,
+        pool=pool,
         **kw,
     )
-    fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.paired.fmr_levels, **kw)
+    fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.fmr_levels, impostors=pool, **kw)
     by_year = pc.deployed_fnmr(
         common,
         None,
-        settings.paired.fmr_levels,
-        label="fnmr_year",
+        settings.fmr_levels,
         by_year=True,
-        min_year_pairs=settings.paired.min_year_pairs,
+        min_year_pairs=settings.min_year_pairs,
+        impostors=pool,
         **kw,
     )
     by_year = by_year[by_year["gap_bin"] != "all"]  # "all" is in fnmr.tsv

@@ -65,7 +65,8 @@ Conventions
   is the share of valid iterations - the two-sided bootstrap p-value of "no difference". It
   is < 0.05 roughly when the 95 % percentile interval excludes 0; identical models give D = 0 in
   every iteration and p = 1. Its resolution is 2 / n_valid: with 1000 iterations the smallest
-  non-zero value is 0.002, and p = 0 means "< 1 / n_valid", not zero.
+  non-zero value is 0.002. When no iteration crosses zero the bootstrap can only say
+  ``p < 1 / n_valid``: ``p_text`` reads ``< 0.001`` and ``p_value`` holds that bound (never 0).
 * **Seeds**: the generator is :func:`faceage.analysis.bootstrap.subset_rng` ``(seed, label)``
   (``label`` defaults to ``"paired"``; unpaired draws use ``label + ":" + model``): the same
   seed and label give the same intervals.
@@ -76,13 +77,12 @@ from faceage.analysis.paired.differences import (
     DIFFERENCE_COLUMNS,
     PER_MODEL_COLUMNS,
     PairedComparison,
-    bootstrap_p_value,
-    decidability,
     paired_comparison,
 )
 from faceage.analysis.paired.enrol import FTE_COLUMNS, failure_to_enrol
 from faceage.analysis.paired.fnmr import FMR_LEVELS, FNMR_COLUMNS, deployed_fnmr
 from faceage.analysis.paired.gender import MIN_GENDER_PERSONS, split_by_gender
+from faceage.analysis.paired.stats import bootstrap_p_value, decidability, p_text
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
@@ -94,6 +94,7 @@ __all__ = [
     "CommonPairs",
     "PairedComparison",
     "bootstrap_p_value",
+    "p_text",
     "common_pairs",
     "decidability",
     "deployed_fnmr",

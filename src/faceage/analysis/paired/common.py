@@ -1,5 +1,5 @@
-"""The pairs every model scored (:func:`common_pairs`) and what the paired figures share: the
-estimability rule and the person draws.
+"""The pairs every model scored (:func:`common_pairs`). The estimability rule and the person
+draws the paired figures share are :mod:`faceage.analysis.operating`'s.
 
 Conventions: :mod:`faceage.analysis.paired`."""
 
@@ -10,24 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from faceage.analysis.verification import (
-    MIN_IMPOSTORS_TIMES_FAR,
-)
-
-
-def _estimable(n_impostor: int, far: float) -> bool:
-    """The project's rule: a rate of ``far`` needs at least ``10 / far`` impostor pairs."""
-    return n_impostor * far >= MIN_IMPOSTORS_TIMES_FAR * (1 - 1e-9)
-
-
-def _draws(rng: np.random.Generator, n_persons: int) -> np.ndarray:
-    """One subject-bootstrap draw: how many times each person is drawn."""
-    return np.bincount(rng.integers(0, n_persons, size=n_persons), minlength=n_persons)
-
-
-def _needs(far: float) -> int:
-    return int(np.ceil(MIN_IMPOSTORS_TIMES_FAR / far))
 
 
 @dataclass

@@ -18,12 +18,19 @@ from faceage.analysis.bootstrap import (
     person_codes,
     subset_rng,
 )
-from faceage.analysis.paired.common import (
-    CommonPairs,
-    _draws,
-    _estimable,
-    _needs,
-    common_pairs,
+from faceage.analysis.operating import draws as _draws
+from faceage.analysis.operating import estimable as _estimable
+from faceage.analysis.operating import needs as _needs
+from faceage.analysis.operating import person_codes_of
+from faceage.analysis.paired.common import CommonPairs, common_pairs
+from faceage.analysis.paired.pool_tar import PoolTar
+from faceage.analysis.paired.stats import (
+    _Centred,
+    _interval,
+    _weighted_dprime,
+    bootstrap_p_value,
+    p_reported,
+    p_text,
 )
 from faceage.analysis.verification import (
     FAR_LEVELS,
@@ -59,54 +66,10 @@ DIFFERENCE_COLUMNS = [
     "hi",
     "se",
     "p_value",
+    "p_text",
     "n_valid",
     "note",
 ]
-
-
-def decidability(similarity, genuine) -> float:
-    """d' = (mean_gen - mean_imp) / sqrt((var_gen + var_imp) / 2), population variances.
-
-    NaN scores are left out; NaN when a class is empty or both variances are zero.
-    """
-    s = np.asarray(similarity, dtype=np.float64)
-    g = np.asarray(genuine).astype(bool)
-    ok = np.isfinite(s)
-    sg, si = s[ok & g], s[ok & ~g]
-    if not len(sg) or not len(si):
-        return float("nan")
-    den = np.sqrt((sg.var() + si.var()) / 2.0)
-    return float((sg.mean() - si.mean()) / den) if den > 0 else float("nan")
-
-
-def _weighted_dprime(s_gen, wg, s_imp, wi) -> np.ndarray:
-    """d' per column of ``s_gen`` / ``s_imp`` (centred score matrices) with pair weights."""
-    Wg, Wi = float(wg.sum()), float(wi.sum())
-    if Wg <= 0 or Wi <= 0:
-        return np.full(s_gen.values.shape[1], np.nan)
-    mg = (wg @ s_gen.values) / Wg
-    mi = (wi @ s_imp.values) / Wi
-    vg = (wg @ s_gen.squares) / Wg - mg**2
-    vi = (wi @ s_imp.squares) / Wi - mi**2
-    den = np.sqrt(np.maximum((vg + vi) / 2.0, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d = ((mg + s_gen.centre) - (mi + s_imp.centre)) / den
-    return np.where(den > 0, d, np.nan)
-
-
-@dataclass
-class _Centred:
-    """Score matrix (pairs x models) centred per column, for stable weighted variances."""
-
-    values: np.ndarray
-    squares: np.ndarray
-    centre: np.ndarray
-
-    @classmethod
-    def of(cls, s: np.ndarray) -> _Centred:
-        centre = s.mean(axis=0) if len(s) else np.zeros(s.shape[1])
-        c = s - centre
-        return cls(c, c**2, centre)
 
 
 @dataclass
@@ -192,25 +155,6 @@ def _subsets(
     return out
 
 
-def _interval(v: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan"), float("nan"), float("nan"), 0
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(v, [alpha, 1 - alpha])
-    se = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
-    return float(lo), float(hi), se, len(v)
-
-
-def bootstrap_p_value(diffs) -> float:
-    """Two-sided bootstrap p-value of "no difference": min(1, 2 min(P(D <= 0), P(D >= 0)))."""
-    d = np.asarray(diffs, dtype=np.float64)
-    d = d[np.isfinite(d)]
-    if not len(d):
-        return float("nan")
-    return float(np.clip(2.0 * min(np.mean(d <= 0), np.mean(d >= 0)), 0.0, 1.0))
-
-
 def paired_comparison(
     scores: Mapping[str, pd.DataFrame] | CommonPairs,
     gap_edges: Sequence[int] | None,
@@ -222,22 +166,48 @@ def paired_comparison(
     confidence: float = 0.95,
     paired: bool = True,
     slope: bool = True,
+    pool: CommonPairs | None = None,
 ) -> PairedComparison:
     """AUC, TAR at the largest estimable FAR, d' (overall and per gap bin), age robustness and
     the OLS ageing slope of every model on the common pairs, with paired differences.
 
     ``scores``: {model: scores table} (or a :class:`CommonPairs`); ``gap_edges``: left edges of
     the gap bins (``None`` or empty: overall only, no age robustness). See the module docstring
-    for the conventions. Returns a :class:`PairedComparison`.
+    for the conventions. ``pool``: the operating impostor pool's scores on the pool pairs every
+    model scored; the overall (``all``) TAR at FAR is then set on it (:mod:`.pool_tar`) and its
+    rows count the pool's pairs. Returns a :class:`PairedComparison`.
     """
     cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
     models = cp.models
     pairs = cp.pairs
     sim = cp.similarity.to_numpy(dtype=np.float64)
-    pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
-    pa, pb = pa.astype(np.int64), pb.astype(np.int64)
     far_levels = sorted(float(f) for f in far_levels)
+    pool_tar = None
+    if pool is None:
+        pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
+        pa, pb = pa.astype(np.int64), pb.astype(np.int64)
+    else:
+        cols = (
+            pairs["person_a"],
+            pairs["person_b"],
+            pool.pairs["person_a"],
+            pool.pairs["person_b"],
+        )
+        (pa, pb, qa, qb), n_persons = person_codes_of(*cols)
     subsets = _subsets(pairs, sim, pa, pb, gap_edges, impostors, far_levels)
+    if pool is not None:
+        g = pairs["genuine"].to_numpy(dtype=int) == 1
+        pool_sim = pool.similarity[models].to_numpy(dtype=np.float64)
+        pool_tar = PoolTar.build(sim[g], pa[g], pool_sim, qa, qb, n_persons)
+        est = [f for f in far_levels if _estimable(pool_tar.n_pool, f)]
+        subsets[0].far = max(est) if est else None
+        f = max(far_levels) if far_levels else None
+        subsets[0].note = (
+            f"{far_key(f)} not estimable ({pool_tar.n_pool} operating-pool pairs, needs >= "
+            f"{_needs(f)})"
+            if f is not None and not est
+            else f"TAR on the operating pool ({pool_tar.n_pool} impostor pairs)"
+        )
     n_models = len(models)
 
     # keys: (subset kind, label, metric, far, subset index or None)
@@ -274,11 +244,16 @@ def paired_comparison(
         """Fill out[model, key] for one iteration. counts_by_group: [(model idxs, counts)]."""
         for ms, counts in counts_by_group:
             for s in subsets:
+                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
+                on_pool = kt is not None and pool_tar is not None and s.kind == "all"
+                if on_pool:  # the overall TAR: threshold on the pool, not on the ROC
+                    for m in ms:
+                        out[m, kt] = pool_tar.tar(m, counts, s.far)
+                    kt = None
                 if s.sps is None:
                     continue
                 lc = counts[s.present]
                 ka = key_index[(s.kind, s.label, "auc")]
-                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
                 fars = np.array([s.far] if kt is not None else [], dtype=np.float64)
                 for m in ms:
                     sp = s.sps[m]
@@ -339,6 +314,8 @@ def paired_comparison(
                 bins[0].n_genuine + bins[-1].n_genuine,
                 bins[0].n_impostor + bins[-1].n_impostor,
             )
+        if pool_tar is not None and s.kind == "all" and keys[i][2].startswith("tar_far_"):
+            return s.n_persons, s.n_genuine, pool_tar.n_pool
         return s.n_persons, s.n_genuine, s.n_impostor
 
     def note_of(i):
@@ -387,7 +364,9 @@ def paired_comparison(
             if np.isfinite(est):
                 lo, hi, se, nv = _interval(d, confidence)
                 p = bootstrap_p_value(d)
+                p, text = p_reported(p, nv), p_text(p, nv)
             else:
+                text = ""
                 lo = hi = se = p = np.nan
                 nv = 0
             diff_rows.append(
@@ -403,6 +382,7 @@ def paired_comparison(
                     "hi": hi,
                     "se": se,
                     "p_value": p,
+                    "p_text": text,
                     "n_valid": nv,
                     "note": "; ".join(
                         x for x in (note_of(i), "" if paired else "unpaired draws") if x
