@@ -69,10 +69,17 @@ def run_workflow(
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
-    """The bundled demo (synthetic faces, eigenfaces), run once; returns its workdir."""
+    """The bundled demo (synthetic faces, eigenfaces), run once; returns its workdir (with
+    ``settings_read/``: what each step was given and read, tests/test_rule_settings.py)."""
     work = tmp_path_factory.mktemp("demo")
-    run_workflow(work)
+    run_workflow(work, env=settings_report(work))
     return work
+
+
+def settings_report(work: Path) -> dict:
+    """The environment that has each step note the settings it read (faceage.steps)."""
+    (work / "settings_read").mkdir(parents=True, exist_ok=True)
+    return {"FACEAGE_SETTINGS_REPORT": str(work / "settings_read")}
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +101,7 @@ def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
         f"dataset_path={FGNET}",
         *config,
         configfile=ROOT / "config" / "fgnet.yaml",
+        env=settings_report(work),
     )
     return work
 

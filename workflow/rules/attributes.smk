@@ -98,7 +98,7 @@ rule attributes_evaluate:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=ATTR,
+        settings=pick(ATTR, "balance", "age_bins", "cs_threshold"),
     script:
         "../scripts/step.py"
 

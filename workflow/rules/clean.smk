@@ -18,10 +18,7 @@ rule detect_faces:
         mem_mb=detect_mem_mb,
         runtime=detect_runtime,
     params:
-        settings={
-            **{k: config["clean"][k] for k in ("detector", "upsample", "max_side")},
-            "face_choice": face_choice(config["clean"]["multi_face"]),
-        },
+        settings=detect_settings(),
     script:
         "../scripts/step.py"
 
@@ -49,10 +46,15 @@ rule clean:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={
-            **config["clean"],
-            "multi_face": face_choice(config["clean"]["multi_face"]),
-            "keep_all": PROTOCOL_RUN,
-        },
+        settings=pick(
+            config["clean"],
+            "detector",
+            "min_images_per_person",
+            "age_min",
+            "age_max",
+            "require_age",
+            multi_face=face_choice(config["clean"]["multi_face"]),
+            keep_all=PROTOCOL_RUN,
+        ),
     script:
         "../scripts/step.py"

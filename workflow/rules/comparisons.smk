@@ -20,7 +20,15 @@ rule pairs:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=config["comparisons"],
+        settings=pick(
+            config["comparisons"],
+            "age_bins",
+            "impostors",
+            "impostor_ratio",
+            "folds",
+            "seed",
+            "max_genuine_per_person",
+        ),
     script:
         "../scripts/step.py"
 

@@ -107,6 +107,28 @@ BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
 ATTR = config["attributes"]
 
 
+def pick(section, *keys, **more):
+    """The settings a rule's step reads, one key at a time, from a config ``section``, plus
+    ``more``: a rule gets nothing its step ignores, so no other setting re-runs it
+    (tests/test_rule_settings.py checks it)."""
+    return {**{k: section[k] for k in keys}, **more}
+
+
+def detect_settings():
+    """What detect_faces reads: the detector and, when there is one, its upsampling and the
+    face choice among the faces it finds."""
+    clean = config["clean"]
+    if clean["detector"] == "none":
+        return pick(clean, "detector", "max_side")
+    return pick(
+        clean,
+        "detector",
+        "upsample",
+        "max_side",
+        face_choice=face_choice(clean["multi_face"]),
+    )
+
+
 def face_choice(own="auto"):
     """The face choice of a stage or model: its own multi_face, else face_choice (auto:
     centre in protocol runs, whose subject is the centred face; largest in the study).
@@ -133,7 +155,10 @@ def _check_config():
         for p in PROTOCOLS:
             if not Path(p.file).is_file():
                 problems.append(f"protocols.{p.name}.file: {p.file!r} does not exist")
-            if not PROTOCOL_FORMATS[p.format].images_inside and not Path(p.images).is_dir():
+            if (
+                not PROTOCOL_FORMATS[p.format].images_inside
+                and not Path(p.images).is_dir()
+            ):
                 problems.append(
                     f"protocols.{p.name}.images: folder {p.images!r} does not exist "
                     f"(format {p.format} reads the images from a folder)"

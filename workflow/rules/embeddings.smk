@@ -21,7 +21,7 @@ rule prepare_model:
         runtime=per_attempt(20),
     params:
         python=model_python,
-        settings=model_step_settings,
+        settings=prepare_settings,
     shell:
         "{params.python:q} -m faceage step prepare_model --label {wildcards.model:q}"
         " --input manifest={input.manifest:q} --output state={output.state:q}"
@@ -51,7 +51,7 @@ rule embed:
         runtime=embed_runtime,
     params:
         python=model_python,
-        settings=model_step_settings,
+        settings=embed_settings,
     shell:
         "OMP_NUM_THREADS={threads} {params.python:q} -m faceage step embed"
         " --label {wildcards.model:q} --wildcard shard={wildcards.shard:q}"

@@ -87,19 +87,38 @@ def published_models():
     }
 
 
-def model_step_settings(wildcards):
-    """What prepare_model, embed and download_model_weights read, each setting once (JSON)."""
+def _model_settings(wildcards, **more):
+    """A model rule's settings (JSON): the model, its settings, the weights, and ``more``."""
     return _json(
         {
             "model": wildcards.model,
             "model_settings": model_settings(wildcards.model),
             "weights_dir": config["weights_dir"],
-            "max_side": config["clean"]["max_side"],
-            "seed": config["analysis"]["seed"],
-            "fallback": no_face_fallback(),
-            "fallback_crop": config["embeddings"]["fallback_crop"],
+            **more,
         }
     )
+
+
+def prepare_settings(wildcards):
+    """What prepare_model reads: the images' size and the seed of its fitting sample."""
+    return _model_settings(
+        wildcards, max_side=config["clean"]["max_side"], seed=config["analysis"]["seed"]
+    )
+
+
+def embed_settings(wildcards):
+    """What embed reads: the images' size and the no-face fallback."""
+    return _model_settings(
+        wildcards,
+        max_side=config["clean"]["max_side"],
+        fallback=no_face_fallback(),
+        fallback_crop=config["embeddings"]["fallback_crop"],
+    )
+
+
+def weights_settings(wildcards):
+    """What download_model_weights reads."""
+    return _model_settings(wildcards)
 
 
 def estimator_step_settings(wildcards):

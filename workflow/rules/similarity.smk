@@ -86,6 +86,14 @@ rule projections:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(20),
     params:
-        settings={**config["analysis"], "age_bins": config["comparisons"]["age_bins"]},
+        settings=pick(
+            config["analysis"],
+            "seed",
+            "balanced_per_range",
+            "tsne_max_images",
+            "tsne_perplexity",
+            "persons_to_plot",
+            age_bins=config["comparisons"]["age_bins"],
+        ),
     script:
         "../scripts/step.py"

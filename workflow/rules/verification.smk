@@ -40,7 +40,19 @@ rule verification_metrics:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(30),
     params:
-        settings=VERIFICATION,
+        settings=pick(
+            VERIFICATION,
+            "gap_bins",
+            "far_levels",
+            "fmr_levels",
+            "min_year_pairs",
+            "impostors",
+            "bootstrap_iterations",
+            "seed",
+            "folds",
+            "balance_accuracy",
+            "min_accuracy_pairs",
+        ),
     script:
         "../scripts/step.py"
 
@@ -367,6 +379,19 @@ rule paired_comparison:
         mem_mb=per_attempt(16000),
         runtime=per_attempt(90),
     params:
-        settings={**VERIFICATION, "age_bins": config["comparisons"]["age_bins"]},
+        settings=pick(
+            VERIFICATION,
+            "gap_bins",
+            "far_levels",
+            "fmr_levels",
+            "min_year_pairs",
+            "impostors",
+            "bootstrap_iterations",
+            "seed",
+            paired={
+                "min_gender_persons": VERIFICATION["paired"]["min_gender_persons"]
+            },
+            age_bins=config["comparisons"]["age_bins"],
+        ),
     script:
         "../scripts/step.py"

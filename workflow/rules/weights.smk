@@ -28,7 +28,7 @@ rule download_model_weights:
         model_conda_env
     params:
         python=model_python,
-        settings=model_step_settings,
+        settings=weights_settings,
     shell:
         "{params.python:q} -m faceage step download_model_weights --label {wildcards.model:q}"
         " --output record={output.record:q} --settings {params.settings:q} --log {log:q}"

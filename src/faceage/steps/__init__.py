@@ -80,12 +80,38 @@ class Files(dict):
 
 
 class Settings(dict):
-    """A step's settings: ``settings.name`` or ``settings["name"]``; nested mappings alike."""
+    """A step's settings: ``settings.name`` or ``settings["name"]``; nested mappings alike.
 
-    def __init__(self, data: Mapping | None = None):
+    Every setting read is noted (``read``, dotted names), so a test can check that a rule
+    hands its step nothing the step never reads: a setting in a rule's params that the step
+    ignores would re-run the rule when it changes (:func:`settings_report`)."""
+
+    def __init__(self, data: Mapping | None = None, _read: set | None = None, _at: str = ""):
+        self.read = set() if _read is None else _read
+        self._at = _at
         super().__init__(
-            {k: Settings(v) if isinstance(v, Mapping) else v for k, v in dict(data or {}).items()}
+            {
+                k: Settings(v, self.read, f"{_at}{k}.") if isinstance(v, Mapping) else v
+                for k, v in dict(data or {}).items()
+            }
         )
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        if not isinstance(value, Settings):
+            self.read.add(f"{self._at}{name}")
+        return value
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        self.read |= self.names()  # iterated over: every setting under it is read
+        return super().items()
+
+    def values(self):
+        self.read |= self.names()
+        return super().values()
 
     def __getattr__(self, name: str):
         try:
@@ -95,7 +121,29 @@ class Settings(dict):
 
     def plain(self) -> dict:
         """As plain nested dicts (for JSON and for libraries that test ``type(x) is dict``)."""
-        return {k: v.plain() if isinstance(v, Settings) else v for k, v in self.items()}
+        return {k: v.plain() if isinstance(v, Settings) else self[k] for k, v in self.items()}
+
+    def names(self) -> set[str]:
+        """Every setting given, as dotted names."""
+        out = set()
+        for k, v in dict.items(self):
+            out |= v.names() if isinstance(v, Settings) else {f"{self._at}{k}"}
+        return out
+
+
+# With FACEAGE_SETTINGS_REPORT set to a folder, each step writes there which settings its rule
+# gave it and which it read (tests/test_rule_settings.py).
+SETTINGS_REPORT = "FACEAGE_SETTINGS_REPORT"
+
+
+def settings_report(rule: str, settings: Settings) -> None:
+    folder = os.environ.get(SETTINGS_REPORT)
+    if not folder:
+        return
+    record = {"rule": rule, "given": sorted(settings.names()), "read": sorted(settings.read)}
+    path = os.path.join(folder, f"{rule}.{os.getpid()}.json")
+    with open(path, "w") as fh:
+        json.dump(record, fh)
 
 
 def step(fn: Callable | None = None, *, also: tuple[str, ...] = ()):
@@ -152,7 +200,9 @@ def run(
         "wildcards": Files(wildcards or {}),
         "threads": threads,
     }
-    return fn(**{name: given[name] for name in inspect.signature(fn).parameters})
+    out = fn(**{name: given[name] for name in inspect.signature(fn).parameters})
+    settings_report(rule, given["settings"])
+    return out
 
 
 def _named(namedlist) -> dict:

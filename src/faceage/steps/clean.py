@@ -21,12 +21,13 @@ def detect_faces(*, input, output, settings, wildcards):
     shard = int(wildcards.shard)
     man = c.own_content(c.read_manifest(input.manifest))
     rows = man[man["shard"] == shard]
-    det = None
-    if settings.detector != "none":
+    if settings.detector == "none":  # decoded and hashed only: no face facts
+        table = inspect_images(rows, None, settings.max_side)
+    else:
         from faceage.detection import DlibDetector
 
         det = DlibDetector(settings.detector, settings.upsample)
-    table = inspect_images(rows, det, settings.max_side, settings.face_choice)
+        table = inspect_images(rows, det, settings.max_side, settings.face_choice)
     c.write_table(table, output.inspection, INSPECT_COLUMNS)
     log.info(
         "shard %d: %d images inspected, %d not decodable",

@@ -1,0 +1,102 @@
+"""A rule gets exactly the settings its step reads, so a setting re-runs only the rules that
+read it (issue 22).
+
+Two checks on the finished demo (and on the FG-NET preset where ../shared is there):
+* every setting a rule hands its step was read by the step (``FACEAGE_SETTINGS_REPORT``:
+  the step layer notes what each step reads);
+* changing one configuration key at a time, a dry run re-runs (for changed params) exactly
+  the rules that read it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from conftest import ROOT, run_workflow
+
+
+def _reports(work) -> dict[str, tuple[set, set]]:
+    out: dict[str, tuple[set, set]] = {}
+    for f in sorted((work / "settings_read").glob("*.json")):
+        r = json.loads(f.read_text())
+        given, read = out.setdefault(r["rule"], (set(), set()))
+        given |= set(r["given"])
+        read |= set(r["read"])
+    return out
+
+
+def test_every_setting_a_rule_hands_its_step_is_read(demo_run):
+    reports = _reports(demo_run)
+    assert {"pairs", "clean", "embed", "verification_metrics", "projections"} <= set(reports)
+    unread = {rule: sorted(g - r) for rule, (g, r) in reports.items() if g - r}
+    assert not unread, f"settings handed to a step that never reads them: {unread}"
+
+
+@pytest.mark.shared
+def test_every_setting_is_read_on_fgnet(fgnet_run):
+    """The preset runs dlib with a detector and the age/gender branch: rules the demo skips."""
+    reports = _reports(fgnet_run)
+    assert {"detect_faces", "attributes_flags", "attributes_evaluate"} <= set(reports)
+    unread = {rule: sorted(g - r) for rule, (g, r) in reports.items() if g - r}
+    assert not unread, f"settings handed to a step that never reads them: {unread}"
+
+
+# key changed (as --config text) -> the rules whose params change on the demo (eigenfaces,
+# no detector, no attribute branch); the jobs after them re-run because their inputs do.
+RERUNS = {
+    "verification={folds: 5}": {"verification_metrics"},
+    "verification={seed: 3}": {"verification_metrics", "ageing_model"},
+    "verification={ageing_max_pairs: 500}": {"ageing_model"},
+    "verification={age_probe: {folds: 3}}": {"age_probe"},
+    "verification={fmr_levels: [0.01]}": {"verification_metrics", "operating_plots"},
+    "verification={paired: {min_gender_persons: 3}}": set(),  # one model: no comparison
+    "comparisons={operating_impostors: 1000}": {"operating_pairs"},
+    "comparisons={impostor_ratio: 2.0}": {"pairs"},
+    "comparisons={seed: 5}": {"pairs", "operating_pairs"},
+    "analysis={min_pairs_per_gap: 3}": {"plot_similarity"},
+    "analysis={tsne_perplexity: 10}": {"projections"},
+    "analysis={seed: 2}": {"projections", "prepare_model"},
+    "clean={min_images_per_person: 3}": {"clean"},
+    "clean={upsample: 2}": set(),  # no detector in the demo: nothing reads it
+    "clean={max_side: 800}": {"detect_faces", "prepare_model", "embed"},
+    "embeddings={fallback_crop: 0.5}": {"embed"},
+    "embeddings={no_face_fallback: none}": set(),  # auto is none in the study already
+    "face_choice=centre": {"clean"},  # the detector's choice too, where there is one
+    "model_settings={eigenfaces: {whiten: true}}": {"prepare_model", "embed"},
+    "model_settings={eigenfaces: {flip: true}}": {"prepare_model", "embed"},
+    "model_settings={dlib: {jitter: 100}}": set(),  # not a model of this run
+    "attributes={cs_threshold: 3}": set(),  # the branch is off
+    "demo={seed: 8}": {"demo_dataset"},
+}
+
+
+def _rerun_for_params(work, setting: str) -> set[str]:
+    """The rules with an output whose params changed (Snakemake's --summary status)."""
+    proc = run_workflow(work, "--summary", "--nolock", "--config", setting)
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    return {r[2] for r in rows if len(r) > 4 and r[4] == "params changed"}
+
+
+def test_a_setting_reruns_only_the_rules_that_read_it(demo_run):
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert _rerun_for_params(demo_run, "verification={enabled: true}") == set()
+    with ThreadPoolExecutor(2) as pool:  # read-only summaries, two at a time
+        got = dict(zip(RERUNS, pool.map(lambda s: _rerun_for_params(demo_run, s), RERUNS)))
+    wrong = {
+        setting: {"expected": sorted(expected), "re-run": sorted(got[setting])}
+        for setting, expected in RERUNS.items()
+        if got[setting] != expected
+    }
+    assert not wrong, json.dumps(wrong, indent=1)
+
+
+def test_the_table_covers_every_section():
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    nested = {k for k, v in schema["properties"].items() if "properties" in v}
+    named = {re.match(r"(\w+)=", k).group(1) for k in RERUNS}
+    missing = nested - named
+    assert not missing, f"no re-run check for the settings under {sorted(missing)}"
