@@ -85,7 +85,8 @@ def test_a_setting_reruns_only_the_rules_that_read_it(demo_run):
 
     assert _rerun_for_params(demo_run, "verification={enabled: true}") == set()
     with ThreadPoolExecutor(2) as pool:  # read-only summaries, two at a time
-        got = dict(zip(RERUNS, pool.map(lambda s: _rerun_for_params(demo_run, s), RERUNS)))
+        runs = pool.map(lambda s: _rerun_for_params(demo_run, s), RERUNS)
+        got = dict(zip(RERUNS, runs, strict=True))
     wrong = {
         setting: {"expected": sorted(expected), "re-run": sorted(got[setting])}
         for setting, expected in RERUNS.items()
