@@ -32,18 +32,19 @@ RUNS = {
 }
 
 
-def fgnet_protocol(fgnet: Path, n_pairs: int, seed: int) -> pd.DataFrame:
-    """``n_pairs`` pairs (even k genuine, odd impostor; fold = k * 10 // n_pairs), seeded."""
-    rng = np.random.default_rng(seed)
+def fgnet_protocol(files: list[Path], rng, n_pairs: int = 300) -> pd.DataFrame:
+    """Genuine and impostor pairs over FG-NET ``files`` (names relative to their folder; the
+    person is a name's first 3 characters): even k genuine, odd impostor, fold k * 10 //
+    n_pairs (also tests/test_protocol_runs.py's protocol)."""
     by_person: dict[str, list[str]] = {}
-    for f in sorted(fgnet.iterdir()):
-        if f.suffix.lower() == ".jpg":
-            by_person.setdefault(f.name[:3], []).append(f.name)
+    for f in files:
+        by_person.setdefault(f.name[:3], []).append(f.name)
     persons = sorted(by_person)
     rows = []
     for k in range(n_pairs):
         if k % 2 == 0:
-            a, b = rng.choice(by_person[persons[rng.integers(len(persons))]], 2, replace=False)
+            p = persons[rng.integers(len(persons))]
+            a, b = rng.choice(by_person[p], size=2, replace=False)
         else:
             p, q = rng.choice(persons, size=2, replace=False)
             a, b = rng.choice(by_person[p]), rng.choice(by_person[q])
@@ -65,7 +66,9 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="faceage-pipeline-") as tmp:
         tmp = Path(tmp)
-        fgnet_protocol(a.fgnet, a.pairs, a.seed).to_csv(tmp / "fgnet.csv", index=False)
+        files = sorted(f for f in a.fgnet.iterdir() if f.suffix.lower() == ".jpg")
+        protocol = fgnet_protocol(files, np.random.default_rng(a.seed), a.pairs)
+        protocol.to_csv(tmp / "fgnet.csv", index=False)
         for name, extra in RUNS.items():
             cfg = {
                 "dataset": "fgnet_pairs",

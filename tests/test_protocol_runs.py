@@ -13,13 +13,17 @@ from __future__ import annotations
 import io
 import pickle
 import shutil
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from capabilities import need_module  # noqa: E402
-from conftest import FGNET, need_shared, run_workflow
+from conftest import FGNET, ROOT, need_shared, run_workflow
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_face_pipeline import fgnet_protocol as make_protocol  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +36,6 @@ def fgnet_files():
     )
     assert len(files) > 150
     return files
-
-
-def make_protocol(files, rng, n_pairs=300):
-    """Genuine and impostor pairs over ``files`` (names relative to the images folder), 10 folds."""
-    by_person = {}
-    for f in files:
-        by_person.setdefault(f.name[:3], []).append(f.name)
-    persons = sorted(by_person)
-    rows = []
-    for k in range(n_pairs):
-        if k % 2 == 0:
-            p = persons[rng.integers(len(persons))]
-            a, b = rng.choice(by_person[p], size=2, replace=False)
-        else:
-            p, q = rng.choice(persons, size=2, replace=False)
-            a, b = rng.choice(by_person[p]), rng.choice(by_person[q])
-        rows.append(
-            {"image_a": a, "image_b": b, "same": int(k % 2 == 0), "fold": k * 10 // n_pairs}
-        )
-    return pd.DataFrame(rows)
 
 
 def write_run(tmp_path, name, protocol: pd.DataFrame, images, **extra):
