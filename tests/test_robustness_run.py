@@ -207,7 +207,8 @@ def interrupted(tmp_path_factory) -> tuple[Path, str, str, subprocess.CompletedP
     Returns (workdir, the progress line at the kill, the killed job's log, the re-run).
     """
     work = tmp_path_factory.mktemp("interrupted") / "w"
-    proc = snakemake(work, popen=True)
+    # retries 0: Snakemake would otherwise try the killed job again within the same run
+    proc = snakemake(work, popen=True, extra={**DEMO, "retries": 0})
     pid = stop_half_way(proc, work, 0, at_least=0.3)
     line = embed_log(work, 0).read_text().splitlines()[-1]
     os.kill(pid, signal.SIGKILL)

@@ -192,8 +192,12 @@ def parser() -> argparse.ArgumentParser:
     # The choices come from the registries (tests/test_registries.py checks the docs against them).
     from faceage.attributes import ESTIMATORS
     from faceage.models import MODELS
-    from faceage.protocols.formats import FORMATS
-    from faceage.protocols.matching import LABELS
+
+    try:
+        from faceage.protocols.formats import FORMATS
+        from faceage.protocols.matching import LABELS
+    except ImportError:  # an env without pandas (x2paddle: only paddle-from-onnx runs there)
+        FORMATS, LABELS = {}, ()
 
     ap = argparse.ArgumentParser(
         prog="faceage",
@@ -215,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("protocol", help=_protocol.__doc__)
     p.add_argument("file", help="the protocol file (.mat, pairs.txt, .csv, .bin)")
-    p.add_argument("--format", required=True, choices=list(FORMATS))
+    p.add_argument("--format", required=True, choices=list(FORMATS) or None)
     p.add_argument("--images", help="the folder of the images it names")
     p.add_argument("--name")
     p.add_argument("--labels", choices=["auto", *LABELS], help="default: auto (the format's)")

@@ -18,7 +18,7 @@ rule attributes_predict:
         log_path("attributes_predict", "{estimator}"),
     benchmark:
         benchmark_path("attributes_predict", "{estimator}")
-    retries: 1
+    retries: RETRIES
     conda:
         estimator_conda_env
     threads: 1

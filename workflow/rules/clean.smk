@@ -11,7 +11,7 @@ rule detect_faces:
         log_path("detect_faces", "shard{shard}"),
     benchmark:
         benchmark_path("detect_faces", "shard{shard}")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/dlib.yaml"
     resources:

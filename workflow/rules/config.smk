@@ -105,6 +105,8 @@ SHARDS = list(range(config["shards"]))
 MODEL_NAMES = list(config["models"])
 BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
 ATTR = config["attributes"]
+# How often a failed job is tried again (with more memory and time: resources.smk).
+RETRIES = config["retries"]
 
 
 def pick(section, *keys, **more):

@@ -13,7 +13,7 @@ rule prepare_model:
         state=temp(directory(f"{RESULTS}/embeddings/{{model}}/state")),
     log:
         log_path("prepare_model", "{model}"),
-    retries: 1
+    retries: RETRIES
     conda:
         model_conda_env
     resources:
@@ -42,7 +42,7 @@ rule embed:
         log_path("embed", "{model}", "shard{shard}"),
     benchmark:
         benchmark_path("embed", "{model}", "shard{shard}")
-    retries: 1
+    retries: RETRIES
     conda:
         model_conda_env
     threads: 1

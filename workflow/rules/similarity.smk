@@ -78,7 +78,7 @@ rule projections:
         log_path("projections", "{model}"),
     benchmark:
         benchmark_path("projections", "{model}")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/core.yaml"
     threads: 2

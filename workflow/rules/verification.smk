@@ -33,7 +33,7 @@ rule verification_metrics:
         log_path("verification_metrics", "{model}"),
     benchmark:
         benchmark_path("verification_metrics", "{model}")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/core.yaml"
     resources:
@@ -66,7 +66,7 @@ rule ageing_model:
         log_path("ageing_model", "{model}"),
     benchmark:
         benchmark_path("ageing_model", "{model}")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/core.yaml"
     resources:
@@ -91,7 +91,7 @@ rule age_probe:
         log_path("age_probe", "{model}"),
     benchmark:
         benchmark_path("age_probe", "{model}")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/core.yaml"
     resources:
@@ -372,7 +372,7 @@ rule paired_comparison:
         log_path("paired_comparison"),
     benchmark:
         benchmark_path("paired_comparison")
-    retries: 1
+    retries: RETRIES
     conda:
         "../../envs/core.yaml"
     resources:
