@@ -145,7 +145,7 @@ def main() -> int:
     from faceage.contracts import write_manifest
     from faceage.datasets import build_manifest
     from faceage.embed import embed_shard
-    from faceage.pairs import genuine_pairs
+    from faceage.pair_sampling import genuine_pairs
     from faceage.scores import cosine_similarity_pairs, normalise, score_pairs
 
     rows = []

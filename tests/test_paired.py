@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from faceage.analysis import paired as P
 from faceage.analysis import verification as v
+from faceage.analysis.roc import point_metrics
 
 GAP_EDGES = [0, 10, 20, 40]
 
@@ -164,7 +165,7 @@ def test_point_estimates_equal_sklearn_verification_and_polyfit():
             auc = _row(pm, model=model, subset=kind, label=label, metric="auc")
             assert auc["estimate"] == pytest.approx(roc_auc_score(g, s), abs=1e-12)
             assert auc["lo"] <= auc["estimate"] <= auc["hi"]
-            ref = v.point_metrics(g, s, (1e-2, 1e-3))
+            ref = point_metrics(g, s, (1e-2, 1e-3))
             tar = pm[
                 (pm.model == model) & (pm.label == label) & pm.metric.str.startswith("tar_far_")
             ]
@@ -379,7 +380,7 @@ def test_fnmr_ties_are_never_split_and_all_equals_one_minus_tar():
     sc = scores_tables(n_persons=60, per=8, n_models=1)["m0"]  # 1680 impostor pairs
     sc = sc.assign(similarity=sc["similarity"].round(2))  # many ties
     f = P.deployed_fnmr({"m": sc}, None, fmr_levels=(1e-2,), n_bootstrap=0).iloc[0]
-    ref = v.point_metrics(sc["genuine"], sc["similarity"], (1e-2,))
+    ref = point_metrics(sc["genuine"], sc["similarity"], (1e-2,))
     assert np.isfinite(f["fnmr"])
     assert f["fnmr"] == pytest.approx(1 - ref["tar_far_0.01"], abs=1e-12)
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faceage.pairs import age_range, genuine_pairs, impostor_pairs, make_pairs, range_labels
+from faceage.pair_sampling import age_range, genuine_pairs, impostor_pairs, range_labels
+from faceage.pairs import make_pairs
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def _sample_one_at_a_time(ages, persons, by_age, gap, want, rng, max_rounds=60):
 
 
 def test_vectorised_impostor_draws_equal_drawing_one_at_a_time():
-    from faceage.pairs import _sample_gap
+    from faceage.pair_sampling import _sample_gap
 
     rng = np.random.default_rng(4)
     persons = np.repeat(np.array([f"p{k}" for k in range(40)], dtype=object), 12)

@@ -20,6 +20,7 @@ from sklearn.model_selection import KFold
 
 from faceage.analysis import bootstrap as bs
 from faceage.analysis import verification as v
+from faceage.analysis.roc import point_metrics
 from faceage.contracts import SCORE_COLUMNS, read_table, write_table
 from faceage.steps import run
 
@@ -82,7 +83,7 @@ def test_point_metrics_equal_sklearn(decimals):
     rng = np.random.default_rng(1)
     g = np.r_[np.ones(300, int), np.zeros(2000, int)]
     s = np.round(np.r_[rng.normal(1.5, 1, 300), rng.normal(0, 1, 2000)], decimals)
-    m = v.point_metrics(g, s, far_levels=(1e-2, 1e-3))
+    m = point_metrics(g, s, far_levels=(1e-2, 1e-3))
     assert m["auc"] == pytest.approx(roc_auc_score(g, s), abs=1e-12)
     fpr, tpr, thr = roc_curve(g, s)
     # EER: the crossing of FAR and FRR lies between the ROC points that bracket it
@@ -101,19 +102,19 @@ def test_point_metrics_equal_sklearn(decimals):
 
 def test_eer_of_separable_and_symmetric_scores():
     g = np.r_[np.ones(100, int), np.zeros(100, int)]
-    assert v.point_metrics(g, np.r_[np.linspace(1, 2, 100), np.linspace(-1, 0, 100)])["eer"] == 0.0
+    assert point_metrics(g, np.r_[np.linspace(1, 2, 100), np.linspace(-1, 0, 100)])["eer"] == 0.0
     # genuine N(1,1) vs impostor N(-1,1): EER = Phi(-1); large n -> close
     rng = np.random.default_rng(0)
     g = np.r_[np.ones(20000, int), np.zeros(20000, int)]
     s = np.r_[rng.normal(1, 1, 20000), rng.normal(-1, 1, 20000)]
-    assert v.point_metrics(g, s)["eer"] == pytest.approx(norm.cdf(-1), abs=0.01)
+    assert point_metrics(g, s)["eer"] == pytest.approx(norm.cdf(-1), abs=0.01)
 
 
 def test_tar_estimable_exactly_at_ten_over_far():
     rng = np.random.default_rng(2)
     g = np.r_[np.ones(50, int), np.zeros(1000, int)]
     s = rng.normal(size=len(g)) + g
-    m = v.point_metrics(g, s, far_levels=(1e-2, 1e-3))
+    m = point_metrics(g, s, far_levels=(1e-2, 1e-3))
     assert np.isfinite(m["tar_far_0.01"])  # 1000 impostors = 10 / 0.01
     assert np.isnan(m["tar_far_0.001"])
 
@@ -548,11 +549,11 @@ def test_eer_and_threshold_interpolated_exactly():
     threshold = .8 + .5 (.5 - .8) = .65."""
     g = np.array([1, 1, 0, 0, 0, 0])
     s = np.array([0.9, 0.5, 0.8, 0.3, 0.1, 0.05])
-    m = v.point_metrics(g, s, far_levels=())
+    m = point_metrics(g, s, far_levels=())
     assert m["eer"] == pytest.approx(0.25, abs=1e-12)
     assert m["eer_threshold"] == pytest.approx(0.65, abs=1e-12)
     # the corner case: FAR - FRR reaches 0 exactly at a ROC point
-    m = v.point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), far_levels=())
+    m = point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), far_levels=())
     assert m["eer"] == pytest.approx(0.5, abs=1e-12) and m["eer_threshold"] == pytest.approx(
         0.7, abs=1e-12
     )

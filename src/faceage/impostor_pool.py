@@ -23,7 +23,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from faceage.pairs import DEFAULT_AGE_BINS, _all_cross_pairs, _content, _drop_copies, _frame
+from faceage.pair_sampling import DEFAULT_AGE_BINS, _all_cross_pairs, _frame
+from faceage.pairs import _content, _drop_copies
 
 log = logging.getLogger(__name__)
 

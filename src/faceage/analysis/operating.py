@@ -32,7 +32,7 @@ import pandas as pd
 from numba import njit
 
 from faceage.analysis.bootstrap import _running_pair_weight, subset_rng
-from faceage.analysis.verification import MIN_IMPOSTORS_TIMES_FAR
+from faceage.analysis.roc import MIN_IMPOSTORS_TIMES_FAR
 from faceage.bins import bin_index, bin_labels
 
 FMR_LEVELS = (1e-3, 1e-4, 1e-5)

@@ -17,12 +17,9 @@ the ``verification_metrics`` step, see :data:`CONVENTIONS`):
 * the score is cosine similarity; a pair is accepted as "same person" when
   its score is >= the threshold; pairs without a score are left out and
   counted in ``n_unscored``;
-* ROC and AUC are :func:`sklearn.metrics.roc_curve` and
-  :func:`sklearn.metrics.roc_auc_score` on the scored pairs;
-* EER is where FAR = FRR, linearly interpolated between ROC points;
-* TAR at FAR = f is the highest TAR among ROC points with FAR <= f (no
-  interpolation); it is *not estimable* (left empty, with a note) when the
-  subset has fewer than ``10 / f`` impostor pairs;
+* ROC, AUC, EER and TAR at FAR on one subset are :mod:`faceage.analysis.roc`
+  (TAR at FAR = f is *not estimable*, left empty with a note, below
+  ``10 / f`` impostor pairs);
 * 10-fold accuracy follows insightface's ``verification.py`` exactly
   (:func:`insightface_accuracy`), with folds that never split a person
   (:func:`person_folds`);
@@ -37,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from faceage.analysis.accuracy import (  # noqa: F401 - re-exported: one verification API
     INSIGHTFACE_THRESHOLDS,
@@ -48,19 +44,9 @@ from faceage.analysis.accuracy import (  # noqa: F401 - re-exported: one verific
     person_folds,
     subset_accuracy,
 )
-from faceage.analysis.bootstrap import (
-    eer_from_roc,
-    far_key,
-    person_codes,
-    subject_bootstrap,
-    tar_from_roc,
-)
+from faceage.analysis.bootstrap import far_key, person_codes, subject_bootstrap
+from faceage.analysis.roc import FAR_LEVELS, MIN_IMPOSTORS_TIMES_FAR, point_metrics_and_curve
 from faceage.bins import bin_index, bin_labels
-
-FAR_LEVELS = (1e-2, 1e-3, 1e-4)
-MIN_IMPOSTORS_TIMES_FAR = 10  # TAR@FAR needs at least 10 / FAR impostor pairs
-# FAR grid on which ROC curves are stored for plotting (log-spaced plus linear).
-ROC_GRID = np.unique(np.r_[0.0, np.logspace(-5, 0, 151), np.linspace(0, 1, 101)])
 
 CONVENTIONS = {
     "score": "cosine similarity of the two embeddings (higher = more alike); a pair is accepted "
@@ -140,66 +126,6 @@ def range_order(scores: pd.DataFrame) -> list[str]:
     both.index = both.index.astype(str)
     lows = both.groupby(level=0).min()
     return [str(r) for r in lows.sort_values(kind="stable").index]
-
-
-# --- metrics on one subset ---------------------------------------------------
-
-
-def roc_table(genuine, similarity) -> pd.DataFrame:
-    """sklearn's ROC (every distinct threshold): fpr, tpr, threshold."""
-    fpr, tpr, thr = roc_curve(
-        np.asarray(genuine, dtype=int), np.asarray(similarity, dtype=float), drop_intermediate=False
-    )
-    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
-
-
-def roc_on_grid(fpr: np.ndarray, tpr: np.ndarray, grid: np.ndarray = ROC_GRID) -> pd.DataFrame:
-    """TAR (step, no interpolation) at each FAR of ``grid``: a compact curve for plots."""
-    idx = np.searchsorted(fpr, grid * (1 + 1e-12), side="right") - 1
-    return pd.DataFrame({"fpr": grid, "tpr": tpr[np.clip(idx, 0, None)]})
-
-
-def point_metrics(genuine, similarity, far_levels: Sequence[float] = FAR_LEVELS) -> dict:
-    """AUC, EER (+ threshold), TAR@FAR (+ thresholds) of scored pairs.
-
-    Notes say what is not estimable.
-    """
-    return _point_metrics(genuine, similarity, far_levels)[0]
-
-
-def _point_metrics(genuine, similarity, far_levels: Sequence[float]):
-    """:func:`point_metrics` and the ROC on :data:`ROC_GRID` (None without both classes), from
-    one sorting of the scores."""
-    g = np.asarray(genuine, dtype=np.int8)  # small: sklearn copies it once more
-    s = np.asarray(similarity, dtype=float)
-    n_gen, n_imp = int(np.count_nonzero(g)), int(np.count_nonzero(g == 0))
-    out: dict = {"n_genuine": n_gen, "n_impostor": n_imp}
-    notes = []
-    if n_gen == 0 or n_imp == 0:
-        out.update({"auc": np.nan, "eer": np.nan, "eer_threshold": np.nan})
-        for far in far_levels:
-            out[far_key(far)] = np.nan
-            out[far_key(far) + "_threshold"] = np.nan
-        notes.append("no genuine pairs" if n_gen == 0 else "no impostor pairs")
-        out["notes"] = "; ".join(notes)
-        return out, None
-    fpr, tpr, thr = roc_curve(g, s, drop_intermediate=False)
-    out["auc"] = float(roc_auc_score(g, s))
-    out["eer"], out["eer_threshold"] = eer_from_roc(fpr, tpr, thr)
-    for far in far_levels:
-        key = far_key(far)
-        if n_imp * far < MIN_IMPOSTORS_TIMES_FAR * (1 - 1e-9):
-            out[key] = np.nan
-            out[key + "_threshold"] = np.nan
-            need = int(np.ceil(MIN_IMPOSTORS_TIMES_FAR / far))
-            notes.append(f"{key} not estimable ({n_imp} impostor pairs, needs >= {need})")
-        else:
-            out[key], i = tar_from_roc(fpr, tpr, far)
-            out[key + "_threshold"] = float(thr[i])
-    out["notes"] = "; ".join(notes)
-    # the step curve on the grid: the points sklearn's drop_intermediate leaves out lie on
-    # horizontal and vertical runs, so the full curve gives the same TAR at every FAR
-    return out, roc_on_grid(fpr, tpr)
 
 
 # --- the whole table -------------------------------------------------------
@@ -306,7 +232,9 @@ def verification_metrics(
     confidence: float = 0.95,
     min_accuracy_pairs: int = MIN_ACCURACY_PAIRS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All metrics of one model's scores: (metrics table, ROC curves on :data:`ROC_GRID`).
+    """All metrics of one model's scores: (metrics table, ROC curves on the ROC grid).
+
+    The ROC grid is :data:`faceage.analysis.roc.ROC_GRID`.
 
     ``metrics`` has one row per subset (see :func:`subset_rows`) with
     counts, point estimates, bootstrap intervals (``<metric>_lo``/``_hi``),
@@ -341,7 +269,7 @@ def verification_metrics(
             "n_genuine_persons": len(np.unique(pa[g == 1])),
             "n_unscored": int((~scored).sum()),
         }
-        point, curve = _point_metrics(g, s, far_levels)
+        point, curve = point_metrics_and_curve(g, s, far_levels)
         row.update(point)
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan

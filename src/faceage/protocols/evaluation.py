@@ -21,8 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from faceage.analysis.accuracy import insightface_accuracy
 from faceage.analysis.bootstrap import far_key
-from faceage.analysis.verification import FAR_LEVELS, insightface_accuracy, point_metrics
+from faceage.analysis.roc import FAR_LEVELS, point_metrics
 from faceage.contracts.embeddings import FALLBACK_ROUTES
 
 MAX_UNSCORED_SHARE = 0.01

@@ -38,7 +38,7 @@ Conventions
   (equal to scikit-learn's ROC; ties count one half). TAR at FAR = f is the highest TAR among ROC
   points with FAR <= f (:func:`~faceage.analysis.bootstrap.tar_from_roc`). The FAR used in a
   subset is the **largest** of ``far_levels`` that is estimable there - at least ``10 / f``
-  impostor pairs (:data:`~faceage.analysis.verification.MIN_IMPOSTORS_TIMES_FAR`, the project's
+  impostor pairs (:data:`~faceage.analysis.roc.MIN_IMPOSTORS_TIMES_FAR`, the project's
   rule); the metric is named after it (``tar_far_0.01``) and the row's ``far`` column gives it.
   When no level is estimable the row is empty with a note. A difference is only formed between
   TARs at the same FAR (the common pairs are the same for both models, so they always agree).

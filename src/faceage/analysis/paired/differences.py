@@ -32,10 +32,8 @@ from faceage.analysis.paired.stats import (
     p_reported,
     p_text,
 )
-from faceage.analysis.verification import (
-    FAR_LEVELS,
-    subset_rows,
-)
+from faceage.analysis.roc import FAR_LEVELS
+from faceage.analysis.verification import subset_rows
 
 PER_MODEL_COLUMNS = [
     "model",
