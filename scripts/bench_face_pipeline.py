@@ -24,34 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from fgnet_protocol import fgnet_files, fgnet_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = {
     "before": {"face_choice": "largest", "embeddings": {"no_face_fallback": "centre_crop"}},
     "after": {},
 }
-
-
-def fgnet_protocol(files: list[Path], rng, n_pairs: int = 300) -> pd.DataFrame:
-    """Genuine and impostor pairs over FG-NET ``files`` (names relative to their folder; the
-    person is a name's first 3 characters): even k genuine, odd impostor, fold k * 10 //
-    n_pairs (also tests/test_protocol_runs.py's protocol)."""
-    by_person: dict[str, list[str]] = {}
-    for f in files:
-        by_person.setdefault(f.name[:3], []).append(f.name)
-    persons = sorted(by_person)
-    rows = []
-    for k in range(n_pairs):
-        if k % 2 == 0:
-            p = persons[rng.integers(len(persons))]
-            a, b = rng.choice(by_person[p], size=2, replace=False)
-        else:
-            p, q = rng.choice(persons, size=2, replace=False)
-            a, b = rng.choice(by_person[p]), rng.choice(by_person[q])
-        rows.append(
-            {"image_a": a, "image_b": b, "same": int(k % 2 == 0), "fold": k * 10 // n_pairs}
-        )
-    return pd.DataFrame(rows)
 
 
 def main() -> int:
@@ -66,8 +45,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="faceage-pipeline-") as tmp:
         tmp = Path(tmp)
-        files = sorted(f for f in a.fgnet.iterdir() if f.suffix.lower() == ".jpg")
-        protocol = fgnet_protocol(files, np.random.default_rng(a.seed), a.pairs)
+        protocol = fgnet_protocol(fgnet_files(a.fgnet), np.random.default_rng(a.seed), a.pairs)
         protocol.to_csv(tmp / "fgnet.csv", index=False)
         for name, extra in RUNS.items():
             cfg = {

@@ -23,7 +23,7 @@ from capabilities import need_module  # noqa: E402
 from conftest import FGNET, ROOT, need_shared, run_workflow
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_face_pipeline import fgnet_protocol as make_protocol  # noqa: E402
+from fgnet_protocol import fgnet_protocol as make_protocol  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -57,7 +57,7 @@ rule attributes_flags:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=ATTR["flags"],
+        settings=per_dataset(lambda c: c["attributes"]["flags"]),
     script:
         "../scripts/step.py"
 
@@ -98,7 +98,9 @@ rule attributes_evaluate:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=pick(ATTR, "balance", "age_bins", "cs_threshold"),
+        settings=per_dataset(
+            lambda c: pick(c["attributes"], "balance", "age_bins", "cs_threshold")
+        ),
     script:
         "../scripts/step.py"
 
@@ -127,16 +129,16 @@ rule attributes_plots:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"dataset": DS},
+        settings=lambda w: {"dataset": w.dataset},
     script:
         "../scripts/step.py"
 
 
 rule attributes_speed:
     input:
-        summaries=expand(
-            f"{RESULTS}/attributes/{{estimator}}/summary.tsv",
-            estimator=ESTIMATOR_NAMES,
+        summaries=lambda w: expand(
+            f"{results(w)}/attributes/{{estimator}}/summary.tsv",
+            estimator=estimator_names(dconf(w)),
         ),
     output:
         table=report(
@@ -159,6 +161,6 @@ rule attributes_speed:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"dataset": DS},
+        settings=lambda w: {"dataset": w.dataset},
     script:
         "../scripts/step.py"

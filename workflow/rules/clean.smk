@@ -18,7 +18,7 @@ rule detect_faces:
         mem_mb=detect_mem_mb,
         runtime=detect_runtime,
     params:
-        settings=detect_settings(),
+        settings=per_dataset(detect_settings),
     script:
         "../scripts/step.py"
 
@@ -26,7 +26,7 @@ rule detect_faces:
 rule clean:
     input:
         manifest=f"{RESULTS}/manifest.tsv",
-        inspect=expand(f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv", shard=SHARDS),
+        inspect=shard_files(f"{RESULTS}/clean/inspect/shard_{{shard}}.tsv"),
         overrides=overrides_input,
     output:
         manifest=f"{RESULTS}/clean/manifest.tsv",
@@ -46,15 +46,17 @@ rule clean:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=pick(
-            config["clean"],
-            "detector",
-            "min_images_per_person",
-            "age_min",
-            "age_max",
-            "require_age",
-            multi_face=face_choice(config["clean"]["multi_face"]),
-            keep_all=PROTOCOL_RUN,
+        settings=per_dataset(
+            lambda c: pick(
+                c["clean"],
+                "detector",
+                "min_images_per_person",
+                "age_min",
+                "age_max",
+                "require_age",
+                multi_face=face_choice(c, c["clean"]["multi_face"]),
+                keep_all=is_protocol(c),
+            )
         ),
     script:
         "../scripts/step.py"

@@ -20,14 +20,16 @@ rule pairs:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=pick(
-            config["comparisons"],
-            "age_bins",
-            "impostors",
-            "impostor_ratio",
-            "folds",
-            "seed",
-            "max_genuine_per_person",
+        settings=per_dataset(
+            lambda c: pick(
+                c["comparisons"],
+                "age_bins",
+                "impostors",
+                "impostor_ratio",
+                "folds",
+                "seed",
+                "max_genuine_per_person",
+            )
         ),
     script:
         "../scripts/step.py"
@@ -47,11 +49,14 @@ rule operating_pairs:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={
-            "impostors": config["comparisons"]["impostors"],
-            "operating_impostors": config["comparisons"]["operating_impostors"],
-            "seed": config["comparisons"]["seed"],
-            "age_bins": config["comparisons"]["age_bins"],
-        },
+        settings=per_dataset(
+            lambda c: pick(
+                c["comparisons"],
+                "impostors",
+                "operating_impostors",
+                "seed",
+                "age_bins",
+            )
+        ),
     script:
         "../scripts/step.py"

@@ -75,7 +75,11 @@ sys.path.insert(0, str(PACKAGE_FOLDER))
 import yaml  # noqa: E402
 
 from faceage.attributes import ESTIMATORS  # noqa: E402
-from faceage.configcheck import coerce_cli_scalars, unknown_keys  # noqa: E402
+from faceage.configcheck import (  # noqa: E402
+    coerce_cli_scalars,
+    dataset_configs,
+    unknown_keys,
+)
 from faceage.demo import is_demo_folder  # noqa: E402
 from faceage.models import MODELS  # noqa: E402
 from faceage.protocols.dataset import protocols_from_config  # noqa: E402
@@ -92,21 +96,67 @@ if _unknown:
     raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_unknown))
 validate(config, schema="../schemas/config.schema.yaml")
 
-DS = config["dataset"]
-# A protocol run (dataset_format: protocol): the dataset is the images the
-# configured protocols name; the study's pair stages are not targeted.
-PROTOCOL_RUN = config["dataset_format"] == "protocol"
+
+def validate_config(c):
+    validate(c, schema="../schemas/config.schema.yaml")
+
+
+# The datasets of this run: {name: its configuration}. With `datasets:` (a study), each
+# entry is the top-level configuration, then its preset (`configfile:`), then its own keys,
+# validated like the top level; without it, the one dataset of today's keys.
 try:
-    PROTOCOLS = protocols_from_config(config["protocols"])
+    DATASETS = dataset_configs(config, _SCHEMA_DICT, validate_config)
 except ValueError as exc:
     raise WorkflowError(f"invalid configuration:\n  {exc}")
-PROTOCOL_NAMES = [p.name for p in PROTOCOLS]
-SHARDS = list(range(config["shards"]))
-MODEL_NAMES = list(config["models"])
+STUDY = bool(config["datasets"])
+PROTOCOLS = {}
+for _name, _c in DATASETS.items():
+    try:
+        PROTOCOLS[_name] = protocols_from_config(_c["protocols"])
+    except ValueError as exc:
+        raise WorkflowError(f"invalid configuration:\n  datasets.{_name}: {exc}")
+PROTOCOL_DATASETS = [
+    d for d, c in DATASETS.items() if c["dataset_format"] == "protocol"
+]
+STUDY_DATASETS = [d for d in DATASETS if d not in PROTOCOL_DATASETS]
+# Demo datasets draw their images into their dataset_path: {folder: configuration}.
+DEMO_FOLDERS = {
+    c["dataset_path"]: c for c in DATASETS.values() if c["dataset_format"] == "demo"
+}
+# Every model of any dataset: its weights are checked, and downloaded, once.
+MODEL_NAMES = list(dict.fromkeys(m for c in DATASETS.values() for m in c["models"]))
 BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
-ATTR = config["attributes"]
 # How often a failed job is tried again (with more memory and time: resources.smk).
 RETRIES = config["retries"]
+
+
+def dconf(wildcards):
+    """The configuration of the job's dataset."""
+    return DATASETS[wildcards.dataset]
+
+
+def per_dataset(settings):
+    """params for a rule: ``settings(c)`` of the job's dataset configuration ``c``."""
+    return lambda wildcards: settings(dconf(wildcards))
+
+
+def is_protocol(c):
+    """A protocol dataset (dataset_format: protocol): the images its protocols name; the
+    study's pair stages are not targeted."""
+    return c["dataset_format"] == "protocol"
+
+
+def shards(c):
+    return list(range(c["shards"]))
+
+
+def dataset_models(c):
+    return list(c["models"])
+
+
+def estimator_names(c):
+    attr = c["attributes"]
+    return list(attr["estimators"]) if attr["enabled"] else []
 
 
 def pick(section, *keys, **more):
@@ -116,10 +166,10 @@ def pick(section, *keys, **more):
     return {**{k: section[k] for k in keys}, **more}
 
 
-def detect_settings():
+def detect_settings(c):
     """What detect_faces reads: the detector and, when there is one, its upsampling and the
     face choice among the faces it finds."""
-    clean = config["clean"]
+    clean = c["clean"]
     if clean["detector"] == "none":
         return pick(clean, "detector", "max_side")
     return pick(
@@ -127,66 +177,91 @@ def detect_settings():
         "detector",
         "upsample",
         "max_side",
-        face_choice=face_choice(clean["multi_face"]),
+        face_choice=face_choice(c, clean["multi_face"]),
     )
 
 
-def face_choice(own="auto"):
+def face_choice(c, own="auto"):
     """The face choice of a stage or model: its own multi_face, else face_choice (auto:
     centre in protocol runs, whose subject is the centred face; largest in the study).
     """
     if own != "auto":
         return own
-    if config["face_choice"] != "auto":
-        return config["face_choice"]
-    return "centre" if PROTOCOL_RUN else "largest"
+    if c["face_choice"] != "auto":
+        return c["face_choice"]
+    return "centre" if is_protocol(c) else "largest"
 
 
-ESTIMATOR_NAMES = list(ATTR["estimators"]) if ATTR["enabled"] else []
-
-
-def _check_config():
-    """Checks JSON Schema cannot express; each names the key and what is allowed."""
+def _check_dataset(name, c, at):
+    """The checks of one dataset's configuration; ``at`` prefixes the keys it names."""
     problems = []
-    if PROTOCOL_RUN:
-        if not PROTOCOLS:
+    if is_protocol(c):
+        if not PROTOCOLS[name]:
             problems.append(
-                "protocols: dataset_format protocol needs at least one entry under protocols: "
-                "(file, format, images; config/README.md)"
+                f"{at}protocols: dataset_format protocol needs at least one entry under "
+                "protocols: (file, format, images; config/README.md)"
             )
-        for p in PROTOCOLS:
+        for p in PROTOCOLS[name]:
             if not Path(p.file).is_file():
-                problems.append(f"protocols.{p.name}.file: {p.file!r} does not exist")
+                problems.append(
+                    f"{at}protocols.{p.name}.file: {p.file!r} does not exist"
+                )
             if (
                 not PROTOCOL_FORMATS[p.format].images_inside
                 and not Path(p.images).is_dir()
             ):
                 problems.append(
-                    f"protocols.{p.name}.images: folder {p.images!r} does not exist "
+                    f"{at}protocols.{p.name}.images: folder {p.images!r} does not exist "
                     f"(format {p.format} reads the images from a folder)"
                 )
-    elif config["dataset_format"] == "demo":
-        demo = Path(config["dataset_path"])
+    elif c["dataset_format"] == "demo":
+        demo = Path(c["dataset_path"])
         if not is_demo_folder(demo):
             problems.append(
-                f"dataset_path: {str(demo)!r} holds files that are not a demo drawn by this "
-                "workflow; the demo draws its images into dataset_path, so give it an empty or "
-                "new folder (e.g. resources/demo)"
+                f"{at}dataset_path: {str(demo)!r} holds files that are not a demo drawn by "
+                "this workflow; the demo draws its images into dataset_path, so give it an "
+                "empty or new folder (e.g. resources/demo)"
             )
     else:
-        path = Path(config["dataset_path"])
-        want_file = config["dataset_format"] == "csv"
+        path = Path(c["dataset_path"])
+        want_file = c["dataset_format"] == "csv"
         if not (path.is_file() if want_file else path.is_dir()):
             kind = "CSV file" if want_file else "folder"
             problems.append(
-                f"dataset_path: {kind} {str(path)!r} does not exist "
-                f"(dataset_format {config['dataset_format']!r} needs a {kind})"
+                f"{at}dataset_path: {kind} {str(path)!r} does not exist "
+                f"(dataset_format {c['dataset_format']!r} needs a {kind})"
             )
-    if config["comparisons"]["age_bins"][0] != 0:
+    if c["comparisons"]["age_bins"][0] != 0:
         problems.append(
-            f"comparisons.age_bins: {config['comparisons']['age_bins']} must be left edges "
+            f"{at}comparisons.age_bins: {c['comparisons']['age_bins']} must be left edges "
             "starting at 0 (e.g. [0, 11, 21, 31, 41, 51, 61, 71] for 0-10, 11-20, ..., 71+); "
             "earlier versions read them as upper edges"
+        )
+    unknown = [e for e in c["attributes"]["estimators"] if e not in ESTIMATORS]
+    if unknown:
+        problems.append(
+            f"{at}attributes.estimators: unknown estimator(s) {unknown}; "
+            f"known: {', '.join(sorted(ESTIMATORS))}"
+        )
+    if not c["models"] and not estimator_names(c):
+        problems.append(
+            f"{at}models: empty, and attributes are not enabled: nothing to run for "
+            f"dataset {name!r}"
+        )
+    return problems
+
+
+def _check_config():
+    """Checks JSON Schema cannot express; each names the key and what is allowed."""
+    problems = []
+    for name, c in DATASETS.items():
+        problems += _check_dataset(name, c, f"datasets.{name}." if STUDY else "")
+    demo_paths = [
+        c["dataset_path"] for c in DATASETS.values() if c["dataset_format"] == "demo"
+    ]
+    if len(set(demo_paths)) < len(demo_paths):
+        problems.append(
+            "datasets: two demo datasets draw into the same dataset_path; give each its own"
         )
     custom = set(config["custom_models"])
     for m in MODEL_NAMES:
@@ -195,12 +270,6 @@ def _check_config():
                 f"models: unknown model {m!r}; known: {', '.join(sorted(MODELS))} "
                 "(a model made by your own rule must also be listed under custom_models)"
             )
-    unknown = [e for e in ATTR["estimators"] if e not in ESTIMATORS]
-    if unknown:
-        problems.append(
-            f"attributes.estimators: unknown estimator(s) {unknown}; "
-            f"known: {', '.join(sorted(ESTIMATORS))}"
-        )
     for env, py in config["python_envs"].items():
         if not Path(py).exists():
             problems.append(

@@ -1,31 +1,33 @@
 # Stage 1 - dataset: a folder of face images -> one manifest (+ rejects).
 
 
-# The demo's images are drawn into dataset_path. Only defined for the demo, so
-# no other dataset folder can ever be the output of a rule (and be replaced).
-if config["dataset_format"] == "demo":
+# The demo's images are drawn into each demo dataset's dataset_path. Only those folders can
+# be this rule's output, so no other dataset folder can ever be made (and replaced) by a rule.
+if DEMO_FOLDERS:
 
     rule demo_dataset:
         output:
-            folder=directory(config["dataset_path"]),
+            folder=directory("{folder}"),
         log:
-            "logs/demo_dataset/demo.log",
+            "logs/demo_dataset/{folder}.log",
+        wildcard_constraints:
+            folder="|".join(re.escape(f) for f in DEMO_FOLDERS),
         localrule: True
         conda:
             "../../envs/core.yaml"
         params:
-            settings=config["demo"],
+            settings=lambda w: DEMO_FOLDERS[w.folder]["demo"],
         script:
             "../scripts/step.py"
 
 
-if PROTOCOL_RUN:
+if PROTOCOL_DATASETS:
 
-    # A protocol run: the manifest holds exactly the images the protocols name
-    # (once each, whichever protocols share them), plus each protocol's pairs.
+    # A protocol dataset: the manifest holds exactly the images its protocols name (once
+    # each, whichever protocols share them), plus each protocol's pairs in protocols/.
     rule protocol_manifest:
         input:
-            protocols=[p.file for p in PROTOCOLS],
+            protocols=lambda w: [p.file for p in PROTOCOLS[w.dataset]],
         output:
             manifest=f"{RESULTS}/manifest.tsv",
             rejects=report(
@@ -33,24 +35,25 @@ if PROTOCOL_RUN:
                 caption="../report/rejects.rst",
                 category="1. Dataset",
             ),
-            pairs=expand(
-                f"{RESULTS}/protocols/{{protocol}}.tsv", protocol=PROTOCOL_NAMES
-            ),
+            pairs=directory(f"{RESULTS}/protocols"),
         log:
             log_path("protocol_manifest"),
+        wildcard_constraints:
+            dataset="|".join(re.escape(d) for d in PROTOCOL_DATASETS),
         localrule: True
         conda:
             "../../envs/core.yaml"
         params:
-            settings={"protocols": config["protocols"], "shards": config["shards"]},
+            settings=per_dataset(lambda c: pick(c, "protocols", "shards")),
         script:
             "../scripts/step.py"
 
-else:
+
+if STUDY_DATASETS:
 
     rule manifest:
         input:
-            dataset=config["dataset_path"],
+            dataset=lambda w: dconf(w)["dataset_path"],
         output:
             manifest=f"{RESULTS}/manifest.tsv",
             rejects=report(
@@ -60,11 +63,15 @@ else:
             ),
         log:
             log_path("manifest"),
+        wildcard_constraints:
+            dataset="|".join(re.escape(d) for d in STUDY_DATASETS),
         localrule: True
         conda:
             "../../envs/core.yaml"
         params:
-            settings={"format": config["dataset_format"], "shards": config["shards"]},
+            settings=per_dataset(
+                lambda c: {"format": c["dataset_format"], "shards": c["shards"]}
+            ),
         script:
             "../scripts/step.py"
 

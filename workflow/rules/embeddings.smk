@@ -63,10 +63,7 @@ rule embed:
 
 rule merge_embeddings:
     input:
-        shards=expand(
-            f"{RESULTS}/embeddings/{{{{model}}}}/shard_{{shard}}.npz",
-            shard=SHARDS,
-        ),
+        shards=shard_files(f"{RESULTS}/embeddings/{{model}}/shard_{{shard}}.npz"),
         manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",

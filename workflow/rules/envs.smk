@@ -53,11 +53,11 @@ def estimator_python(wildcards):
     return env_python(get_estimator(wildcards.estimator).env)
 
 
-def no_face_fallback():
+def no_face_fallback(c):
     """embeddings.no_face_fallback, with auto resolved: aligned in protocol runs, else none."""
-    mode = config["embeddings"]["no_face_fallback"]
+    mode = c["embeddings"]["no_face_fallback"]
     if mode == "auto":
-        return "aligned" if PROTOCOL_RUN else "none"
+        return "aligned" if is_protocol(c) else "none"
     return mode
 
 
@@ -65,34 +65,36 @@ def _json(settings):
     return json.dumps(settings, sort_keys=True)
 
 
-def model_settings(model):
-    """A model's settings, its face choice resolved (models that choose among faces)."""
-    own = dict(config["model_settings"].get(model, {}))
+def model_settings(model, c):
+    """A model's settings in configuration ``c``, its face choice resolved (models that
+    choose among faces)."""
+    own = dict(c["model_settings"].get(model, {}))
     if "multi_face" in own:
-        own["multi_face"] = face_choice(own["multi_face"])
+        own["multi_face"] = face_choice(c, own["multi_face"])
     return own
 
 
-def published_models():
+def published_models(c):
     """What benchmarks.tsv needs to find each model's published figures: the recogniser it
     is and its test-time settings."""
     from faceage.models.base import test_time
 
     return {
         m: {
-            "published_id": get_adapter(m).published_id(model_settings(m)),
-            "settings": test_time(model_settings(m)),
+            "published_id": get_adapter(m).published_id(model_settings(m, c)),
+            "settings": test_time(model_settings(m, c)),
         }
-        for m in BUILTIN_MODELS
+        for m in dataset_models(c)
+        if m in MODELS
     }
 
 
-def _model_settings(wildcards, **more):
+def _model_settings(wildcards, c, **more):
     """A model rule's settings (JSON): the model, its settings, the weights, and ``more``."""
     return _json(
         {
             "model": wildcards.model,
-            "model_settings": model_settings(wildcards.model),
+            "model_settings": model_settings(wildcards.model, c),
             "weights_dir": config["weights_dir"],
             **more,
         }
@@ -101,34 +103,40 @@ def _model_settings(wildcards, **more):
 
 def prepare_settings(wildcards):
     """What prepare_model reads: the images' size and the seed of its fitting sample."""
+    c = dconf(wildcards)
     return _model_settings(
-        wildcards, max_side=config["clean"]["max_side"], seed=config["analysis"]["seed"]
+        wildcards, c, max_side=c["clean"]["max_side"], seed=c["analysis"]["seed"]
     )
 
 
 def embed_settings(wildcards):
     """What embed reads: the images' size and the no-face fallback."""
+    c = dconf(wildcards)
     return _model_settings(
         wildcards,
-        max_side=config["clean"]["max_side"],
-        fallback=no_face_fallback(),
-        fallback_crop=config["embeddings"]["fallback_crop"],
+        c,
+        max_side=c["clean"]["max_side"],
+        fallback=no_face_fallback(c),
+        fallback_crop=c["embeddings"]["fallback_crop"],
     )
 
 
 def weights_settings(wildcards):
-    """What download_model_weights reads."""
-    return _model_settings(wildcards)
+    """What download_model_weights reads: the top-level model settings (weights are fetched
+    once per model, whatever datasets use it)."""
+    return _model_settings(wildcards, config)
 
 
 def estimator_step_settings(wildcards):
     """What attributes_predict reads (JSON)."""
+    c = dconf(wildcards)
+    attr = c["attributes"]
     return _json(
         {
             "estimator": wildcards.estimator,
-            "estimator_settings": ATTR["settings"].get(wildcards.estimator, {}),
+            "estimator_settings": attr["settings"].get(wildcards.estimator, {}),
             "weights_dir": config["weights_dir"],
-            "max_side": config["clean"]["max_side"],
-            "batch_size": ATTR["batch_size"],
+            "max_side": c["clean"]["max_side"],
+            "batch_size": attr["batch_size"],
         }
     )

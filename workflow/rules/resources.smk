@@ -48,12 +48,12 @@ def _count_by_shard(manifest):
     return counts
 
 
-def _dataset_images():
+def _dataset_images(c):
     """Image files under dataset_path before the manifest exists (a dry run of a new study)."""
-    path = Path(config["dataset_path"])
-    if PROTOCOL_RUN or not path.is_dir():
-        if config["dataset_format"] == "demo":
-            return config["demo"]["persons"] * config["demo"]["images_per_person"]
+    path = Path(c["dataset_path"])
+    if is_protocol(c) or not path.is_dir():
+        if c["dataset_format"] == "demo":
+            return c["demo"]["persons"] * c["demo"]["images_per_person"]
         return 0
     return sum(is_image_name(name) for _, _, names in os.walk(path) for name in names)
 
@@ -61,27 +61,30 @@ def _dataset_images():
 _COUNTS = {}
 
 
-def _shard_counts(manifest):
-    """{shard: images}: counted in the manifest once it exists, else the dataset's image files
-    shared evenly by the shards (as the manifest will share them, +-1)."""
+def _shard_counts(wildcards, manifest):
+    """{shard: images} of the job's dataset: counted in ``manifest`` once it exists, else the
+    dataset's image files shared evenly by the shards (as the manifest will share them, +-1).
+    """
+    manifest = f"{results(wildcards)}/{manifest}"
     key = (manifest, os.path.getmtime(manifest) if os.path.exists(manifest) else None)
     if key not in _COUNTS:
         if key[1] is not None:
             _COUNTS[key] = _count_by_shard(manifest)
         else:
-            even = math.ceil(_dataset_images() / len(SHARDS))
-            _COUNTS[key] = {str(s): even for s in SHARDS}
+            c = dconf(wildcards)
+            even = math.ceil(_dataset_images(c) / c["shards"])
+            _COUNTS[key] = {str(s): even for s in shards(c)}
     return _COUNTS[key]
 
 
 def shard_images(wildcards):
     """Images the shard's detection job reads."""
-    return _shard_counts(f"{RESULTS}/manifest.tsv").get(str(wildcards.shard), 0)
+    return _shard_counts(wildcards, "manifest.tsv").get(str(wildcards.shard), 0)
 
 
 def clean_shard_images(wildcards):
     """Images the shard's embedding jobs read (after cleaning)."""
-    return _shard_counts(f"{RESULTS}/clean/manifest.tsv").get(str(wildcards.shard), 0)
+    return _shard_counts(wildcards, "clean/manifest.tsv").get(str(wildcards.shard), 0)
 
 
 def _minutes(images, env, attempt):
@@ -111,7 +114,7 @@ def embed_mem_mb(wildcards, attempt):
 
 def all_images(wildcards):
     """Images of the whole manifest (an estimator predicts them in one job)."""
-    return sum(_shard_counts(f"{RESULTS}/manifest.tsv").values())
+    return sum(_shard_counts(wildcards, "manifest.tsv").values())
 
 
 def attributes_runtime(wildcards, attempt):

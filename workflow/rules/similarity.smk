@@ -29,7 +29,7 @@ rule similarity_tables:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"age_bins": config["comparisons"]["age_bins"]},
+        settings=per_dataset(lambda c: pick(c["comparisons"], "age_bins")),
     script:
         "../scripts/step.py"
 
@@ -57,7 +57,7 @@ rule plot_similarity:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"min_pairs_per_gap": config["analysis"]["min_pairs_per_gap"]},
+        settings=per_dataset(lambda c: pick(c["analysis"], "min_pairs_per_gap")),
     script:
         "../scripts/step.py"
 
@@ -86,14 +86,16 @@ rule projections:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(20),
     params:
-        settings=pick(
-            config["analysis"],
-            "seed",
-            "balanced_per_range",
-            "tsne_max_images",
-            "tsne_perplexity",
-            "persons_to_plot",
-            age_bins=config["comparisons"]["age_bins"],
+        settings=per_dataset(
+            lambda c: pick(
+                c["analysis"],
+                "seed",
+                "balanced_per_range",
+                "tsne_max_images",
+                "tsne_perplexity",
+                "persons_to_plot",
+                age_bins=c["comparisons"]["age_bins"],
+            )
         ),
     script:
         "../scripts/step.py"

@@ -5,8 +5,10 @@
 rule timing_table:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
-        benchmarks=[f for files in embed_benchmarks().values() for f in files],
-        speeds=[f for files in embed_benchmarks(speed_path).values() for f in files],
+        benchmarks=lambda w: [f for fs in embed_benchmarks(w).values() for f in fs],
+        speeds=lambda w: [
+            f for fs in embed_benchmarks(w, speed_path).values() for f in fs
+        ],
     output:
         table=report(
             f"{RESULTS}/tables/timing.tsv",
@@ -19,9 +21,9 @@ rule timing_table:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={
-            "benchmarks": embed_benchmarks(),
-            "speeds": embed_benchmarks(speed_path),
+        settings=lambda w: {
+            "benchmarks": embed_benchmarks(w),
+            "speeds": embed_benchmarks(w, speed_path),
         },
     script:
         "../scripts/step.py"

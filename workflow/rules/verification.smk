@@ -4,8 +4,6 @@
 # and, in a protocol run (dataset_format: protocol), standard benchmarks such
 # as AgeDB-30 in one table. Conventions: docs/verification.md.
 
-VERIFICATION = config["verification"]
-
 
 rule verification_metrics:
     input:
@@ -40,18 +38,20 @@ rule verification_metrics:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(30),
     params:
-        settings=pick(
-            VERIFICATION,
-            "gap_bins",
-            "far_levels",
-            "fmr_levels",
-            "min_year_pairs",
-            "impostors",
-            "bootstrap_iterations",
-            "seed",
-            "folds",
-            "balance_accuracy",
-            "min_accuracy_pairs",
+        settings=per_dataset(
+            lambda c: pick(
+                c["verification"],
+                "gap_bins",
+                "far_levels",
+                "fmr_levels",
+                "min_year_pairs",
+                "impostors",
+                "bootstrap_iterations",
+                "seed",
+                "folds",
+                "balance_accuracy",
+                "min_accuracy_pairs",
+            )
         ),
     script:
         "../scripts/step.py"
@@ -73,10 +73,12 @@ rule ageing_model:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(20),
     params:
-        settings={
-            "max_pairs": VERIFICATION["ageing_max_pairs"],
-            "seed": VERIFICATION["seed"],
-        },
+        settings=per_dataset(
+            lambda c: {
+                "max_pairs": c["verification"]["ageing_max_pairs"],
+                "seed": c["verification"]["seed"],
+            }
+        ),
     script:
         "../scripts/step.py"
 
@@ -98,7 +100,7 @@ rule age_probe:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(20),
     params:
-        settings=VERIFICATION["age_probe"],
+        settings=per_dataset(lambda c: c["verification"]["age_probe"]),
     script:
         "../scripts/step.py"
 
@@ -233,17 +235,16 @@ rule operating_plots:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={
-            "gap_bins": VERIFICATION["gap_bins"],
-            "fmr_levels": VERIFICATION["fmr_levels"],
-        },
+        settings=per_dataset(
+            lambda c: pick(c["verification"], "gap_bins", "fmr_levels")
+        ),
     script:
         "../scripts/step.py"
 
 
 rule verification_protocol:
     input:
-        pairs=f"{RESULTS}/protocols/{{protocol}}.tsv",
+        protocols=f"{RESULTS}/protocols",
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
         manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
@@ -263,10 +264,10 @@ rule verification_protocol:
 
 rule benchmarks:
     input:
-        summaries=expand(
-            f"{VER}/{{model}}/protocol_{{protocol}}.tsv",
-            model=MODEL_NAMES,
-            protocol=PROTOCOL_NAMES,
+        summaries=lambda w: expand(
+            f"{results(w)}/verification/{{model}}/protocol_{{protocol}}.tsv",
+            model=dataset_models(dconf(w)),
+            protocol=[p.name for p in PROTOCOLS[w.dataset]],
         ),
     output:
         table=report(
@@ -282,7 +283,9 @@ rule benchmarks:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"protocols": config["protocols"], "models": published_models()},
+        settings=per_dataset(
+            lambda c: {"protocols": c["protocols"], "models": published_models(c)}
+        ),
     script:
         "../scripts/step.py"
 
@@ -311,9 +314,9 @@ rule verification_comparison:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={
-            "title": f"{DS}: verification against age gap",
-            "models": MODEL_NAMES,
+        settings=lambda w: {
+            "title": f"{w.dataset}: verification against age gap",
+            "models": dataset_models(dconf(w)),
         },
     script:
         "../scripts/step.py"
@@ -379,19 +382,23 @@ rule paired_comparison:
         mem_mb=per_attempt(16000),
         runtime=per_attempt(90),
     params:
-        settings=pick(
-            VERIFICATION,
-            "gap_bins",
-            "far_levels",
-            "fmr_levels",
-            "min_year_pairs",
-            "impostors",
-            "bootstrap_iterations",
-            "seed",
-            paired={
-                "min_gender_persons": VERIFICATION["paired"]["min_gender_persons"]
-            },
-            age_bins=config["comparisons"]["age_bins"],
+        settings=per_dataset(
+            lambda c: pick(
+                c["verification"],
+                "gap_bins",
+                "far_levels",
+                "fmr_levels",
+                "min_year_pairs",
+                "impostors",
+                "bootstrap_iterations",
+                "seed",
+                paired={
+                    "min_gender_persons": c["verification"]["paired"][
+                        "min_gender_persons"
+                    ]
+                },
+                age_bins=c["comparisons"]["age_bins"],
+            )
         ),
     script:
         "../scripts/step.py"

@@ -4,6 +4,7 @@ images standard protocols name, -> one manifest (+ rejects)."""
 from __future__ import annotations
 
 import logging
+import os
 
 from faceage import contracts as c
 from faceage.steps import step
@@ -47,16 +48,15 @@ def manifest(*, input, output, settings):
 
 @step
 def protocol_manifest(*, output, settings):
-    """The manifest of every image the protocols name, their rejects, and each protocol's pairs.
-
-    ``output.pairs`` lists one file per protocol, in the order of ``settings.protocols``.
-    """
+    """The manifest of every image the protocols name, their rejects, and each protocol's pairs
+    as ``<output.pairs>/<protocol>.tsv`` (a folder: the protocols differ by dataset)."""
     from faceage.datasets import finish_manifest
     from faceage.protocols.dataset import protocol_manifest as build
     from faceage.protocols.dataset import protocols_from_config
 
     protocols = protocols_from_config(settings.plain()["protocols"])
-    out_pairs = dict(zip([p.name for p in protocols], output.list("pairs"), strict=True))
+    os.makedirs(output.pairs, exist_ok=True)
+    out_pairs = {p.name: os.path.join(output.pairs, f"{p.name}.tsv") for p in protocols}
     man, rejects, tables = build(protocols)
     man = finish_manifest(man, settings.shards)
     c.write_manifest(man, output.manifest)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import numpy as np
 import pandas as pd
@@ -182,7 +183,7 @@ def verification_protocol(*, input, output, settings, wildcards):
     from faceage.protocols.evaluation import CONVENTION, evaluate_protocol
 
     name, model = wildcards.protocol, wildcards.model
-    table = c.read_table(input.pairs)
+    table = c.read_table(os.path.join(input.protocols, f"{name}.tsv"))
     per_fold, summary, scored = evaluate_protocol(table, c.read_embeddings(input.embeddings))
     man = c.read_table(input.manifest)
     named = set(table["id_a"].dropna()) | set(table["id_b"].dropna())
