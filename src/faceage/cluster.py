@@ -121,3 +121,46 @@ def estimate(
     if not found:
         return pd.DataFrame(), problems
     return suggest(pd.concat(found, ignore_index=True), images, shards, margin), problems
+
+
+def parse_plan(text: str) -> tuple[str, int, int]:
+    """``NAME=IMAGES:SHARDS`` (a dataset of a planned study) -> (name, images, shards)."""
+    name, sep, rest = text.partition("=")
+    images, sep2, shards = rest.partition(":")
+    try:
+        if not (name and sep and sep2):
+            raise ValueError
+        plan = (name, int(images), int(shards))
+    except ValueError:
+        raise ValueError(
+            f"--plan {text!r}: expected NAME=IMAGES:SHARDS, e.g. cacd=163446:64"
+        ) from None
+    if plan[1] < 1 or plan[2] < 1:
+        raise ValueError(f"--plan {text!r}: images and shards must be at least 1")
+    return plan
+
+
+def estimate_study(
+    dataset: str,
+    plans: list[tuple[str, int, int]],
+    margin: float = 3.0,
+    workdir: str | Path = ".",
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """A whole study sized from one measured run (``dataset``): per planned dataset (name,
+    images, shards) and heavy rule x model, the resources of one shard job (as
+    :func:`estimate`); and the totals per planned dataset and for the study: jobs, and the
+    compute they need (measured seconds per image x images, in core-hours, no margin)."""
+    per, problems = [], []
+    for name, images, shards in plans:
+        table, problems = estimate(dataset, images, shards, margin, workdir)
+        if table.empty:
+            return pd.DataFrame(), pd.DataFrame(), problems
+        table = table.rename(columns={"shards": "measured_shards", "images": "measured_images"})
+        per.append(table.assign(dataset=name, images=images, jobs=shards))
+    jobs = pd.concat(per, ignore_index=True)
+    jobs["core_hours"] = jobs["s_per_image"] * jobs["images"] / 3600
+    cols = ["dataset", *[c for c in jobs if c != "dataset"]]
+    jobs = jobs[cols]
+    totals = jobs.groupby("dataset", sort=False)[["jobs", "core_hours"]].sum().reset_index()
+    totals.loc[len(totals)] = ["study", totals["jobs"].sum(), totals["core_hours"].sum()]
+    return jobs, totals, problems

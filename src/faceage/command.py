@@ -128,18 +128,38 @@ def _review(a) -> int:
 
 
 def _estimate(a) -> int:
-    """Wall time and memory to ask SLURM for, from a finished (smaller) run's benchmarks."""
+    """Wall time and memory to ask SLURM for, from a finished (smaller) run's benchmarks: for
+    one dataset (--images, --shards), or for a whole study (--plan NAME=IMAGES:SHARDS, once per
+    dataset)."""
     import pandas as pd
 
-    from faceage.cluster import estimate
+    from faceage.cluster import estimate, estimate_study, parse_plan
 
-    table, problems = estimate(a.dataset, a.images, a.shards, a.margin, a.workdir)
+    if not a.plan and (a.images is None or a.shards is None):
+        print(
+            "faceage estimate: give --images and --shards, or --plan once per dataset",
+            file=sys.stderr,
+        )
+        return 2
+    if a.plan:
+        try:
+            plans = [parse_plan(p) for p in a.plan]
+        except ValueError as exc:
+            print(f"faceage estimate: {exc}", file=sys.stderr)
+            return 2
+        table, totals, problems = estimate_study(a.dataset, plans, a.margin, a.workdir)
+    else:
+        table, problems = estimate(a.dataset, a.images, a.shards, a.margin, a.workdir)
+        totals = None
     for p in problems:
         print(p, file=sys.stderr)
     if table.empty:
         return 1
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
+        if totals is not None:
+            print()
+            print(totals.to_string(index=False))
     return 0
 
 
@@ -238,8 +258,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("estimate", help=_estimate.__doc__)
     p.add_argument("--dataset", required=True, help="dataset name of the measured run")
-    p.add_argument("--images", type=int, required=True, help="images of the dataset to plan for")
-    p.add_argument("--shards", type=int, required=True, help="shards to plan for")
+    p.add_argument("--images", type=int, help="images of the dataset to plan for")
+    p.add_argument("--shards", type=int, help="shards to plan for")
+    p.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="NAME=IMAGES:SHARDS",
+        help="a dataset of a study to plan for (repeat per dataset; instead of --images/--shards)",
+    )
     p.add_argument("--margin", type=float, default=3.0, help="safety factor on the wall time")
     p.add_argument("--workdir", default=".", help="folder with benchmarks/ and results/")
     p.set_defaults(run=_estimate)

@@ -3,9 +3,30 @@
 # python_envs). prepare_model checks the weights before any shard runs.
 
 
+# The weights of each model, checked once whatever datasets use it (a missing file stops the
+# run before any dataset's model job), and what they are (files, sizes, SHA-256).
+rule check_weights:
+    output:
+        record="results/models/{model}/weights.json",
+    log:
+        "logs/check_weights/{model}.log",
+    wildcard_constraints:
+        model="|".join(BUILTIN_MODELS) or "^$",
+    localrule: True
+    conda:
+        model_conda_env
+    params:
+        python=model_python,
+        settings=weights_settings,
+    shell:
+        "{params.python:q} -m faceage step check_weights --label {wildcards.model:q}"
+        " --output record={output.record:q} --settings {params.settings:q} --log {log:q}"
+
+
 rule prepare_model:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
+        weights="results/models/{model}/weights.json",
     output:
         provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
         # temp: eigenfaces keeps its PCA here (the mean face and the eigenfaces are

@@ -224,4 +224,5 @@ wildcard_constraints:
     dataset="|".join(re.escape(d) for d in DATASETS),
     shard=r"\d+",
     model="|".join(re.escape(m) for m in MODEL_NAMES) or "^$",
-    protocol="|".join(re.escape(p.name) for ps in PROTOCOLS.values() for p in ps) or "^$",
+    protocol="|".join(re.escape(p.name) for ps in PROTOCOLS.values() for p in ps)
+    or "^$",
