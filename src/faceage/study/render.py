@@ -102,7 +102,7 @@ def latex(tables: Sequence[Table], label_prefix: str = "tab:study-") -> str:
             "\\begin{table}[htbp]",
             "\\centering",
             "\\small",
-            "\\setlength{\\tabcolsep}{4pt}",
+            "\\setlength{\\tabcolsep}{3pt}",
             f"\\caption{{{latex_text(t.title)}. {latex_text(t.caption)}}}",
             f"\\label{{{label_prefix}{t.key}}}",
             f"\\begin{{tabular}}{{{t.align}}}",

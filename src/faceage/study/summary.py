@@ -168,7 +168,7 @@ def summary_table(runs: Sequence[Run], fmr: float) -> pd.DataFrame:
     row (one model per model and dataset); every other cell is the source's cell."""
     rows = [row for run in runs for row in run_rows(run, fmr)]
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    for col in ("n_ageing_pairs", "n_ageing_persons", "acc_folds", "acc_pairs"):
+    for col in [c for c in SUMMARY_COLUMNS if c.startswith("n_")] + ["acc_folds", "acc_pairs"]:
         out[col] = pd.array(pd.to_numeric(out[col], errors="coerce"), dtype="Int64")
     return out
 

@@ -64,7 +64,9 @@ def conventions_caption(conv: pd.DataFrame, fmr: float | None, slope: bool = Fal
         "Accuracy: insightface's "
         + _by_value(conv, "folds", lambda v: f"{int(v)}-fold")
         + " cross-validation, persons dealt to folds (no person in two folds), "
-        + _by_value(conv, "balance_accuracy", lambda v: BALANCE[str(v).lower() == "true"]),
+        + _by_value(conv, "balance_accuracy", lambda v: BALANCE[str(v).lower() == "true"])
+        + "; mean of the folds, interval: bootstrap of the accuracy at the cross-validated "
+        "threshold (it need not contain the mean)",
     ]
     if slope:
         parts.append(
