@@ -1,5 +1,5 @@
-"""The study (workflow/rules/study.smk, results/study/): every dataset's and model's headline figures side by
-side, copied from each dataset's own tables (docs/study.md).
+"""The study (workflow/rules/study.smk, results/study/): every dataset's and model's headline
+figures side by side, copied from each dataset's own tables (docs/study.md).
 
 Three steps, so that a figure or a table's layout changes without gathering the tables again:
 
