@@ -8,7 +8,8 @@ refused ``unshare -n`` cannot silently turn a capability into skips.
 
 Pieces: ``shared`` (../shared with real faces/models), ``dlib`` (importable here),
 ``venv-<env>`` (.venvs/<env> built), ``netns`` (``unshare -n`` works), ``slurm`` (a running
-cluster; ``FACEAGE_SLURM=1`` declares it too), ``git``.
+cluster; ``FACEAGE_SLURM=1`` declares it too), ``git``, ``chromium`` (headless, for the
+report), ``latex`` (``pdflatex`` with booktabs, for the study's tables).
 """
 
 from __future__ import annotations

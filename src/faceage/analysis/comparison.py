@@ -92,12 +92,7 @@ def model_row(
             row[f"{f}_gap_{b}"] = r[f]
             row[f"{f}_gap_{b}_lo"], row[f"{f}_gap_{b}_hi"] = r[f + "_lo"], r[f + "_hi"]
     if ageing is not None and len(ageing):
-        a = ageing.iloc[0]
-        row["slope_per_decade"] = a.get("slope_per_decade")
-        row["slope_per_decade_lo"] = _times(a.get("slope_per_year_lo"), 10)
-        row["slope_per_decade_hi"] = _times(a.get("slope_per_year_hi"), 10)
-        row["slope_p"] = a.get("slope_p")
-        row["random_slope"] = a.get("random_slope")
+        row.update(ageing_figures(ageing.iloc[0]))
     if probe is not None and len(probe):
         p = probe.iloc[0]
         row["probe_mae"], row["probe_r2"] = p.get("mae"), p.get("r2")
@@ -108,6 +103,19 @@ def model_row(
             row[f"{name}_accuracy"], row[f"{name}_std"] = r["accuracy"], r["accuracy_std"]
             row[f"{name}_unscored"] = r.get("n_unscored")
     return row
+
+
+def ageing_figures(a: pd.Series) -> dict:
+    """The ageing model's headline figures from one ``ageing.tsv`` row: ``slope_per_decade``
+    with its 95 % interval (the per-year Wald interval in decades), ``slope_p`` and
+    ``random_slope`` (the comparison table and the study summary both take them from here)."""
+    return {
+        "slope_per_decade": a.get("slope_per_decade"),
+        "slope_per_decade_lo": _times(a.get("slope_per_year_lo"), 10),
+        "slope_per_decade_hi": _times(a.get("slope_per_year_hi"), 10),
+        "slope_p": a.get("slope_p"),
+        "random_slope": a.get("random_slope"),
+    }
 
 
 def _times(v, k):

@@ -8,6 +8,7 @@ plotting never computes statistics itself. One module per analysis:
 * :mod:`.paired` - the paired model comparison (forest plot, deployed-threshold FNMR, failure
   to enrol);
 * :mod:`.attributes` - the age/gender evaluation.
+* :mod:`.study` - the study across datasets (small multiples, forest plot).
 
 This module holds what they share: the backend, the genuine/impostor colours
 and :func:`save_png`.

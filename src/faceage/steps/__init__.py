@@ -51,6 +51,7 @@ STAGES = (
     "verification",
     "operating",
     "attributes",
+    "study",
 )
 REGISTRY: dict[str, Callable] = {}
 KEYWORDS = ("input", "output", "settings", "wildcards", "threads")
