@@ -181,6 +181,74 @@ def final_outputs():
     return out
 
 
+# The study (study.smk): which datasets and models each of its inputs belongs to is handed to
+# its step as records aligned with the input lists (no step parses a file name).
+
+
+def _study_parts():
+    """{input name: [(record, file), ...]} of every dataset in the run."""
+    parts = {k: [] for k in ("models", "differences", "benchmarks", "attributes")}
+    for ds, c in DATASETS.items():
+        ver = f"results/{ds}/verification"
+        models = dataset_models(c)
+        if is_protocol(c) and models:
+            parts["benchmarks"].append(({"dataset": ds}, f"{ver}/benchmarks.tsv"))
+        elif models and c["verification"]["enabled"]:
+            sub = "common/" if common_pairs_used(c) else ""
+            for m in models:
+                parts["models"].append(
+                    ({"dataset": ds, "model": m}, f"{ver}/{m}/{sub}")
+                )
+            if len(models) > 1:
+                parts["differences"].append(
+                    ({"dataset": ds}, f"{ver}/paired/differences.tsv")
+                )
+        for e in estimator_names(c):
+            parts["attributes"].append(
+                (
+                    {"dataset": ds, "estimator": e},
+                    f"results/{ds}/attributes/{e}/summary.tsv",
+                )
+            )
+    return parts
+
+
+def study_inputs(wildcards):
+    parts = _study_parts()
+    folders = [f for _, f in parts["models"]]
+    return {
+        "metrics": [f"{f}metrics.tsv" for f in folders],
+        "ageing": [f"{f}ageing.tsv" for f in folders],
+        "conventions": [f"{f}conventions.json" for f in folders],
+        **{
+            k: [f for _, f in parts[k]]
+            for k in ("differences", "benchmarks", "attributes")
+        },
+    }
+
+
+def study_settings():
+    parts = _study_parts()
+    return {
+        **{k: [r for r, _ in v] for k, v in parts.items()},
+        "fmr": config["study"]["fmr"],
+    }
+
+
+def study_outputs():
+    """The study's tables and figures (a run with datasets:)."""
+    return [
+        f"{STUDY_DIR}/{name}"
+        for name in (
+            "summary.tsv",
+            "tables.md",
+            "tables.tex",
+            "by_gap.png",
+            "forest.png",
+        )
+    ]
+
+
 def explain_failure(log):
     """After a failed run: one line for the failure users most need explained."""
     for ds in DATASETS:

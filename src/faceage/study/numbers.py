@@ -56,3 +56,15 @@ def column(table: pd.DataFrame, value: str, lo: str, hi: str) -> list[str]:
 def count(n) -> str:
     """A count with thousands separators (``5,518``); :data:`MISSING` when empty."""
     return MISSING if n is None or pd.isna(n) else f"{int(n):,}"
+
+
+def column_spread(table: pd.DataFrame, value: str, spread: str) -> list[str]:
+    """``value ± spread`` cells (a mean and the standard deviation of the folds), one number of
+    decimals: as if the interval were ``2 x spread`` wide."""
+    digits = decimals(2 * pd.to_numeric(table[spread], errors="coerce"))
+    return [
+        MISSING
+        if pd.isna(v)
+        else number(v, digits) + ("" if pd.isna(sd) else f" ± {number(sd, digits)}")
+        for v, sd in zip(table[value], table[spread], strict=True)
+    ]

@@ -76,13 +76,16 @@ def latex_text(text: str) -> str:
 
 def latex_cell(text: str) -> str:
     """A cell: escaped, a number's minus sign as math (``$-$0.14``), not a name's hyphen; a
-    value with its interval on two lines, the interval smaller (a nested ``tabular``), so that
+    value with its interval (or its ``± sd``) on two lines, the interval smaller (a nested ``tabular``), so that
     five of them fit the width of a page."""
     out = NEGATIVE.sub("$-$", latex_text(text))
-    value, sep, interval = out.partition(" [")
+    for mark in (" [", " " + LATEX_SPECIALS["±"] + " "):  # an interval, or a spread (± sd)
+        value, sep, rest = out.partition(mark)
+        if sep:
+            break
     if not sep:
         return out
-    small = f"{{\\scriptsize [{interval}}}"
+    small = f"{{\\scriptsize {sep.strip()}{' ' if sep.strip() != '[' else ''}{rest}}}"
     return f"\\begin{{tabular}}[t]{{@{{}}c@{{}}}}{value}\\\\{small}\\end{{tabular}}"
 
 

@@ -65,8 +65,9 @@ def conventions_caption(conv: pd.DataFrame, fmr: float | None, slope: bool = Fal
         + _by_value(conv, "folds", lambda v: f"{int(v)}-fold")
         + " cross-validation, persons dealt to folds (no person in two folds), "
         + _by_value(conv, "balance_accuracy", lambda v: BALANCE[str(v).lower() == "true"])
-        + "; mean of the folds, interval: bootstrap of the accuracy at the cross-validated "
-        "threshold (it need not contain the mean)",
+        + "; mean ± standard deviation over the folds (the benchmarks' convention; the "
+        "summary's acc_lo/acc_hi bootstrap the accuracy at the cross-validated threshold, "
+        "another quantity, so they are not printed beside the mean)",
     ]
     if slope:
         parts.append(
@@ -97,10 +98,11 @@ def overall_table(summary: pd.DataFrame, conv: pd.DataFrame) -> Table:
         ("auc", "auc_lo", "auc_hi"),
         ("eer", "eer_lo", "eer_hi"),
         ("fnmr", "fnmr_lo", "fnmr_hi"),
-        ("acc_mean", "acc_lo", "acc_hi"),
         ("slope_per_decade", "slope_per_decade_lo", "slope_per_decade_hi"),
     ]
     cells = _cells(t, figures)
+    accuracy = fmt.column_spread(t, "acc_mean", "acc_std")
+    cells = [[*c[:3], acc, c[3]] for c, acc in zip(cells, accuracy, strict=True)]
     rows = [[d, m, *c] for d, m, c in zip(t["dataset"], t["model"], cells, strict=True)]
     counts = [
         (
@@ -121,7 +123,7 @@ def overall_table(summary: pd.DataFrame, conv: pd.DataFrame) -> Table:
         "(the summary's empty column says why).",
         header=["Dataset", "Model", "AUC", "EER", fmr_head, "Accuracy", "Slope per\ndecade"],
         rows=rows,
-        align="ll" + "c" * len(figures),
+        align="ll" + "c" * (len(figures) + 1),
         footnote=["Counts - " + _counts_line(counts) + "."] if counts else [],
     )
 
