@@ -273,7 +273,7 @@ def test_markdown_tables_show_the_summary_with_caption_and_counts(world):
     assert "98.71 ± 0.40 | 99.13 | -0.42 |" in md  # modela on lfw beside its published figure
     # accuracy: the folds' mean ± std, never the mean beside an interval of another quantity
     acc = numbers.column_spread(top, "acc_mean", "acc_std")
-    for (_, r), cell in zip(top.iterrows(), acc, strict=True):
+    for cell in acc:
         assert cell == "–" or f" | {cell} | " in md
         assert "±" in cell or cell == "–", cell
 

@@ -76,8 +76,8 @@ def latex_text(text: str) -> str:
 
 def latex_cell(text: str) -> str:
     """A cell: escaped, a number's minus sign as math (``$-$0.14``), not a name's hyphen; a
-    value with its interval (or its ``± sd``) on two lines, the interval smaller (a nested ``tabular``), so that
-    five of them fit the width of a page."""
+    value with its interval (or its ``± sd``) on two lines, the interval smaller (a nested
+    ``tabular``), so that five of them fit the width of a page."""
     out = NEGATIVE.sub("$-$", latex_text(text))
     for mark in (" [", " " + LATEX_SPECIALS["±"] + " "):  # an interval, or a spread (± sd)
         value, sep, rest = out.partition(mark)
