@@ -65,11 +65,13 @@ RERUNS = {
     "embeddings={fallback_crop: 0.5}": {"embed"},
     "embeddings={no_face_fallback: none}": set(),  # auto is none in the study already
     "face_choice=centre": {"clean"},  # the detector's choice too, where there is one
-    "model_settings={eigenfaces: {whiten: true}}": {"prepare_model", "embed"},
-    "model_settings={eigenfaces: {flip: true}}": {"prepare_model", "embed"},
+    # check_weights records the settings beside the weights it checked (once per model)
+    "model_settings={eigenfaces: {whiten: true}}": {"check_weights", "prepare_model", "embed"},
+    "model_settings={eigenfaces: {flip: true}}": {"check_weights", "prepare_model", "embed"},
     "model_settings={dlib: {jitter: 100}}": set(),  # not a model of this run
     "attributes={cs_threshold: 3}": set(),  # the branch is off
     "demo={seed: 8}": {"demo_dataset"},
+    "study={fmr: 0.01}": set(),  # no datasets: no study
 }
 
 

@@ -34,11 +34,13 @@ rule clean:
             f"{RESULTS}/clean/cleaning_report.tsv",
             caption="../report/cleaning_report.rst",
             category="2. Cleaning",
+            subcategory="{dataset}",
         ),
         summary=report(
             f"{RESULTS}/clean/cleaning_summary.tsv",
             caption="../report/cleaning_summary.rst",
             category="2. Cleaning",
+            subcategory="{dataset}",
         ),
     log:
         log_path("clean"),

@@ -11,6 +11,7 @@ rule pairs:
             f"{RESULTS}/pairs_by_gap.tsv",
             caption="../report/pairs_by_gap.rst",
             category="3. Comparisons",
+            subcategory="{dataset}",
         ),
     log:
         log_path("pairs"),

@@ -34,6 +34,7 @@ if PROTOCOL_DATASETS:
                 f"{RESULTS}/rejects.tsv",
                 caption="../report/rejects.rst",
                 category="1. Dataset",
+                subcategory="{dataset}",
             ),
             pairs=directory(f"{RESULTS}/protocols"),
         log:
@@ -60,6 +61,7 @@ if STUDY_DATASETS:
                 f"{RESULTS}/rejects.tsv",
                 caption="../report/rejects.rst",
                 category="1. Dataset",
+                subcategory="{dataset}",
             ),
         log:
             log_path("manifest"),

@@ -10,16 +10,19 @@ rule similarity_tables:
             f"{RESULTS}/tables/similarity_within_range.csv",
             caption="../report/similarity_within_range.rst",
             category="4. Similarity",
+            subcategory="{dataset}",
         ),
         between=report(
             f"{RESULTS}/tables/similarity_between_ranges.csv",
             caption="../report/similarity_between_ranges.rst",
             category="4. Similarity",
+            subcategory="{dataset}",
         ),
         by_gap=report(
             f"{RESULTS}/tables/similarity_by_gap.csv",
             caption="../report/similarity_by_gap_table.rst",
             category="4. Similarity",
+            subcategory="{dataset}",
         ),
     log:
         log_path("similarity_tables"),
@@ -43,11 +46,13 @@ rule plot_similarity:
             f"{RESULTS}/plots/similarity_by_gap.png",
             caption="../report/similarity_by_gap.rst",
             category="4. Similarity",
+            subcategory="{dataset}",
         ),
         distributions=report(
             f"{RESULTS}/plots/similarity_distributions.png",
             caption="../report/similarity_distributions.rst",
             category="4. Similarity",
+            subcategory="{dataset}",
         ),
     log:
         log_path("plot_similarity"),
@@ -72,6 +77,7 @@ rule projections:
             f"{RESULTS}/plots/projections_{{model}}.png",
             caption="../report/projections.rst",
             category="5. Embedding maps",
+            subcategory="{dataset}",
             labels={"model": "{model}"},
         ),
     log:

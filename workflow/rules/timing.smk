@@ -14,6 +14,7 @@ rule timing_table:
             f"{RESULTS}/tables/timing.tsv",
             caption="../report/timing.rst",
             category="5. Embedding maps",
+            subcategory="{dataset}",
         ),
     log:
         log_path("timing_table"),
