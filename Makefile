@@ -11,7 +11,8 @@ help:
 	@echo "make demo      - setup, then run the whole workflow on the synthetic demo (-c$(CORES))"
 	@echo "make test      - setup, then lint and run the test suite"
 	@echo "make venv-ENV  - create .venvs/ENV from envs/locks/ENV.txt (e.g. make venv-insightface)"
-	@echo "make lock      - rewrite envs/locks/ from envs/*.yaml (every package pinned and hashed; uv)"
+	@echo "make lock      - rewrite envs/locks/ and the env files' pip lists from their # pin: lines (uv;"
+	@echo "                 every package pinned and hashed; locked versions kept, UPGRADE=1: newest)"
 	@echo "make slurm-profile - link profiles/slurm into ~/.config/snakemake: snakemake --profile slurm"
 
 $(VENV)/.done: envs/dlib.yaml envs/workflow.yaml envs/locks/dlib+workflow.txt scripts/make-venv pyproject.toml
@@ -23,9 +24,10 @@ setup: $(VENV)/.done
 venv-%:
 	$(PY) scripts/make-venv $* --into .venvs/$*
 
-# Every env's lock from its env file's pins (uv from the workflow env; scripts/lock-envs).
+# Every env's lock from its env file's `# pin:` lines, and the same lock as the env file's pip
+# list (uv from the workflow env; scripts/lock-envs). UPGRADE=1 re-resolves at the newest versions.
 lock: setup
-	$(VENV)/bin/python scripts/lock-envs --uv $(VENV)/bin/uv
+	$(VENV)/bin/python scripts/lock-envs --uv $(VENV)/bin/uv $(if $(UPGRADE),--upgrade)
 
 # `snakemake --profile slurm` looks in ~/.config/snakemake/slurm, not in ./profiles (docs/cluster.md).
 SNAKEMAKE_PROFILES ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
