@@ -22,6 +22,8 @@ UTKFACE = SHARED / "datasets" / "utkface_small"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def need_shared(path: Path = SHARED) -> None:
@@ -107,9 +109,69 @@ def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fgnet_preset_run(tmp_path_factory) -> Path:
-    """Real FG-NET with the preset as users run it, without attributes.
+def fgnet_preset_run(study_run) -> Path:
+    """Real FG-NET with the preset as users run it, without attributes (dlib; matched impostors
+    drawn within folds): the ``fgnet`` dataset of :func:`study_run`, which runs the preset with
+    insightface beside dlib. Its dlib pairs, vectors and tables are those of the preset run
+    alone (the same settings; dlib's outputs do not depend on the other model)."""
+    return study_run
 
-    Matched impostors are drawn within folds.
-    """
-    return _fgnet_preset(tmp_path_factory, "fgnet_preset", "attributes={enabled: false}")
+
+STUDY_MODELS = ["dlib", "insightface"]
+
+
+@pytest.fixture(scope="session")
+def study_run(tmp_path_factory) -> Path:
+    """Issue 24's study on real data, one run (about 6 minutes on 2 cores): FG-NET (the preset,
+    dlib and the insightface pack built from ../shared's SCRFD-500M + MobileFaceNet), the
+    UTKFace subset (the age and gender branch only), a CSV protocol of 300 FG-NET pairs (dlib
+    and insightface) and the demo (config/config.yaml as its preset: the bundled demo's
+    settings). Returns its workdir. Skips without ../shared, dlib or the insightface venv."""
+    import json
+
+    import numpy as np
+
+    need_shared(FGNET)
+    need_shared(UTKFACE)
+    need_module("dlib", reason="dlib-bin is not installed in this environment")
+    from fgnet_protocol import fgnet_files, fgnet_protocol
+    from model_env import env_python, link_insightface_testpack
+
+    work = tmp_path_factory.mktemp("study")
+    pack = link_insightface_testpack(work / "weights")
+    protocol = work / "fgnet_pairs.csv"
+    fgnet_protocol(fgnet_files(FGNET), np.random.default_rng(20), 300).to_csv(protocol, index=False)
+    config = {
+        "models": STUDY_MODELS,
+        "python_envs": {"insightface": str(env_python("insightface"))},
+        "weights_dir": str(work / "weights"),
+        "model_settings": {"insightface": {"pack": pack}},
+        "clean": {"detector": "hog"},
+        "attributes": {"enabled": False},
+        "datasets": {
+            "fgnet": {  # the preset as users run it (fgnet_preset_run), with a second model
+                "configfile": str(ROOT / "config" / "fgnet.yaml"),
+                "dataset_path": str(FGNET),
+                "models": STUDY_MODELS,
+                "attributes": {"enabled": False},
+            },
+            "utkface": {  # no identities: ages and genders only
+                "dataset_format": "utkface",
+                "dataset_path": str(UTKFACE),
+                "models": [],
+                "clean": {"min_images_per_person": 1},
+                "comparisons": {"impostors": "none"},
+                "attributes": {"enabled": True, "estimators": ["agegender"]},
+            },
+            "fgnet_pairs": {
+                "dataset_format": "protocol",
+                "protocols": [{"file": str(protocol), "format": "csv", "images": str(FGNET)}],
+            },
+            # the bundled demo, as demo_run runs it alone
+            "demo": {"configfile": str(ROOT / "config" / "config.yaml")},
+        },
+    }
+    cfg = work / "study.yaml"
+    cfg.write_text(json.dumps(config))
+    run_workflow(work, configfile=cfg, timeout=3600, env=settings_report(work))
+    return work

@@ -535,3 +535,30 @@ def test_fgnet_preset_runs_the_attribute_branch(fgnet_run):
     assert int(s["gender_n"].iloc[0]) == 0  # FG-NET has no gender labels
     assert (res / "attributes" / "agegender" / "review.tsv").is_file()
     assert (res / "plots" / "attributes_speed_vs_mae.png").stat().st_size > 1000
+
+
+def test_summary_intervals_resample_persons():
+    """MAE and gender accuracy come with 95 % person-level bootstrap intervals: they contain the
+    estimate, and persons whose images agree with each other (clusters) widen them against the
+    same images each its own person."""
+    rng = np.random.default_rng(1)
+    n_persons, per = 40, 10
+    person_bias = np.repeat(rng.normal(0, 6, n_persons), per)
+    pred = pd.DataFrame(
+        {
+            "image_id": [f"i{k}" for k in range(n_persons * per)],
+            "person": np.repeat([f"p{k}" for k in range(n_persons)], per),
+            "age": 30.0,
+            "gender": "F",
+        }
+    )
+    pred["age_pred"] = 30.0 + person_bias + rng.normal(0, 1, len(pred))
+    pred["gender_pred"] = np.where(np.repeat(rng.random(n_persons) < 0.8, per), "F", "M")
+    row = summary(pred, None, "x")
+    assert row["mae_lo"] < row["mae"] < row["mae_hi"]
+    assert row["gender_accuracy_lo"] < row["gender_accuracy"] < row["gender_accuracy_hi"]
+    alone = summary(pred.assign(person=""), None, "x")  # each image its own person
+    assert alone["mae"] == row["mae"]
+    assert row["mae_hi"] - row["mae_lo"] > 2 * (alone["mae_hi"] - alone["mae_lo"])
+    one = summary(pred.assign(person="p"), None, "x")
+    assert np.isnan(one["mae_lo"]) and np.isnan(one["gender_accuracy_hi"])

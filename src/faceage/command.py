@@ -6,7 +6,7 @@
     faceage estimate --dataset fgnet --images 16488 --shards 8
     faceage download MODEL [--weights-dir resources/weights]
     faceage paddle-from-onnx MODEL.onnx FOLDER
-    faceage bench {models,protocol,backbone,paired,scale,pool,attributes} [ARGS...]
+    faceage bench {models,protocol,backbone,paired,scale,pool,attributes,study} [ARGS...]
     faceage step RULE --input name=path ... --output name=path --settings JSON
 
 Installed as a console script by ``pip install -e .`` (``[project.scripts]``);
@@ -32,6 +32,7 @@ BENCHES = {
     "scale": "scripts/bench_scale.py",
     "pool": "scripts/bench_pool.py",
     "attributes": "scripts/attributes-benchmark",
+    "study": "scripts/bench_study_dag.py",
 }
 
 

@@ -40,12 +40,20 @@ SUMMARY_KEYS = [
     "predicted",
     "age_n",
     "mae",
+    "mae_lo",
+    "mae_hi",
     "bias",
     "cs5",
     "gender_n",
     "gender_accuracy",
+    "gender_accuracy_lo",
+    "gender_accuracy_hi",
     "images_per_second",
 ]
+# The intervals of the summary: 95 % percentile intervals of a person-level bootstrap (persons
+# resampled with all their images, as the verification figures' are), seeded.
+BOOTSTRAP_ITERATIONS = 1000
+BOOTSTRAP_SEED = 0
 
 
 def group_labels(edges: list[int]) -> list[str]:
@@ -163,21 +171,54 @@ def gender_confusion(pred: pd.DataFrame) -> pd.DataFrame:
     return m.reset_index().rename(columns={"F": "pred_F", "M": "pred_M"})
 
 
+def person_bootstrap(
+    person: pd.Series, value: np.ndarray, iterations: int = BOOTSTRAP_ITERATIONS, seed: int = 0
+) -> tuple[float, float]:
+    """95 % percentile interval of the mean of ``value`` over images, persons resampled with
+    all their images (each image its own person where ``person`` is empty); (nan, nan) with
+    fewer than two persons."""
+    person = person.astype(str).where(person.notna() & (person.astype(str) != ""))
+    codes = pd.Series(person).fillna(
+        pd.Series(np.arange(len(person)), index=person.index).map(lambda i: f"\0image{i}")
+    )
+    codes, uniq = pd.factorize(codes)
+    if len(uniq) < 2:
+        return np.nan, np.nan
+    sums = np.bincount(codes, weights=np.asarray(value, dtype=float), minlength=len(uniq))
+    counts = np.bincount(codes, minlength=len(uniq)).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(len(uniq), np.full(len(uniq), 1 / len(uniq)), size=iterations)
+    means = (draws @ sums) / (draws @ counts)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def summary(pred: pd.DataFrame, timing: dict | None, estimator: str, cs: float = 5.0) -> dict:
-    """One line per estimator and dataset: coverage, MAE, bias, CS@5, gender accuracy, images/s."""
+    """One line per estimator and dataset: coverage, MAE, bias, CS@5, gender accuracy (MAE and
+    gender accuracy with their person-level bootstrap intervals), images/s."""
     f = _age_frame(pred)
     g = _gender_frame(pred)
     a = _age_rows(f["err"].to_numpy(), "all", cs)
+    person = pred["person"] if "person" in pred else pd.Series("", index=pred.index)
+    mae_lo, mae_hi = person_bootstrap(
+        person[f.index], np.abs(f["err"].to_numpy()), seed=BOOTSTRAP_SEED
+    )
+    correct = (g["gender"] == g["gender_pred"]).to_numpy(dtype=float)
+    acc_lo, acc_hi = person_bootstrap(person[g.index], correct, seed=BOOTSTRAP_SEED)
     return {
         "estimator": estimator,
         "images": len(pred),
         "predicted": int(pd.to_numeric(pred["age_pred"], errors="coerce").notna().sum()),
         "age_n": a["n"],
         "mae": a["mae"],
+        "mae_lo": mae_lo,
+        "mae_hi": mae_hi,
         "bias": a["bias"],
         "cs5": a["cs5"],
         "gender_n": len(g),
-        "gender_accuracy": float((g["gender"] == g["gender_pred"]).mean()) if len(g) else np.nan,
+        "gender_accuracy": float(correct.mean()) if len(g) else np.nan,
+        "gender_accuracy_lo": acc_lo,
+        "gender_accuracy_hi": acc_hi,
         "images_per_second": (timing or {}).get("images_per_second"),
     }
 
