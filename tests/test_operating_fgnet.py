@@ -67,5 +67,12 @@ def test_fgnet_fnmr_at_fixed_fmr_equals_a_direct_computation(fgnet_preset_run):
     assert overall["n_operating_impostors"] == len(imp_s)
     for png in ("fnmr_by_year.png", "fnmr_by_gap.png", "det.png"):
         assert (ver / png).stat().st_size > 20_000  # a figure, not a one-line sentence
+    # comparison.tsv: with a second model in the run, on the pairs both scored (common/)
     comparison = pd.read_csv(res / "verification" / "comparison.tsv", sep="\t")
-    assert comparison.loc[0, "fnmr_at_fmr_0.001"] == pytest.approx(at["fnmr"])
+    dlib = comparison.set_index("model").loc["dlib"]
+    if dlib["pairs"] == "common":
+        common = pd.read_csv(ver / "common" / "metrics.tsv", sep="\t", dtype={"label": str})
+        at_common = common[common["subset"] == "all"].iloc[0]["fnmr_at_fmr_0.001"]
+        assert dlib["fnmr_at_fmr_0.001"] == pytest.approx(at_common)
+    else:
+        assert dlib["fnmr_at_fmr_0.001"] == pytest.approx(at["fnmr"])
