@@ -1,5 +1,5 @@
-"""The small statistics of the paired comparison: decidability d' (plain and weighted), the
-percentile interval, and the bootstrap p-value as the bootstrap can state it.
+"""The small statistics of the paired comparison: decidability d' (plain and weighted)
+and the bootstrap p-value as the bootstrap can state it.
 
 Conventions: :mod:`faceage.analysis.paired`."""
 
@@ -53,16 +53,6 @@ class _Centred:
         centre = s.mean(axis=0) if len(s) else np.zeros(s.shape[1])
         c = s - centre
         return cls(c, c**2, centre)
-
-
-def _interval(v: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan"), float("nan"), float("nan"), 0
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(v, [alpha, 1 - alpha])
-    se = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
-    return float(lo), float(hi), se, len(v)
 
 
 def bootstrap_p_value(diffs) -> float:
