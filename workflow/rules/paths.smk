@@ -32,20 +32,19 @@ def overrides_input(wildcards):
 
 
 def score_files(wildcards):
-    """The models' score files, named scores_<model> (faceage.steps.similarity.score_inputs)."""
-    return {f"scores_{m}": f"{RESULTS}/scores/{m}.parquet" for m in MODEL_NAMES}
+    """The models' score files, in MODEL_NAMES order: a rule that takes them gives its step
+    ``models`` too (faceage.steps.Files.by_model), which no step reads out of a name."""
+    return expand(f"{RESULTS}/scores/{{model}}.parquet", model=MODEL_NAMES)
 
 
 def operating_score_files(wildcards):
-    """The models' scores of the operating impostor pool, named operating_<model>."""
-    return {
-        f"operating_{m}": f"{RESULTS}/scores/operating/{m}.parquet" for m in MODEL_NAMES
-    }
+    """The models' scores of the operating impostor pool, in MODEL_NAMES order."""
+    return expand(f"{RESULTS}/scores/operating/{{model}}.parquet", model=MODEL_NAMES)
 
 
 def embedding_files(wildcards):
-    """The models' merged embeddings, named embeddings_<model>."""
-    return {f"embeddings_{m}": f"{RESULTS}/embeddings/{m}.npz" for m in MODEL_NAMES}
+    """The models' merged embeddings, in MODEL_NAMES order."""
+    return expand(f"{RESULTS}/embeddings/{{model}}.npz", model=MODEL_NAMES)
 
 
 def comparison_inputs(wildcards):
@@ -94,7 +93,12 @@ def final_outputs():
     if config["verification"]["enabled"]:
         out += [f"{VER}/comparison.tsv", f"{VER}/metrics_by_gap.png"]
         if len(MODEL_NAMES) > 1:  # paired comparisons compare models
-            out += [f"{VER}/paired/forest_auc.png", f"{VER}/paired/fnmr_by_gap.png"]
+            out += [
+                f"{VER}/paired/forest_auc.png",
+                f"{VER}/paired/fnmr_by_gap.png",
+                f"{VER}/paired/failure_to_enrol.png",
+                f"{VER}/paired/by_gender.tsv",
+            ]
         out += expand(
             [
                 f"{VER}/{{model}}/roc_by_gap.png",

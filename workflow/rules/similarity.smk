@@ -4,7 +4,7 @@
 
 rule similarity_tables:
     input:
-        unpack(score_files),
+        scores=score_files,
     output:
         within=report(
             f"{RESULTS}/tables/similarity_within_range.csv",
@@ -29,14 +29,17 @@ rule similarity_tables:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"age_bins": config["comparisons"]["age_bins"]},
+        settings={
+            "age_bins": config["comparisons"]["age_bins"],
+            "models": MODEL_NAMES,
+        },
     script:
         "../scripts/step.py"
 
 
 rule plot_similarity:
     input:
-        unpack(score_files),
+        scores=score_files,
         by_gap=f"{RESULTS}/tables/similarity_by_gap.csv",
     output:
         by_gap=report(
@@ -57,7 +60,10 @@ rule plot_similarity:
     conda:
         "../../envs/core.yaml"
     params:
-        settings={"min_pairs_per_gap": config["analysis"]["min_pairs_per_gap"]},
+        settings={
+            "min_pairs_per_gap": config["analysis"]["min_pairs_per_gap"],
+            "models": MODEL_NAMES,
+        },
     script:
         "../scripts/step.py"
 

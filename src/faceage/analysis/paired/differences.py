@@ -18,6 +18,7 @@ from faceage.analysis.operating import draws, person_codes_of
 from faceage.analysis.paired.common import CommonPairs, common_pairs
 from faceage.analysis.paired.pool_tar import PoolTar
 from faceage.analysis.paired.stats import (
+    OlsSlope,
     _Centred,
     _weighted_dprime,
     bootstrap_p_value,
@@ -203,43 +204,6 @@ def _figures(subsets: list[_Subset], far_levels, pool_tar: PoolTar | None) -> li
     return figures
 
 
-@dataclass
-class _OlsSlope:
-    """The OLS slope of genuine similarity on the age gap, per model, under person weights."""
-
-    x: np.ndarray  # centred gaps of the genuine pairs with a known gap
-    person: np.ndarray
-    y: np.ndarray  # their centred scores, one column per model
-    note: str
-    column: int = -1
-
-    @classmethod
-    def build(cls, pairs: pd.DataFrame, sim: np.ndarray, pa: np.ndarray) -> _OlsSlope:
-        gap = (
-            pd.to_numeric(pairs["age_gap"], errors="coerce").to_numpy(dtype=np.float64)
-            if "age_gap" in pairs
-            else np.full(len(pairs), np.nan)
-        )
-        keep = (pairs["genuine"].to_numpy(dtype=int) == 1) & np.isfinite(gap)
-        note = ""
-        if keep.sum() < 3 or len(np.unique(gap[keep])) < 2:
-            note = "too few genuine pairs or gaps"
-        x = gap[keep] - (gap[keep].mean() if keep.any() else 0.0)
-        y = sim[keep]
-        return cls(x, pa[keep], y - (y.mean(axis=0) if len(y) else 0.0), note)
-
-    def fill(self, counts: np.ndarray, ms, out: np.ndarray) -> None:
-        if self.note:
-            return
-        w = counts[self.person].astype(np.float64)
-        x = self.x
-        W, Sx, Sxx = w.sum(), w @ x, w @ x**2
-        den = W * Sxx - Sx**2
-        if W > 0 and den > 1e-12 * max(W * Sxx, 1e-300):
-            b = (W * ((w * x) @ self.y) - Sx * (w @ self.y)) / den
-            out[ms, self.column] = b[ms]
-
-
 def _evaluate(subsets, pool_tar, slope, counts_by_group, out: np.ndarray) -> None:
     """Fill ``out[model, figure]`` for one draw. counts_by_group: [(model idxs, counts)]."""
     for ms, counts in counts_by_group:
@@ -352,7 +316,7 @@ def paired_comparison(
     figures = _figures(subsets, far_levels, pool_tar)
     ols = None
     if slope:
-        ols = _OlsSlope.build(pairs, sim, pa)
+        ols = OlsSlope.build(pairs, sim, pa)
         ols.column = len(figures)
         figures.append(
             Figure(
