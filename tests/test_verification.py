@@ -401,12 +401,8 @@ def test_verification_steps_comparison_and_plots(tmp_path):
         "verification_comparison",
         input={"metrics": paths, "ageing": ageing, "probe": [str(probe)] * 2},
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={
-            "models": models,
-            "title": "t",
-            "far_levels": VER_SETTINGS["far_levels"],
-            "fmr_levels": VER_SETTINGS["fmr_levels"],
-        },
+        settings={"models": models, "title": "t"}
+        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
     )
     assert list(table["model"]) == models and set(table["pairs"]) == {"own"}
     back = read_result(tmp_path / "comparison.tsv")
@@ -478,7 +474,8 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
             "common": common["table"],
         },
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={"models": names, "title": "t"},
+        settings={"models": names, "title": "t"}
+        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
     ).set_index("model")
     assert set(table["pairs"]) == {"common"}
     assert table.loc["missing", "n_unscored"] == n_lost
