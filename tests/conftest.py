@@ -129,6 +129,7 @@ def paired_demo_run(tmp_path_factory) -> Path:
         str(work / "Snakefile"),
         configfile=work / "config.yaml",
         env=settings_report(work),
+        targets=("all",),  # the first rule of a Snakefile that includes is not rule all
     )
     return work
 

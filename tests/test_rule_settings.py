@@ -107,7 +107,7 @@ def _rerun_for_params(work, setting: str) -> set[str]:
     """The rules with an output whose params changed (Snakemake's --summary status)."""
     extra = []
     if (work / "Snakefile").exists():  # the two-model demo: its own Snakefile and config
-        extra = ["-s", str(work / "Snakefile"), "--configfile", str(work / "config.yaml")]
+        extra = ["all", "-s", str(work / "Snakefile"), "--configfile", str(work / "config.yaml")]
     proc = run_workflow(work, "--summary", "--nolock", *extra, "--config", setting)
     rows = [line.split("\t") for line in proc.stdout.splitlines()]
     return {r[2] for r in rows if len(r) > 4 and r[4] == "params changed"}
