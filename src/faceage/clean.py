@@ -78,8 +78,9 @@ def inspect_images(
     ``detector`` is a callable image -> list of :class:`faceage.models.base.Face`
     (or None to skip face detection). Returns one row per image
     (:data:`INSPECT_COLUMNS`): ``status`` is ``ok`` or the reason the image
-    cannot be used (a code of :data:`REASONS`), ``detail`` what went wrong; the face columns describe the face ``face_choice`` picks (``drop``
-    describes the largest: the clean stage removes the image anyway).
+    cannot be used (a code of :data:`REASONS`), ``detail`` what went wrong; the face
+    columns describe the face ``face_choice`` picks (``drop`` describes the largest: the
+    clean stage removes the image anyway).
     """
     from faceage.models.base import FaceChoice
 
