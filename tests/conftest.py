@@ -83,7 +83,8 @@ def settings_report(work: Path) -> dict:
 
 
 # A second model for the demo: a rule of the user's own (README, "Adding a model") whose
-# embeddings know the person, with one image not enrolled.
+# embeddings know the person (one random direction per person plus a little noise: a perfect
+# model), with one image not enrolled.
 SECOND_MODEL = """
 include: "{root}/workflow/Snakefile"
 
@@ -103,7 +104,7 @@ rule my_model:
         n = len(man)
         rng = np.random.default_rng(0)
         base = {{p: rng.normal(size=16) for p in sorted(set(man["person"]))}}
-        vec = np.stack([base[p] + 1.2 * rng.normal(size=16) for p in man["person"]])
+        vec = np.stack([base[p] + 0.1 * rng.normal(size=16) for p in man["person"]])
         status = ["ok"] * n
         status[0] = "no_face"
         write_embeddings(output[0], man["image_id"], vec, status, np.full(n, -1),

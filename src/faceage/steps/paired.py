@@ -25,8 +25,11 @@ def common_scores(input, settings, only: list[str] | None = None, name: str = "s
 
 
 def _checked_common(input, settings):
-    """The common pairs, checked against the count the ``common_pairs`` rule wrote."""
-    common = common_scores(input, settings)
+    """The common pairs (the columns the analyses read), checked against the count the
+    ``common_pairs`` rule wrote."""
+    from faceage.steps.operating import OPERATING_COLUMNS
+
+    common = common_scores(input, settings, OPERATING_COLUMNS)
     counted = int(c.read_table(input.common)["n_common"].iloc[0])
     if counted != len(common.pairs):
         raise RuntimeError(
