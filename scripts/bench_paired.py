@@ -4,9 +4,10 @@
     .venv/bin/python scripts/bench_paired.py [--iterations 1000] [--models 2 3 5]
     .venv/bin/python scripts/bench_paired.py --results results/fgnet [--iterations 1000]
 
-Times the parts of the ``paired_comparison`` step - the common pairs, the paired subject
-bootstrap (AUC, TAR, d', age robustness and slope of every model and model pair, overall and per
-gap bin) and the deployed-threshold FNMR curve - on one core:
+Times the parts of the paired comparison (rules ``paired_differences``, ``paired_fnmr``) - the
+common pairs, the paired subject bootstrap (AUC, TAR, d', age robustness and slope of every
+model and model pair, overall and per gap bin) and the deployed-threshold FNMR curve - on one
+core:
 
 * by default on synthetic scores shaped like FG-NET (82 persons, 1002 images, every genuine pair
   and twice as many impostor pairs - enough for FMR 1e-3, as in docs/verification.md's run), for

@@ -84,6 +84,59 @@ def settings_report(work: Path) -> dict:
     return {"FACEAGE_SETTINGS_REPORT": str(work / "settings_read")}
 
 
+# A second model for the demo: a rule of the user's own (README, "Adding a model") whose
+# embeddings know the person (one random direction per person plus a little noise: a perfect
+# model), with one image not enrolled.
+SECOND_MODEL = """
+include: "{root}/workflow/Snakefile"
+
+
+rule my_model:
+    input:
+        f"{{RESULTS}}/clean/manifest.tsv",
+    output:
+        f"{{RESULTS}}/embeddings/mymodel.npz",
+    log:
+        "logs/my_model.log",
+    run:
+        import numpy as np
+        from faceage.contracts import read_table, write_embeddings
+
+        man = read_table(input[0])
+        n = len(man)
+        rng = np.random.default_rng(0)
+        base = {{p: rng.normal(size=16) for p in sorted(set(man["person"]))}}
+        vec = np.stack([base[p] + 0.1 * rng.normal(size=16) for p in man["person"]])
+        status = ["ok"] * n
+        status[0] = "no_face"
+        write_embeddings(output[0], man["image_id"], vec, status, np.full(n, -1),
+                         np.full((n, 4), np.nan), np.full(n, np.nan))
+"""
+
+
+@pytest.fixture(scope="session")
+def paired_demo_run(tmp_path_factory) -> Path:
+    """The demo with two models (eigenfaces and a rule of the user's own), so that the paired
+    comparison runs; its workdir holds ``Snakefile`` and ``config.yaml`` for further runs, and
+    ``settings_read/``. About a minute on 2 cores."""
+    import yaml
+
+    work = tmp_path_factory.mktemp("paired_demo")
+    (work / "Snakefile").write_text(SECOND_MODEL.format(root=ROOT))
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config |= {"models": ["eigenfaces", "mymodel"], "custom_models": ["mymodel"]}
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    run_workflow(
+        work,
+        "-s",
+        str(work / "Snakefile"),
+        configfile=work / "config.yaml",
+        env=settings_report(work),
+        targets=("all",),  # the first rule of a Snakefile that includes is not rule all
+    )
+    return work
+
+
 @pytest.fixture(scope="session")
 def fgnet_run(tmp_path_factory) -> Path:
     """Real FG-NET through the whole workflow with dlib (all impostor pairs); returns its workdir.

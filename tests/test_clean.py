@@ -49,13 +49,14 @@ def reasons(report):
 def test_each_rule_removes_with_its_reason():
     man, insp = make((4, 3, 1))
     man.loc[1, "age"] = 150
-    insp.loc[2, "status"] = "undecodable: broken"
+    insp.loc[2, ["status", "detail"]] = ["undecodable", "broken"]
     insp.loc[5, "sha256"] = insp.loc[4, "sha256"]  # p1_0 and p1_1: identical bytes
     insp.loc[6, "n_faces"] = 0  # p1_2
     clean, rep = clean_manifest(man, insp, min_images_per_person=2, multi_face="drop")
     r = reasons(rep)
     assert r["p0_1.jpg"] == "impossible_age"
     assert r["p0_2.jpg"] == "undecodable"
+    assert rep.set_index("image_id").at["p0_2.jpg", "detail"] == "broken"
     assert r["p1_2.jpg"] == "no_face"
     # p1_1 is a copy of p1_0: one distinct photo left, so both go as too_few_images
     assert r["p1_0.jpg"] == "too_few_images" and r["p1_1.jpg"] == "too_few_images"

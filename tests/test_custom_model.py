@@ -2,32 +2,9 @@
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_workflow
+from conftest import ROOT, SECOND_MODEL, run_workflow
 
-RULE = """
-include: "{root}/workflow/Snakefile"
-
-
-rule my_model:
-    input:
-        f"{{RESULTS}}/clean/manifest.tsv",
-    output:
-        f"{{RESULTS}}/embeddings/mymodel.npz",
-    log:
-        "logs/my_model.log",
-    run:
-        import numpy as np
-        from faceage.contracts import read_table, write_embeddings
-
-        man = read_table(input[0])
-        n = len(man)
-        # a "model" that knows the person: one random direction per person plus noise
-        rng = np.random.default_rng(0)
-        base = {{p: rng.normal(size=16) for p in sorted(set(man["person"]))}}
-        vec = np.stack([base[p] + 0.1 * rng.normal(size=16) for p in man["person"]])
-        write_embeddings(output[0], man["image_id"], vec, ["ok"] * n, np.full(n, -1),
-                         np.full((n, 4), np.nan), np.full(n, np.nan))
-"""
+RULE = SECOND_MODEL  # conftest: a rule that writes the embeddings of a made-up model
 
 
 @pytest.mark.slow

@@ -26,6 +26,8 @@ from model_env import (  # noqa: E402
 
 MODELS = ["dlib", "insightface", "insightface_paddle", "deepface", "eigenfaces"]
 FACE_MODELS = [m for m in MODELS if m != "eigenfaces"]
+# one output of each paired rule (paired_differences, _fnmr, _failure_to_enrol, _by_gender)
+PAIRED_TARGETS = ["forest_auc.png", "fnmr_by_year.png", "failure_to_enrol.png", "by_gender.tsv"]
 
 
 @pytest.mark.slow
@@ -63,7 +65,7 @@ def test_fgnet_five_models_paired(tmp_path):
     proc = subprocess.run(
         SNAKEMAKE
         + ["-s", str(ROOT / "workflow" / "Snakefile"), "-d", str(work), "-c2"]
-        + ["results/fgnet/verification/paired/forest_auc.png"]
+        + [f"results/fgnet/verification/paired/{f}" for f in PAIRED_TARGETS]
         + ["results/fgnet/verification/comparison.tsv", "--configfile", str(cfg)],
         cwd=work,
         capture_output=True,

@@ -401,7 +401,8 @@ def test_verification_steps_comparison_and_plots(tmp_path):
         "verification_comparison",
         input={"metrics": paths, "ageing": ageing, "probe": [str(probe)] * 2},
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={"models": models, "title": "t"},
+        settings={"models": models, "title": "t"}
+        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
     )
     assert list(table["model"]) == models and set(table["pairs"]) == {"own"}
     back = read_result(tmp_path / "comparison.tsv")
@@ -424,25 +425,30 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
     models = {"full": s, "missing": s.assign(similarity=s["similarity"].mask(lost))}
     score_files = {}
     for m, t in models.items():
-        score_files[f"scores_{m}"] = str(tmp_path / f"{m}.tsv")
-        write_table(t, score_files[f"scores_{m}"], SCORE_COLUMNS)
-    pools = {f"operating_{m}": _pool_file(score_files[f"scores_{m}"]) for m in models}
+        score_files[m] = str(tmp_path / f"{m}.tsv")
+        write_table(t, score_files[m], SCORE_COLUMNS)
+    pools = [_pool_file(score_files[m]) for m in models]
     common = {
         "table": str(tmp_path / "common_pairs.tsv"),
         "ids": str(tmp_path / "ids.tsv"),
         "operating_ids": str(tmp_path / "operating_ids.tsv"),
     }
-    run("common_pairs", input=score_files | pools, output=common)
+    run(
+        "common_pairs",
+        input={"scores": list(score_files.values()), "operating": pools},
+        output=common,
+        settings={"models": list(models)},
+    )
     for m in models:
         _metrics_step(
             "verification_metrics_common",
-            score_files[f"scores_{m}"],
+            score_files[m],
             tmp_path / m / "common",
             m,
             common["ids"],
             common["operating_ids"],
         )
-        _metrics_step("verification_metrics", score_files[f"scores_{m}"], tmp_path / m, m)
+        _metrics_step("verification_metrics", score_files[m], tmp_path / m, m)
     own = read_result(tmp_path / "full" / "metrics.tsv").query("subset == 'all'").iloc[0]
     on_common = {
         m: read_result(tmp_path / m / "common" / "metrics.tsv").query("subset == 'all'").iloc[0]
@@ -468,7 +474,8 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
             "common": common["table"],
         },
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={"models": names, "title": "t"},
+        settings={"models": names, "title": "t"}
+        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
     ).set_index("model")
     assert set(table["pairs"]) == {"common"}
     assert table.loc["missing", "n_unscored"] == n_lost

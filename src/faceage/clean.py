@@ -67,7 +67,7 @@ REASONS = {
     "too_few_images": "the person has fewer images left than min_images_per_person",
 }
 
-INSPECT_COLUMNS = ["image_id", "status", "width", "height", "sha256"] + FACE_COLUMNS
+INSPECT_COLUMNS = ["image_id", "status", "detail", "width", "height", "sha256"] + FACE_COLUMNS
 
 
 def inspect_images(
@@ -78,8 +78,9 @@ def inspect_images(
     ``detector`` is a callable image -> list of :class:`faceage.models.base.Face`
     (or None to skip face detection). Returns one row per image
     (:data:`INSPECT_COLUMNS`): ``status`` is ``ok`` or the reason the image
-    cannot be used; the face columns describe the face ``face_choice`` picks (``drop``
-    describes the largest: the clean stage removes the image anyway).
+    cannot be used (a code of :data:`REASONS`), ``detail`` what went wrong; the face
+    columns describe the face ``face_choice`` picks (``drop`` describes the largest: the
+    clean stage removes the image anyway).
     """
     from faceage.models.base import FaceChoice
 
@@ -96,7 +97,7 @@ def inspect_images(
         except (ImageError, OSError) as exc:
             reason = exc.reason if isinstance(exc, ImageError) else "unreadable"
             detail = exc.detail if isinstance(exc, ImageError) else str(exc)
-            row["status"] = f"{reason}: {detail}"
+            row["status"], row["detail"] = reason, detail
             rows.append(row)
             continue
         row["status"] = "ok"
@@ -260,8 +261,12 @@ def clean_manifest(
     for i in df.index[keep]:
         status = insp.at[i, "status"]
         if status != "ok":
-            reason, _, detail = str(status).partition(": ")
-            remove(i, reason if reason in REASONS else "undecodable", detail)
+            detail = insp.at[i, "detail"] if "detail" in insp else ""
+            remove(
+                i,
+                status if status in REASONS else "undecodable",
+                "" if pd.isna(detail) else str(detail),
+            )
 
     # 4. exact duplicates: an alias of the first image id still kept with the same bytes;
     # copies under different persons are a label conflict (removed; flagged in protocol runs)

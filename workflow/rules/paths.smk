@@ -41,30 +41,27 @@ def overrides_input(wildcards):
 
 
 def score_files(wildcards):
-    """The models' score files, named scores_<model> (faceage.steps.similarity.score_inputs)."""
-    r = results(wildcards)
-    return {
-        f"scores_{m}": f"{r}/scores/{m}.parquet"
+    """The models' score files, in the dataset's model order: a rule that takes them gives its
+    step ``models`` too (faceage.steps.Files.by_model), which no step reads out of a name.
+    """
+    return [
+        f"{results(wildcards)}/scores/{m}.parquet"
         for m in dataset_models(dconf(wildcards))
-    }
+    ]
 
 
 def operating_score_files(wildcards):
-    """The models' scores of the operating impostor pool, named operating_<model>."""
+    """The models' scores of the operating impostor pool, in the dataset's model order."""
     r = results(wildcards)
-    return {
-        f"operating_{m}": f"{r}/scores/operating/{m}.parquet"
-        for m in dataset_models(dconf(wildcards))
-    }
+    return [
+        f"{r}/scores/operating/{m}.parquet" for m in dataset_models(dconf(wildcards))
+    ]
 
 
 def embedding_files(wildcards):
-    """The models' merged embeddings, named embeddings_<model>."""
+    """The models' merged embeddings, in the dataset's model order."""
     r = results(wildcards)
-    return {
-        f"embeddings_{m}": f"{r}/embeddings/{m}.npz"
-        for m in dataset_models(dconf(wildcards))
-    }
+    return [f"{r}/embeddings/{m}.npz" for m in dataset_models(dconf(wildcards))]
 
 
 def common_pairs_used(c):
@@ -148,7 +145,12 @@ def dataset_outputs(ds, c):
     if models and c["verification"]["enabled"]:
         out += [f"{ver}/comparison.tsv", f"{ver}/metrics_by_gap.png"]
         if len(models) > 1:  # paired comparisons compare models
-            out += [f"{ver}/paired/forest_auc.png", f"{ver}/paired/fnmr_by_gap.png"]
+            out += [
+                f"{ver}/paired/forest_auc.png",
+                f"{ver}/paired/fnmr_by_gap.png",
+                f"{ver}/paired/failure_to_enrol.png",
+                f"{ver}/paired/by_gender.tsv",
+            ]
         out += expand(
             [
                 f"{ver}/{{model}}/roc_by_gap.png",

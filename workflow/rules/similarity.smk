@@ -4,7 +4,7 @@
 
 rule similarity_tables:
     input:
-        unpack(score_files),
+        scores=score_files,
     output:
         within=report(
             f"{RESULTS}/tables/similarity_within_range.csv",
@@ -32,14 +32,16 @@ rule similarity_tables:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=per_dataset(lambda c: pick(c["comparisons"], "age_bins")),
+        settings=per_dataset(
+            lambda c: pick(c["comparisons"], "age_bins", models=dataset_models(c))
+        ),
     script:
         "../scripts/step.py"
 
 
 rule plot_similarity:
     input:
-        unpack(score_files),
+        scores=score_files,
         by_gap=f"{RESULTS}/tables/similarity_by_gap.csv",
     output:
         by_gap=report(
@@ -62,7 +64,11 @@ rule plot_similarity:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=per_dataset(lambda c: pick(c["analysis"], "min_pairs_per_gap")),
+        settings=per_dataset(
+            lambda c: pick(
+                c["analysis"], "min_pairs_per_gap", models=dataset_models(c)
+            )
+        ),
     script:
         "../scripts/step.py"
 

@@ -107,8 +107,8 @@ rule age_probe:
 
 rule common_pairs:
     input:
-        unpack(score_files),
-        unpack(operating_score_files),
+        scores=score_files,
+        operating=operating_score_files,
     output:
         table=report(
             f"{VER}/paired/common_pairs.tsv",
@@ -124,6 +124,8 @@ rule common_pairs:
     localrule: True
     conda:
         "../../envs/core.yaml"
+    params:
+        settings=lambda w: {"models": dataset_models(dconf(w))},
     script:
         "../scripts/step.py"
 
@@ -314,91 +316,12 @@ rule verification_comparison:
     conda:
         "../../envs/core.yaml"
     params:
-        settings=lambda w: {
-            "title": f"{w.dataset}: verification against age gap",
-            "models": dataset_models(dconf(w)),
-        },
-    script:
-        "../scripts/step.py"
-
-
-rule paired_comparison:
-    input:
-        unpack(score_files),
-        unpack(operating_score_files),
-        unpack(embedding_files),
-        manifest=f"{RESULTS}/clean/manifest.tsv",
-        common=f"{VER}/paired/common_pairs.tsv",
-    output:
-        per_model=f"{VER}/paired/per_model.tsv",
-        differences=report(
-            f"{VER}/paired/differences.tsv",
-            caption="../report/paired_differences.rst",
-            category="6. Verification",
-            subcategory="{dataset}: paired comparison",
-            labels={"figure": "paired differences (table)"},
-        ),
-        fnmr=f"{VER}/paired/fnmr.tsv",
-        fnmr_by_year=f"{VER}/paired/fnmr_by_year.tsv",
-        failure_to_enrol=f"{VER}/paired/failure_to_enrol.tsv",
-        by_gender=f"{VER}/paired/by_gender.tsv",
-        gender_groups=f"{VER}/paired/gender_groups.tsv",
-        forest=report(
-            f"{VER}/paired/forest_auc.png",
-            caption="../report/paired_forest.rst",
-            category="6. Verification",
-            subcategory="{dataset}: paired comparison",
-            labels={"figure": "AUC differences per gap (forest)"},
-        ),
-        fnmr_plot=report(
-            f"{VER}/paired/fnmr_by_gap.png",
-            caption="../report/paired_fnmr.rst",
-            category="6. Verification",
-            subcategory="{dataset}: paired comparison",
-            labels={"figure": "FNMR at a deployed threshold"},
-        ),
-        fnmr_year_plot=report(
-            f"{VER}/paired/fnmr_by_year.png",
-            caption="../report/paired_fnmr_year.rst",
-            category="6. Verification",
-            subcategory="{dataset}: paired comparison",
-            labels={"figure": "FNMR per year of gap"},
-        ),
-        fte_plot=report(
-            f"{VER}/paired/failure_to_enrol.png",
-            caption="../report/paired_fte.rst",
-            category="6. Verification",
-            subcategory="{dataset}: paired comparison",
-            labels={"figure": "failure to enrol by age"},
-        ),
-    log:
-        log_path("paired_comparison"),
-    benchmark:
-        benchmark_path("paired_comparison")
-    retries: RETRIES
-    conda:
-        "../../envs/core.yaml"
-    resources:
-        mem_mb=per_attempt(16000),
-        runtime=per_attempt(90),
-    params:
-        settings=per_dataset(
-            lambda c: pick(
-                c["verification"],
-                "gap_bins",
-                "far_levels",
-                "fmr_levels",
-                "min_year_pairs",
-                "impostors",
-                "bootstrap_iterations",
-                "seed",
-                paired={
-                    "min_gender_persons": c["verification"]["paired"][
-                        "min_gender_persons"
-                    ]
-                },
-                age_bins=c["comparisons"]["age_bins"],
-            )
+        settings=lambda w: pick(
+            dconf(w)["verification"],
+            "far_levels",
+            "fmr_levels",
+            title=f"{w.dataset}: verification against age gap",
+            models=dataset_models(dconf(w)),
         ),
     script:
         "../scripts/step.py"

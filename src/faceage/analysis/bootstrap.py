@@ -32,10 +32,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from numba import njit
+
+from faceage.analysis.intervals import percentile_interval
 
 
 def subset_rng(seed: int, label: str) -> np.random.Generator:
@@ -176,6 +179,14 @@ def person_codes(person_a, person_b) -> tuple[np.ndarray, np.ndarray, int]:
     return codes[:n], codes[n:], int(codes.max()) + 1 if n else 0
 
 
+class RocFigures(NamedTuple):
+    """The figures of one weighted ROC (:meth:`SortedPairs.figures`)."""
+
+    auc: float
+    eer: float
+    tar: np.ndarray  # TAR at each FAR level asked for, in that order
+
+
 @dataclass
 class SortedPairs:
     """Scores prepared once so that each bootstrap iteration's ROC costs O(n_pairs).
@@ -260,6 +271,14 @@ class SortedPairs:
         return _polygon_metrics(
             gcum, icum, self.gen_group_end, self.imp_above, self.imp_through, far_levels, out
         )
+
+    def figures(self, counts: np.ndarray, far_levels: np.ndarray) -> RocFigures | None:
+        """AUC, EER and TAR at ``far_levels`` for per-person draw ``counts`` (:meth:`metrics_of`
+        as a record); None when a class has no weight."""
+        out = np.empty(2 + len(far_levels))
+        if not self.metrics_of(*self.running_weights(counts), far_levels, out):
+            return None
+        return RocFigures(out[0], out[1], out[2:])
 
     def roc_of(self, gcum: np.ndarray, icum: np.ndarray):
         """The ROC of :meth:`roc` from the running weights of :meth:`running_weights`."""
@@ -367,15 +386,8 @@ def subject_bootstrap(
             if with_acc:
                 right = gcum[gen_right] + (icum[-1] - icum[imp_wrong])
                 values[it, n_roc] = right / (gcum[-1] + icum[-1])
-    alpha = (1.0 - confidence) / 2.0
-    rows = []
-    for j, name in enumerate(metrics):
-        v = values[:, j]
-        v = v[np.isfinite(v)]
-        if len(v):
-            lo, hi = np.quantile(v, [alpha, 1 - alpha])
-            se = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
-        else:
-            lo = hi = se = float("nan")
-        rows.append({"metric": name, "lo": float(lo), "hi": float(hi), "se": se, "n_valid": len(v)})
+    rows = [
+        {"metric": name, **percentile_interval(values[:, j], confidence)._asdict()}
+        for j, name in enumerate(metrics)
+    ]
     return pd.DataFrame(rows)

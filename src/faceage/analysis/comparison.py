@@ -31,14 +31,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-
-def _far_columns(metrics: pd.DataFrame) -> list[str]:
-    return [c for c in metrics.columns if c.startswith("tar_far_") and c.count("_") == 2]
-
-
-def _fmr_columns(metrics: pd.DataFrame) -> list[str]:
-    """``fnmr_at_fmr_<f>`` columns (not their ``_lo``/``_hi``/``_threshold``)."""
-    return [c for c in metrics.columns if c.startswith("fnmr_at_fmr_") and c.count("_") == 3]
+from faceage.analysis.bootstrap import far_key
+from faceage.analysis.operating import fmr_key
 
 
 def model_row(
@@ -46,11 +40,16 @@ def model_row(
     ageing: pd.DataFrame | None = None,
     probe: pd.DataFrame | None = None,
     protocols: Sequence[pd.DataFrame] = (),
+    far_levels: Sequence[float] = (),
+    fmr_levels: Sequence[float] = (),
 ) -> dict:
-    """One model's headline figures from its verification / ageing / probe / protocol tables."""
+    """One model's headline figures from its verification / ageing / probe / protocol tables;
+    TAR at each of ``far_levels`` and FNMR at each of ``fmr_levels`` (the levels the metrics
+    were made with: ``verification.far_levels``, ``fmr_levels``)."""
     row: dict = {}
     overall = metrics[metrics["subset"] == "all"]
-    fars = _far_columns(metrics)
+    fars = [far_key(float(f)) for f in far_levels]
+    fmrs = [fmr_key(float(f)) for f in fmr_levels]
     if len(overall):
         o = overall.iloc[0]
         if "model" in metrics.columns:
@@ -71,12 +70,12 @@ def model_row(
         for f in fars:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
         row["acc_mean"], row["acc_std"] = o.get("acc_mean"), o.get("acc_std")
-        for f in _fmr_columns(metrics):
+        for f in fmrs:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
         if "n_operating_impostors" in metrics.columns:
             row["n_operating_impostors"] = o.get("n_operating_impostors")
     gap = metrics[metrics["subset"] == "gap_bin"]
-    top_far = max(fars, key=lambda c: float(c.split("_")[2])) if fars else None  # largest FAR
+    top_far = far_key(max(float(f) for f in far_levels)) if far_levels else None
     for _, r in gap.iterrows():
         b = r["label"]
         row[f"n_genuine_gap_{b}"] = r["n_genuine"]
@@ -88,7 +87,7 @@ def model_row(
         row[f"acc_gap_{b}"] = r["acc_mean"]
         if top_far:
             row[f"{top_far}_gap_{b}"] = r[top_far]
-        for f in _fmr_columns(metrics):
+        for f in fmrs:
             row[f"{f}_gap_{b}"] = r[f]
             row[f"{f}_gap_{b}_lo"], row[f"{f}_gap_{b}_hi"] = r[f + "_lo"], r[f + "_hi"]
     if ageing is not None and len(ageing):
@@ -130,12 +129,20 @@ def compare_models(
     ageing: dict[str, pd.DataFrame] | None = None,
     probe: dict[str, pd.DataFrame] | None = None,
     protocols: dict[str, Sequence[pd.DataFrame]] | None = None,
+    far_levels: Sequence[float] = (),
+    fmr_levels: Sequence[float] = (),
 ) -> pd.DataFrame:
-    """The comparison table: one row per model (in the order of ``metrics``)."""
+    """The comparison table: one row per model (in the order of ``metrics``); the levels as
+    in :func:`model_row`."""
     rows = []
     for model, m in metrics.items():
         row = model_row(
-            m, (ageing or {}).get(model), (probe or {}).get(model), (protocols or {}).get(model, ())
+            m,
+            (ageing or {}).get(model),
+            (probe or {}).get(model),
+            (protocols or {}).get(model, ()),
+            far_levels,
+            fmr_levels,
         )
         row["model"] = model
         rows.append(row)

@@ -32,11 +32,11 @@ import pandas as pd
 from numba import njit
 
 from faceage.analysis.bootstrap import _running_pair_weight, subset_rng
-from faceage.analysis.roc import MIN_IMPOSTORS_TIMES_FAR
+from faceage.analysis.intervals import percentile_interval
+from faceage.analysis.roc import estimable, needs
 from faceage.bins import bin_index, bin_labels
 
 FMR_LEVELS = (1e-3, 1e-4, 1e-5)
-MIN_IMPOSTORS_TIMES_FMR = MIN_IMPOSTORS_TIMES_FAR  # FNMR at FMR f needs >= 10 / f impostors
 POOL = "operating pool"
 
 FNMR_COLUMNS = [
@@ -60,15 +60,6 @@ FNMR_COLUMNS = [
 def fmr_key(fmr: float) -> str:
     """Column name of FNMR at one FMR level, e.g. ``fnmr_at_fmr_0.001``."""
     return f"fnmr_at_fmr_{fmr:g}"
-
-
-def estimable(n_impostor: int, fmr: float) -> bool:
-    """The project's rule: a rate of ``fmr`` needs at least ``10 / fmr`` impostor pairs."""
-    return n_impostor * fmr >= MIN_IMPOSTORS_TIMES_FMR * (1 - 1e-9)
-
-
-def needs(fmr: float) -> int:
-    return int(np.ceil(MIN_IMPOSTORS_TIMES_FMR / fmr))
 
 
 def draws(rng: np.random.Generator, n_persons: int) -> np.ndarray:
@@ -265,7 +256,6 @@ def fnmr_at_fmr(
                     order = np.argsort(pos, kind="stable")
                     _weight_below(counts, p, pos[order], below)
                     boot[k, np.flatnonzero(ok)[order], b] = below / W
-    alpha = (1.0 - confidence) / 2.0
     rows = []
     for fi, f in enumerate(fmrs):
         for k, (lab, idx) in enumerate(groups):
@@ -294,12 +284,8 @@ def fnmr_at_fmr(
                 row["note"] = "no genuine pairs"
             else:
                 row["fnmr"] = float(np.searchsorted(s, thr_point[fi], side="left") / len(s))
-                v = boot[k, fi]
-                v = v[np.isfinite(v)]
-                if len(v):
-                    lo, hi = np.quantile(v, [alpha, 1 - alpha])
-                    row["fnmr_lo"], row["fnmr_hi"] = float(lo), float(hi)
-                row["n_valid"] = len(v)
+                ci = percentile_interval(boot[k, fi], confidence)
+                row["fnmr_lo"], row["fnmr_hi"], row["n_valid"] = ci.lo, ci.hi, ci.n_valid
             rows.append(row)
     return pd.DataFrame(rows, columns=FNMR_COLUMNS)
 

@@ -20,6 +20,19 @@ from faceage.analysis.bootstrap import eer_from_roc, far_key, tar_from_roc
 
 FAR_LEVELS = (1e-2, 1e-3, 1e-4)
 MIN_IMPOSTORS_TIMES_FAR = 10  # TAR@FAR needs at least 10 / FAR impostor pairs
+
+
+def estimable(n_impostor: int, rate: float) -> bool:
+    """The project's one rule for a rate (FAR = FMR) ``rate``: it needs at least ``10 / rate``
+    impostor pairs (TAR at FAR, FNMR at FMR, the paired figures alike)."""
+    return n_impostor * rate >= MIN_IMPOSTORS_TIMES_FAR * (1 - 1e-9)
+
+
+def needs(rate: float) -> int:
+    """The impostor pairs a rate of ``rate`` needs (:func:`estimable`)."""
+    return int(np.ceil(MIN_IMPOSTORS_TIMES_FAR / rate))
+
+
 # FAR grid on which ROC curves are stored for plotting (log-spaced plus linear).
 ROC_GRID = np.unique(np.r_[0.0, np.logspace(-5, 0, 151), np.linspace(0, 1, 101)])
 
@@ -67,11 +80,10 @@ def point_metrics_and_curve(genuine, similarity, far_levels: Sequence[float]):
     out["eer"], out["eer_threshold"] = eer_from_roc(fpr, tpr, thr)
     for far in far_levels:
         key = far_key(far)
-        if n_imp * far < MIN_IMPOSTORS_TIMES_FAR * (1 - 1e-9):
+        if not estimable(n_imp, far):
             out[key] = np.nan
             out[key + "_threshold"] = np.nan
-            need = int(np.ceil(MIN_IMPOSTORS_TIMES_FAR / far))
-            notes.append(f"{key} not estimable ({n_imp} impostor pairs, needs >= {need})")
+            notes.append(f"{key} not estimable ({n_imp} impostor pairs, needs >= {needs(far)})")
         else:
             out[key], i = tar_from_roc(fpr, tpr, far)
             out[key + "_threshold"] = float(thr[i])

@@ -188,9 +188,10 @@ def person_bootstrap(
     counts = np.bincount(codes, minlength=len(uniq)).astype(float)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(uniq), np.full(len(uniq), 1 / len(uniq)), size=iterations)
-    means = (draws @ sums) / (draws @ counts)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return float(lo), float(hi)
+    from faceage.analysis.intervals import percentile_interval
+
+    interval = percentile_interval((draws @ sums) / (draws @ counts))
+    return interval.lo, interval.hi
 
 
 def summary(pred: pd.DataFrame, timing: dict | None, estimator: str, cs: float = 5.0) -> dict:

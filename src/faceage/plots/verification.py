@@ -97,22 +97,21 @@ def plot_roc_by_gap(
 def plot_metrics_vs_gap(
     metrics: dict[str, pd.DataFrame],
     out: str | os.PathLike,
-    far: str | None = None,
+    far: float | None = None,
     title: str = "",
 ) -> None:
-    """AUC, TAR@FAR and accuracy per age-gap bin, one line per model with bands."""
+    """AUC, TAR at FAR = ``far`` (no panel without one) and accuracy per age-gap bin, one line
+    per model with bands."""
+    from faceage.analysis.bootstrap import far_key
+
     if not metrics:
         raise ValueError("no models to plot")
     first = next(iter(metrics.values()))
     bins = _gap_order(first)
-    if far is None:
-        fars = [c for c in first.columns if c.startswith("tar_far_") and c.count("_") == 2]
-        far = max(fars, key=lambda c: float(c.split("_")[2])) if fars else None
     panels = [("auc", "AUC", "auc_lo", "auc_hi")]
-    if far:
-        panels.append(
-            (far, f"TAR at FAR = {far.removeprefix('tar_far_')}", far + "_lo", far + "_hi")
-        )
+    if far is not None:
+        k = far_key(far)
+        panels.append((k, f"TAR at FAR = {far:g}", k + "_lo", k + "_hi"))
     panels.append(("acc_mean", "10-fold accuracy", "acc_lo", "acc_hi"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
     colours = sns.color_palette("colorblind", len(metrics))

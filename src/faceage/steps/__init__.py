@@ -50,6 +50,7 @@ STAGES = (
     "timing",
     "verification",
     "operating",
+    "paired",
     "attributes",
     "study",
 )
@@ -73,6 +74,11 @@ class Files(dict):
         """The files under ``name`` as a list (one file, several, or none)."""
         value = self.get(name, [])
         return [value] if isinstance(value, str) else list(value)
+
+    def by_model(self, name: str, models) -> dict[str, str]:
+        """``{model: file}`` from the list input ``name``, one file per model in the order of
+        ``models`` (the rule's ``settings.models``): no step reads a model out of a name."""
+        return dict(zip(models, self.list(name), strict=True))
 
     def optional(self, name: str) -> str | None:
         """The one file under ``name``, or None when the rule gave none."""

@@ -1,34 +1,30 @@
 """Stage 6 - similarity (workflow/rules/similarity.smk): the original study's tables
 (models side by side), similarity against age gap, and maps of the embeddings.
 
-Inputs named ``scores_<model>`` are the models' score files (``input.scores``
-would be one list without names): :func:`score_inputs` reads them back.
+The models' score files come as one list, ``input.scores``, in the order of
+``settings.models`` (:meth:`faceage.steps.Files.by_model`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
 from faceage import contracts as c
 from faceage.steps import step
 
-PREFIX = "scores_"
 
-
-def score_inputs(
-    input, only: list[str] | None = None, prefix: str = PREFIX
-) -> dict[str, pd.DataFrame]:
-    """``{model: scores}`` from the inputs named ``scores_<model>`` (or ``<prefix><model>``:
-    ``operating_<model>``, the operating pool's), in compact types
+def read_scores(files: Mapping[str, str], only: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """``{model: scores}`` from ``{model: file}``, in compact types
     (:func:`faceage.contracts.read_compact`): the columns ``only``, or all."""
     out = {}
-    for name, path in input.items():
-        if name.startswith(prefix):
-            scores = c.read_compact(path, only)
-            missing = [col for col in (only or c.SCORE_COLUMNS) if col not in scores]
-            if missing:
-                raise ValueError(f"{path} lacks columns {missing}")
-            out[name[len(prefix) :]] = scores
+    for model, path in files.items():
+        scores = c.read_compact(path, only)
+        missing = [col for col in (only or c.SCORE_COLUMNS) if col not in scores]
+        if missing:
+            raise ValueError(f"{path} lacks columns {missing}")
+        out[model] = scores
     return out
 
 
@@ -37,7 +33,10 @@ def similarity_tables(*, input, output, settings):
     from faceage.analysis.similarity import between_ranges_table, by_gap_table, within_range_table
     from faceage.bins import bin_labels as range_labels
 
-    scores = score_inputs(input, ["genuine", "similarity", "age_gap", "range_a", "range_b"])
+    scores = read_scores(
+        input.by_model("scores", settings.models),
+        ["genuine", "similarity", "age_gap", "range_a", "range_b"],
+    )
     ranges = range_labels(settings.age_bins)
     for table, path in (
         (within_range_table(scores, ranges), output.within),
@@ -54,7 +53,8 @@ def plot_similarity(*, input, output, settings):
 
     plots.similarity_by_gap(pd.read_csv(input.by_gap), output.by_gap, settings.min_pairs_per_gap)
     plots.similarity_distributions(
-        score_inputs(input, ["genuine", "similarity"]), output.distributions
+        read_scores(input.by_model("scores", settings.models), ["genuine", "similarity"]),
+        output.distributions,
     )
 
 

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 
-import numpy as np
 import pandas as pd
 
 from faceage import contracts as c
@@ -37,10 +36,9 @@ def _by_model(input, name: str, models) -> dict[str, pd.DataFrame]:
     """``{model: table}`` from the list input ``name`` (one file per model, in ``models`` order)."""
     from faceage.analysis.comparison import read_result
 
-    files = input.list(name)
-    if not files:
+    if not input.list(name):
         return {}
-    return {m: read_result(p) for m, p in zip(models, files, strict=True)}
+    return {m: read_result(p) for m, p in input.by_model(name, models).items()}
 
 
 @step(also=("verification_metrics_common",))
@@ -137,13 +135,12 @@ def verification_plots(*, input, output, wildcards):
 
 
 @step
-def common_pairs(*, input, output):
+def common_pairs(*, input, output, settings):
     """The pairs every model scored: counts per model and the pair ids."""
-    from faceage.analysis.paired import common_pairs as common
-    from faceage.steps.similarity import score_inputs
+    from faceage.steps.paired import common_scores
 
-    found = common(score_inputs(input))
-    pool = common(score_inputs(input, ["pair_id", "genuine", "similarity"], "operating_"))
+    found = common_scores(input, settings)
+    pool = common_scores(input, settings, ["pair_id", "genuine", "similarity"], "operating")
     c.write_table(found.summary, output.table)
     c.write_table(found.pairs[["pair_id"]], output.ids)
     c.write_table(pool.pairs[["pair_id"]], output.operating_ids)
@@ -166,12 +163,17 @@ def verification_comparison(*, input, output, settings):
     models = settings.models
     metrics = _by_model(input, "metrics", models)
     table = compare_models(
-        metrics, _by_model(input, "ageing", models), _by_model(input, "probe", models)
+        metrics,
+        _by_model(input, "ageing", models),
+        _by_model(input, "probe", models),
+        far_levels=settings.far_levels,
+        fmr_levels=settings.fmr_levels,
     )
     counts = read_result(input.common) if "common" in input else None
     table = with_pair_counts(table, counts)
     c.write_table(table, output.table)
-    plot_metrics_vs_gap(metrics, output.plot, None, settings.title)
+    top_far = max(settings.far_levels) if settings.far_levels else None
+    plot_metrics_vs_gap(metrics, output.plot, top_far, settings.title)
     return table
 
 
@@ -247,104 +249,3 @@ def benchmarks(*, input, output, settings):
     )
     c.write_table(table, output.table)
     return table
-
-
-@step
-def paired_comparison(*, input, output, settings):
-    """Every model on the pairs all models scored: paired differences, deployed-threshold FNMR,
-    failure to enrol by age and the breakdown by gender (docs/verification.md, 'Comparing
-    models'). Inputs: ``scores_<model>``, ``embeddings_<model>`` and the clean manifest."""
-    from faceage.analysis import paired as pc
-    from faceage.plots import paired as plots
-    from faceage.steps.operating import OPERATING_COLUMNS
-    from faceage.steps.similarity import score_inputs
-
-    scores = score_inputs(input)
-    common = pc.common_pairs(scores)
-    counted = int(c.read_table(input.common)["n_common"].iloc[0])
-    if counted != len(common.pairs):
-        raise RuntimeError(
-            f"{input.common} counts {counted} common pairs, the scores give "
-            f"{len(common.pairs)}: rerun the common_pairs rule"
-        )
-    kw = {
-        "n_bootstrap": settings.bootstrap_iterations,
-        "seed": settings.seed,
-    }
-    pool = pc.common_pairs(score_inputs(input, OPERATING_COLUMNS, "operating_"))
-    result = pc.paired_comparison(
-        common,
-        settings.gap_bins,
-        far_levels=settings.far_levels,
-        impostors=settings.impostors,
-        pool=pool,
-        **kw,
-    )
-    fnmr = pc.deployed_fnmr(common, settings.gap_bins, settings.fmr_levels, impostors=pool, **kw)
-    by_year = pc.deployed_fnmr(
-        common,
-        None,
-        settings.fmr_levels,
-        by_year=True,
-        min_year_pairs=settings.min_year_pairs,
-        impostors=pool,
-        **kw,
-    )
-    by_year = by_year[by_year["gap_bin"] != "all"]  # "all" is in fnmr.tsv
-
-    man = c.own_content(c.read_table(input.manifest))
-    enrol = {}
-    for name, path in input.items():
-        if name.startswith("embeddings_"):
-            emb = c.read_embeddings(path)
-            ok = pd.Series(np.asarray(emb["status"]) == c.STATUS_OK, index=emb["image_id"])
-            enrol[name[len("embeddings_") :]] = man[["image_id", "age"]].assign(
-                enrolled=ok.reindex(man["image_id"].astype(str)).fillna(False).to_numpy(bool)
-            )
-    fte = pc.failure_to_enrol(enrol, settings.age_bins)
-
-    groups, gender_summary = pc.split_by_gender(
-        common.pairs, man[["person", "gender"]], settings.paired.min_gender_persons
-    )
-    by_gender = []
-    for gender, rows in groups.items():
-        sub = {m: common.scores(m).loc[rows.index] for m in common.models}
-        res = pc.paired_comparison(
-            sub,
-            settings.gap_bins,
-            far_levels=settings.far_levels,
-            impostors=settings.impostors,
-            label=f"paired:gender:{gender}",
-            slope=False,
-            **kw,
-        )
-        metrics = res.per_model[res.per_model["metric"] == "auc"].assign(gender=gender)
-        diffs = res.differences[res.differences["metric"] == "auc"].rename(
-            columns={"model_a": "model", "model_b": "minus_model"}
-        )
-        by_gender += [metrics, diffs.assign(gender=gender)]
-    gender_table = (
-        pd.concat(by_gender, ignore_index=True)
-        if by_gender
-        else pd.DataFrame(columns=["gender", "model", "subset", "label", "metric", "estimate"])
-    )
-    lead = ["gender"] + [k for k in gender_table.columns if k != "gender"]
-
-    c.write_table(result.per_model, output.per_model)
-    c.write_table(result.differences, output.differences)
-    c.write_table(fnmr, output.fnmr)
-    c.write_table(by_year, output.fnmr_by_year)
-    c.write_table(fte, output.failure_to_enrol)
-    c.write_table(gender_table[lead], output.by_gender)
-    c.write_table(gender_summary, output.gender_groups)
-    plots.plot_forest(result.differences, output.forest)
-    plots.plot_fnmr_by_gap(fnmr, output.fnmr_plot)
-    plots.plot_fnmr_by_year(by_year, output.fnmr_year_plot)
-    plots.plot_failure_to_enrol(fte, output.fte_plot)
-    log.info(
-        "%d common pairs of %d models; %d differences; genders used: %s",
-        len(common.pairs),
-        len(common.models),
-        len(result.differences),
-        ", ".join(groups) or "none",
-    )

@@ -21,7 +21,9 @@ What is here
   for a target FMR (the NIST FRVT convention).
 * :func:`failure_to_enrol` - share of images not enrolled per age range, Wilson interval.
 * :func:`decidability` - d' = (mean_gen - mean_imp) / sqrt((var_gen + var_imp) / 2).
-* :func:`split_by_gender` - scores split by the gender both persons of a pair share.
+* :func:`split_by_gender` - scores split by the gender both persons of a pair share;
+  :func:`by_gender` - the AUC rows and paired AUC differences of each gender's pairs.
+* :func:`enrolment` - which of the manifest's images a model enrolled.
 
 Conventions
 -----------
@@ -79,25 +81,25 @@ from faceage.analysis.paired.differences import (
     PairedComparison,
     paired_comparison,
 )
-from faceage.analysis.paired.enrol import FTE_COLUMNS, failure_to_enrol
-from faceage.analysis.paired.fnmr import FMR_LEVELS, FNMR_COLUMNS, deployed_fnmr
-from faceage.analysis.paired.gender import MIN_GENDER_PERSONS, split_by_gender
+from faceage.analysis.paired.enrol import FTE_COLUMNS, enrolment, failure_to_enrol
+from faceage.analysis.paired.fnmr import deployed_fnmr
+from faceage.analysis.paired.gender import MIN_GENDER_PERSONS, by_gender, split_by_gender
 from faceage.analysis.paired.stats import bootstrap_p_value, decidability, p_text
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
-    "FMR_LEVELS",
-    "FNMR_COLUMNS",
     "FTE_COLUMNS",
     "MIN_GENDER_PERSONS",
     "PER_MODEL_COLUMNS",
     "CommonPairs",
     "PairedComparison",
     "bootstrap_p_value",
+    "by_gender",
     "p_text",
     "common_pairs",
     "decidability",
     "deployed_fnmr",
+    "enrolment",
     "failure_to_enrol",
     "paired_comparison",
     "split_by_gender",

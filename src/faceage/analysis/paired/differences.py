@@ -12,27 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from faceage.analysis.bootstrap import (
-    SortedPairs,
-    far_key,
-    person_codes,
-    subset_rng,
-)
-from faceage.analysis.operating import draws as _draws
-from faceage.analysis.operating import estimable as _estimable
-from faceage.analysis.operating import needs as _needs
-from faceage.analysis.operating import person_codes_of
+from faceage.analysis.bootstrap import SortedPairs, far_key, person_codes, subset_rng
+from faceage.analysis.intervals import NO_INTERVAL, percentile_interval
+from faceage.analysis.operating import draws, person_codes_of
 from faceage.analysis.paired.common import CommonPairs, common_pairs
 from faceage.analysis.paired.pool_tar import PoolTar
 from faceage.analysis.paired.stats import (
+    OlsSlope,
     _Centred,
-    _interval,
     _weighted_dprime,
     bootstrap_p_value,
     p_reported,
     p_text,
 )
-from faceage.analysis.roc import FAR_LEVELS
+from faceage.analysis.roc import FAR_LEVELS, estimable, needs
 from faceage.analysis.verification import subset_rows
 
 PER_MODEL_COLUMNS = [
@@ -87,13 +80,34 @@ class PairedComparison:
 
 
 @dataclass
+class Figure:
+    """One figure of every model: a row of ``per_model`` per model, of ``differences`` per
+    model pair. ``level``: the FAR a ``tar`` figure is named after (the column ``metric`` reads
+    ``tar_far_<level>`` only at the output); ``far``: that level when it is estimable."""
+
+    subset: str
+    label: str
+    metric: str  # auc, tar, dprime, ols_slope_per_year, auc_drop
+    n_persons: int
+    n_genuine: int
+    n_impostor: int
+    note: str = ""
+    level: float | None = None
+    far: float = np.nan
+
+    @property
+    def metric_name(self) -> str:
+        return far_key(self.level) if self.metric == "tar" else self.metric
+
+
+@dataclass
 class _Subset:
     kind: str
     label: str
     n_genuine: int
     n_impostor: int
     n_persons: int
-    far: float | None
+    far: float | None  # the largest estimable FAR level, if any
     note: str
     present: np.ndarray | None = None  # sorted global person codes (SortedPairs' local order)
     sps: list | None = None  # one SortedPairs per model
@@ -102,6 +116,21 @@ class _Subset:
     imp_b: np.ndarray | None = None
     s_gen: _Centred | None = None
     s_imp: _Centred | None = None
+    # the subset's columns among the figures
+    auc: int = -1
+    dprime: int = -1
+    tar: int | None = None  # only when ``far`` is estimable
+    tar_on_pool: bool = False
+
+
+def _not_estimable(far_levels, n: int, what: str) -> str:
+    f = max(far_levels)
+    return f"{far_key(f)} not estimable ({n} {what}, needs >= {needs(f)})"
+
+
+def _largest_estimable(far_levels, n_impostor: int) -> float | None:
+    est = [f for f in far_levels if estimable(n_impostor, f)]
+    return max(est) if est else None
 
 
 def _subsets(
@@ -128,14 +157,10 @@ def _subsets(
         rows = everything if sub_rows is None else sub_rows
         g = frame["genuine"].to_numpy()[rows] == 1
         n_gen, n_imp = int(g.sum()), int((~g).sum())
-        est = [f for f in far_levels if _estimable(n_imp, f)]
-        far = max(est) if est else None
+        far = _largest_estimable(far_levels, n_imp)
         notes = []
         if far_levels and far is None:
-            f = max(far_levels)
-            notes.append(
-                f"{far_key(f)} not estimable ({n_imp} impostor pairs, needs >= {_needs(f)})"
-            )
+            notes.append(_not_estimable(far_levels, n_imp, "impostor pairs"))
         if n_gen == 0 or n_imp == 0:
             notes.insert(0, "no genuine pairs" if n_gen == 0 else "no impostor pairs")
         sa, sb = pa[rows], pb[rows]
@@ -151,6 +176,90 @@ def _subsets(
             s.s_imp = _Centred.of(sim[rows][~g])
         out.append(s)
     return out
+
+
+def _figures(subsets: list[_Subset], far_levels, pool_tar: PoolTar | None) -> list[Figure]:
+    """Per subset: AUC, TAR (at its FAR, or named after the largest level when none is
+    estimable) and d'; each subset learns its columns."""
+    figures: list[Figure] = []
+
+    def add(fig: Figure) -> int:
+        figures.append(fig)
+        return len(figures) - 1
+
+    for s in subsets:
+        counts = (s.n_persons, s.n_genuine, s.n_impostor)
+        note = "" if s.sps is not None else s.note
+        s.auc = add(Figure(s.kind, s.label, "auc", *counts, note))
+        level = s.far if s.far is not None else (max(far_levels) if far_levels else None)
+        if level is not None:
+            s.tar_on_pool = pool_tar is not None and s.kind == "all"
+            n_imp = pool_tar.n_pool if s.tar_on_pool else s.n_impostor
+            far = s.far if s.far else np.nan
+            i = add(
+                Figure(s.kind, s.label, "tar", s.n_persons, s.n_genuine, n_imp, s.note, level, far)
+            )
+            s.tar = i if s.far else None
+        s.dprime = add(Figure(s.kind, s.label, "dprime", *counts, note))
+    return figures
+
+
+def _evaluate(subsets, pool_tar, slope, counts_by_group, out: np.ndarray) -> None:
+    """Fill ``out[model, figure]`` for one draw. counts_by_group: [(model idxs, counts)]."""
+    for ms, counts in counts_by_group:
+        for s in subsets:
+            tar = s.tar
+            if tar is not None and s.tar_on_pool:  # the threshold on the pool, not the ROC
+                for m in ms:
+                    out[m, tar] = pool_tar.tar(m, counts, s.far)
+                tar = None
+            if s.sps is None:
+                continue
+            lc = counts[s.present]
+            fars = np.array([s.far] if tar is not None else [], dtype=np.float64)
+            for m in ms:
+                roc = s.sps[m].figures(lc, fars)
+                if roc is None:
+                    continue
+                out[m, s.auc] = roc.auc
+                if tar is not None:
+                    out[m, tar] = roc.tar[0]
+            wg = counts[s.gen_p].astype(np.float64)
+            wi = (counts[s.imp_a] * counts[s.imp_b]).astype(np.float64)
+            d = _weighted_dprime(s.s_gen, wg, s.s_imp, wi)
+            out[ms, s.dprime] = d[ms]
+        if slope is not None:
+            slope.fill(counts, ms, out)
+
+
+def _bootstrap(evaluate, models, n_persons, n_figures, n_bootstrap, seed, label, paired):
+    """(point [models, figures], draws [models, figures, iterations])."""
+    n_models = len(models)
+    point = np.full((n_models, n_figures), np.nan)
+    evaluate([(list(range(n_models)), np.ones(n_persons, dtype=np.int64))], point)
+    values = np.full((n_models, n_figures, max(n_bootstrap, 0)), np.nan)
+    if n_persons and n_bootstrap > 0:
+        if paired:
+            rngs = [subset_rng(seed, label)]
+            groups = [list(range(n_models))]
+        else:
+            rngs = [subset_rng(seed, f"{label}:{m}") for m in models]
+            groups = [[j] for j in range(n_models)]
+        buf = np.full((n_models, n_figures), np.nan)
+        for it in range(n_bootstrap):
+            buf[:] = np.nan
+            evaluate([(ms, draws(r, n_persons)) for ms, r in zip(groups, rngs, strict=True)], buf)
+            values[:, :, it] = buf
+    return point, values
+
+
+def _row(fig: Figure) -> dict:
+    return {
+        "subset": fig.subset,
+        "label": fig.label,
+        "metric": fig.metric_name,
+        "far": fig.far,
+    }
 
 
 def paired_comparison(
@@ -176,8 +285,7 @@ def paired_comparison(
     rows count the pool's pairs. Returns a :class:`PairedComparison`.
     """
     cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
-    models = cp.models
-    pairs = cp.pairs
+    models, pairs = cp.models, cp.pairs
     sim = cp.similarity.to_numpy(dtype=np.float64)
     far_levels = sorted(float(f) for f in far_levels)
     pool_tar = None
@@ -197,193 +305,87 @@ def paired_comparison(
         g = pairs["genuine"].to_numpy(dtype=int) == 1
         pool_sim = pool.similarity[models].to_numpy(dtype=np.float64)
         pool_tar = PoolTar.build(sim[g], pa[g], pool_sim, qa, qb, n_persons)
-        est = [f for f in far_levels if _estimable(pool_tar.n_pool, f)]
-        subsets[0].far = max(est) if est else None
-        f = max(far_levels) if far_levels else None
-        subsets[0].note = (
-            f"{far_key(f)} not estimable ({pool_tar.n_pool} operating-pool pairs, needs >= "
-            f"{_needs(f)})"
-            if f is not None and not est
+        overall = subsets[0]
+        overall.far = _largest_estimable(far_levels, pool_tar.n_pool)
+        overall.note = (
+            _not_estimable(far_levels, pool_tar.n_pool, "operating-pool pairs")
+            if far_levels and overall.far is None
             else f"TAR on the operating pool ({pool_tar.n_pool} impostor pairs)"
         )
-    n_models = len(models)
 
-    # keys: (subset kind, label, metric, far, subset index or None)
-    keys: list[tuple] = []
-    for si, s in enumerate(subsets):
-        tar_far = s.far if s.far is not None else (max(far_levels) if far_levels else None)
-        keys.append((s.kind, s.label, "auc", np.nan, si))
-        if tar_far is not None:
-            keys.append((s.kind, s.label, far_key(tar_far), s.far if s.far else np.nan, si))
-        keys.append((s.kind, s.label, "dprime", np.nan, si))
-    key_index = {(k[0], k[1], k[2]): i for i, k in enumerate(keys)}
-
-    # slope: genuine pairs with a known gap
-    gap = (
-        pd.to_numeric(pairs["age_gap"], errors="coerce").to_numpy(dtype=np.float64)
-        if "age_gap" in pairs
-        else np.full(len(pairs), np.nan)
-    )
-    gmask = (pairs["genuine"].to_numpy(dtype=int) == 1) & np.isfinite(gap)
-    slope_note = ""
+    figures = _figures(subsets, far_levels, pool_tar)
+    ols = None
     if slope:
-        if gmask.sum() < 3 or len(np.unique(gap[gmask])) < 2:
-            slope_note = "too few genuine pairs or gaps"
-        keys.append(("all", "all", "ols_slope_per_year", np.nan, None))
-        key_index[("all", "all", "ols_slope_per_year")] = len(keys) - 1
-        x = gap[gmask] - (gap[gmask].mean() if gmask.any() else 0.0)
-        xp = pa[gmask]
-        Y = sim[gmask]
-        Y = Y - (Y.mean(axis=0) if len(Y) else 0.0)
+        ols = OlsSlope.build(pairs, sim, pa)
+        ols.column = len(figures)
+        figures.append(
+            Figure(
+                "all",
+                "all",
+                "ols_slope_per_year",
+                subsets[0].n_persons,
+                len(ols.x),
+                0,
+                "; ".join(x for x in ("OLS slope, not the mixed model", ols.note) if x),
+            )
+        )
 
-    roc_buf = np.empty(3)
+    def evaluate(counts_by_group, out):
+        _evaluate(subsets, pool_tar, ols, counts_by_group, out)
 
-    def evaluate(counts_by_group, out: np.ndarray) -> None:
-        """Fill out[model, key] for one iteration. counts_by_group: [(model idxs, counts)]."""
-        for ms, counts in counts_by_group:
-            for s in subsets:
-                kt = key_index.get((s.kind, s.label, far_key(s.far))) if s.far else None
-                on_pool = kt is not None and pool_tar is not None and s.kind == "all"
-                if on_pool:  # the overall TAR: threshold on the pool, not on the ROC
-                    for m in ms:
-                        out[m, kt] = pool_tar.tar(m, counts, s.far)
-                    kt = None
-                if s.sps is None:
-                    continue
-                lc = counts[s.present]
-                ka = key_index[(s.kind, s.label, "auc")]
-                fars = np.array([s.far] if kt is not None else [], dtype=np.float64)
-                for m in ms:
-                    sp = s.sps[m]
-                    if not sp.metrics_of(*sp.running_weights(lc), fars, roc_buf):
-                        continue
-                    out[m, ka] = roc_buf[0]  # AUC, then EER, then TAR at s.far
-                    if kt is not None:
-                        out[m, kt] = roc_buf[2]
-                wg = counts[s.gen_p].astype(np.float64)
-                wi = (counts[s.imp_a] * counts[s.imp_b]).astype(np.float64)
-                d = _weighted_dprime(s.s_gen, wg, s.s_imp, wi)
-                out[ms, key_index[(s.kind, s.label, "dprime")]] = d[ms]
-            if slope and not slope_note:
-                w = counts[xp].astype(np.float64)
-                W, Sx, Sxx = w.sum(), w @ x, w @ x**2
-                den = W * Sxx - Sx**2
-                if W > 0 and den > 1e-12 * max(W * Sxx, 1e-300):
-                    b = (W * ((w * x) @ Y) - Sx * (w @ Y)) / den
-                    out[ms, key_index[("all", "all", "ols_slope_per_year")]] = b[ms]
-
-    n_keys = len(keys)
-    point = np.full((n_models, n_keys), np.nan)
-    evaluate([(list(range(n_models)), np.ones(n_persons, dtype=np.int64))], point)
-    values = np.full((n_models, n_keys, max(n_bootstrap, 0)), np.nan)
-    if n_persons and n_bootstrap > 0:
-        if paired:
-            rngs = [subset_rng(seed, label)]
-            groups = [list(range(n_models))]
-        else:
-            rngs = [subset_rng(seed, f"{label}:{m}") for m in models]
-            groups = [[j] for j in range(n_models)]
-        buf = np.full((n_models, n_keys), np.nan)
-        for it in range(n_bootstrap):
-            buf[:] = np.nan
-            evaluate([(ms, _draws(r, n_persons)) for ms, r in zip(groups, rngs, strict=True)], buf)
-            values[:, :, it] = buf
+    point, values = _bootstrap(
+        evaluate, models, n_persons, len(figures), n_bootstrap, seed, label, paired
+    )
 
     # age robustness: AUC of the smallest minus the largest gap bin with an AUC
     bins = [s for s in subsets if s.kind == "gap_bin" and s.sps is not None]
     if len(bins) >= 2:
         first, last = bins[0], bins[-1]
-        ia = key_index[(first.kind, first.label, "auc")]
-        ib = key_index[(last.kind, last.label, "auc")]
-        keys.append(("robustness", f"{first.label} minus {last.label}", "auc_drop", np.nan, None))
-        point = np.concatenate([point, (point[:, ia] - point[:, ib])[:, None]], axis=1)
-        values = np.concatenate([values, (values[:, ia] - values[:, ib])[:, None]], axis=1)
-
-    by_index = {i: subsets[k[4]] if k[4] is not None else None for i, k in enumerate(keys)}
-    all_subset = subsets[0]
-
-    def counts_of(i):
-        s = by_index[i]
-        if keys[i][2] == "ols_slope_per_year":
-            return all_subset.n_persons, int(gmask.sum()), 0
-        if s is None:  # robustness: the two bins together
-            return (
-                len(np.union1d(bins[0].present, bins[-1].present)),
-                bins[0].n_genuine + bins[-1].n_genuine,
-                bins[0].n_impostor + bins[-1].n_impostor,
+        figures.append(
+            Figure(
+                "robustness",
+                f"{first.label} minus {last.label}",
+                "auc_drop",
+                len(np.union1d(first.present, last.present)),
+                first.n_genuine + last.n_genuine,
+                first.n_impostor + last.n_impostor,
+                "AUC of the smallest gap bin minus AUC of the largest gap bin",
             )
-        if pool_tar is not None and s.kind == "all" and keys[i][2].startswith("tar_far_"):
-            return s.n_persons, s.n_genuine, pool_tar.n_pool
-        return s.n_persons, s.n_genuine, s.n_impostor
-
-    def note_of(i):
-        k, s = keys[i], by_index[i]
-        if k[2] == "ols_slope_per_year":
-            return "; ".join(x for x in ("OLS slope, not the mixed model", slope_note) if x)
-        if s is None:
-            return "AUC of the smallest gap bin minus AUC of the largest gap bin"
-        if k[2].startswith("tar_far_") or s.sps is None:
-            return s.note
-        return ""
+        )
+        point = np.concatenate([point, (point[:, first.auc] - point[:, last.auc])[:, None]], 1)
+        values = np.concatenate([values, (values[:, first.auc] - values[:, last.auc])[:, None]], 1)
 
     rows = []
     for j, m in enumerate(models):
-        for i, k in enumerate(keys):
+        for i, fig in enumerate(figures):
             est = point[j, i]
-            lo, hi, se, nv = (
-                _interval(values[j, i], confidence)
-                if np.isfinite(est)
-                else (np.nan, np.nan, np.nan, 0)
-            )
-            npers, ng, ni = counts_of(i)
+            ci = percentile_interval(values[j, i], confidence) if np.isfinite(est) else NO_INTERVAL
             rows.append(
-                {
-                    "model": m,
-                    "subset": k[0],
-                    "label": k[1],
-                    "metric": k[2],
-                    "far": k[3],
-                    "estimate": est,
-                    "lo": lo,
-                    "hi": hi,
-                    "se": se,
-                    "n_valid": nv,
-                    "n_persons": npers,
-                    "n_genuine": ng,
-                    "n_impostor": ni,
-                    "note": note_of(i),
+                {"model": m, **_row(fig), "estimate": est, **ci._asdict()}
+                | {
+                    "n_persons": fig.n_persons,
+                    "n_genuine": fig.n_genuine,
+                    "n_impostor": fig.n_impostor,
+                    "note": fig.note,
                 }
             )
     diff_rows = []
-    for a, b in itertools.combinations(range(n_models), 2):
-        for i, k in enumerate(keys):
+    for a, b in itertools.combinations(range(len(models)), 2):
+        for i, fig in enumerate(figures):
             est = point[a, i] - point[b, i]
             d = values[a, i] - values[b, i]
+            ci, p, text = NO_INTERVAL, np.nan, ""
             if np.isfinite(est):
-                lo, hi, se, nv = _interval(d, confidence)
+                ci = percentile_interval(d, confidence)
                 p = bootstrap_p_value(d)
-                p, text = p_reported(p, nv), p_text(p, nv)
-            else:
-                text = ""
-                lo = hi = se = p = np.nan
-                nv = 0
+                p, text = p_reported(p, ci.n_valid), p_text(p, ci.n_valid)
             diff_rows.append(
-                {
-                    "model_a": models[a],
-                    "model_b": models[b],
-                    "subset": k[0],
-                    "label": k[1],
-                    "metric": k[2],
-                    "far": k[3],
-                    "estimate": est,
-                    "lo": lo,
-                    "hi": hi,
-                    "se": se,
-                    "p_value": p,
-                    "p_text": text,
-                    "n_valid": nv,
+                {"model_a": models[a], "model_b": models[b], **_row(fig), "estimate": est}
+                | {"lo": ci.lo, "hi": ci.hi, "se": ci.se, "p_value": p, "p_text": text}
+                | {
+                    "n_valid": ci.n_valid,
                     "note": "; ".join(
-                        x for x in (note_of(i), "" if paired else "unpaired draws") if x
+                        x for x in (fig.note, "" if paired else "unpaired draws") if x
                     ),
                 }
             )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from faceage.bins import bin_index, bin_labels
+from faceage.contracts import STATUS_OK
 
 FTE_COLUMNS = [
     "model",
@@ -21,6 +22,15 @@ FTE_COLUMNS = [
     "fte_hi",
     "method",
 ]
+
+
+def enrolment(images: pd.DataFrame, image_id, status) -> pd.DataFrame:
+    """``images`` (``image_id``, ``age``: the clean manifest's own images) with ``enrolled``:
+    whether the model's embeddings (``image_id``, ``status`` per embedded image) hold an
+    embedding of it (status ``ok``); an image the embeddings do not name is not enrolled."""
+    ok = pd.Series(pd.Series(status).to_numpy() == STATUS_OK, index=pd.Index(image_id))
+    enrolled = ok.reindex(images["image_id"].astype(str)).fillna(False).to_numpy(bool)
+    return images[["image_id", "age"]].assign(enrolled=enrolled)
 
 
 def failure_to_enrol(

@@ -20,7 +20,7 @@ from faceage.analysis.operating import (
 )
 from faceage.analysis.paired.common import CommonPairs, common_pairs
 
-__all__ = ["FMR_LEVELS", "FNMR_COLUMNS", "deployed_fnmr"]
+__all__ = ["deployed_fnmr"]
 
 
 def _frames(scores, common: bool) -> dict[str, pd.DataFrame]:

@@ -4,9 +4,15 @@ Conventions: :mod:`faceage.analysis.paired`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
+from faceage.analysis.paired.common import CommonPairs
+from faceage.analysis.paired.differences import paired_comparison
+
 MIN_GENDER_PERSONS = 10
+BY_GENDER_LEAD = ["gender", "model", "subset", "label", "metric", "estimate"]
 
 
 def _person_gender(gender) -> pd.Series:
@@ -99,3 +105,40 @@ def split_by_gender(
             }
         )
     return subsets, pd.DataFrame(rows)
+
+
+def by_gender(
+    common: CommonPairs,
+    gender,
+    gap_edges: Sequence[int] | None,
+    far_levels: Sequence[float],
+    impostors: str,
+    n_bootstrap: int,
+    seed: int,
+    min_persons: int = MIN_GENDER_PERSONS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per gender (:func:`split_by_gender` of the common pairs) the models' AUC rows of
+    :func:`paired_comparison` and their paired AUC differences (``model`` minus
+    ``minus_model``), each gender with its own draws (label ``paired:gender:<gender>``).
+    Returns (table, the split's summary); the table is empty with :data:`BY_GENDER_LEAD`
+    when no gender was used."""
+    groups, summary = split_by_gender(common.pairs, gender, min_persons)
+    parts = []
+    for lab, rows in groups.items():
+        res = paired_comparison(
+            {m: common.scores(m).loc[rows.index] for m in common.models},
+            gap_edges,
+            far_levels=far_levels,
+            impostors=impostors,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            label=f"paired:gender:{lab}",
+            slope=False,
+        )
+        metrics = res.per_model[res.per_model["metric"] == "auc"].assign(gender=lab)
+        diffs = res.differences[res.differences["metric"] == "auc"].rename(
+            columns={"model_a": "model", "model_b": "minus_model"}
+        )
+        parts += [metrics, diffs.assign(gender=lab)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BY_GENDER_LEAD)
+    return table[["gender"] + [k for k in table.columns if k != "gender"]], summary

@@ -1,5 +1,5 @@
 """The small statistics of the paired comparison: decidability d' (plain and weighted), the
-percentile interval, and the bootstrap p-value as the bootstrap can state it.
+OLS ageing slope and the bootstrap p-value as the bootstrap can state it.
 
 Conventions: :mod:`faceage.analysis.paired`."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 def decidability(similarity, genuine) -> float:
@@ -55,16 +56,6 @@ class _Centred:
         return cls(c, c**2, centre)
 
 
-def _interval(v: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan"), float("nan"), float("nan"), 0
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(v, [alpha, 1 - alpha])
-    se = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
-    return float(lo), float(hi), se, len(v)
-
-
 def bootstrap_p_value(diffs) -> float:
     """Two-sided bootstrap p-value of "no difference": min(1, 2 min(P(D <= 0), P(D >= 0)))."""
     d = np.asarray(diffs, dtype=np.float64)
@@ -90,3 +81,42 @@ def p_reported(p: float, n_valid: int) -> float:
     if not np.isfinite(p) or n_valid <= 0:
         return p
     return max(p, 1.0 / n_valid)
+
+
+@dataclass
+class OlsSlope:
+    """The OLS slope of genuine similarity on the age gap (years), one per model, each genuine
+    pair weighted by its person's count in a draw (:meth:`fill`); ``note`` says why there is
+    none (fewer than three genuine pairs with a gap, or a single gap)."""
+
+    x: np.ndarray  # centred gaps of the genuine pairs with a known gap
+    person: np.ndarray
+    y: np.ndarray  # their centred scores, one column per model
+    note: str
+    column: int = -1
+
+    @classmethod
+    def build(cls, pairs: pd.DataFrame, sim: np.ndarray, pa: np.ndarray) -> OlsSlope:
+        gap = (
+            pd.to_numeric(pairs["age_gap"], errors="coerce").to_numpy(dtype=np.float64)
+            if "age_gap" in pairs
+            else np.full(len(pairs), np.nan)
+        )
+        keep = (pairs["genuine"].to_numpy(dtype=int) == 1) & np.isfinite(gap)
+        note = ""
+        if keep.sum() < 3 or len(np.unique(gap[keep])) < 2:
+            note = "too few genuine pairs or gaps"
+        x = gap[keep] - (gap[keep].mean() if keep.any() else 0.0)
+        y = sim[keep]
+        return cls(x, pa[keep], y - (y.mean(axis=0) if len(y) else 0.0), note)
+
+    def fill(self, counts: np.ndarray, ms, out: np.ndarray) -> None:
+        if self.note:
+            return
+        w = counts[self.person].astype(np.float64)
+        x = self.x
+        W, Sx, Sxx = w.sum(), w @ x, w @ x**2
+        den = W * Sxx - Sx**2
+        if W > 0 and den > 1e-12 * max(W * Sxx, 1e-300):
+            b = (W * ((w * x) @ self.y) - Sx * (w @ self.y)) / den
+            out[ms, self.column] = b[ms]
