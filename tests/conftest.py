@@ -97,7 +97,7 @@ rule my_model:
     output:
         f"{{RESULTS}}/embeddings/mymodel.npz",
     log:
-        "logs/my_model.log",
+        log_path("my_model"),
     run:
         import numpy as np
         from faceage.contracts import read_table, write_embeddings
