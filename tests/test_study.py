@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from capabilities import missing
-from test_verification import _metrics_step, _pool_file, synthetic_scores
+from test_verification import VER_SETTINGS, _metrics_step, _pool_file, synthetic_scores
 
 from faceage.analysis import paired as P
 from faceage.analysis.comparison import read_result
@@ -46,10 +46,12 @@ def _dataset(root, name, common: bool, seed: int) -> dict:
         write_table(s, ver / f"{m}.tsv", SCORE_COLUMNS)
     sub = "common/" if common else ""
     if common:
-        files = {f"scores_{m}": str(ver / f"{m}.tsv") for m in MODELS}
-        files |= {f"operating_{m}": _pool_file(ver / f"{m}.tsv") for m in MODELS}
+        files = {
+            "scores": [str(ver / f"{m}.tsv") for m in MODELS],
+            "operating": [_pool_file(ver / f"{m}.tsv") for m in MODELS],
+        }
         ids = {k: str(ver / "paired" / f"{k}.tsv") for k in ("table", "ids", "operating_ids")}
-        run("common_pairs", input=files, output=ids)
+        run("common_pairs", input=files, output=ids, settings={"models": MODELS})
     for m in MODELS:
         d = ver / m / sub
         args = ("verification_metrics_common",) if common else ("verification_metrics",)
@@ -67,7 +69,8 @@ def _dataset(root, name, common: bool, seed: int) -> dict:
         "verification_comparison",
         input=comp,
         output={"table": str(ver / "comparison.tsv"), "plot": str(ver / "by_gap.png")},
-        settings={"models": MODELS, "title": name},
+        settings={"models": MODELS, "title": name}
+        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
     )
     res = P.paired_comparison(scores, [0, 10, 20, 30], far_levels=(1e-2,), n_bootstrap=30)
     write_table(res.differences, ver / "paired" / "differences.tsv")
