@@ -279,14 +279,14 @@ def test_protocol_evaluation_step(tmp_path):
     )
     table = _with_ids(df)
     table.insert(0, "pair", range(len(table)))
-    write_table(table, tmp_path / "pairs.tsv")
+    write_table(table, tmp_path / "protocols" / "agedb30.tsv")  # protocol_manifest's folder
     man = pd.DataFrame({"image_id": [x + ".jpg" for x in names], "alias_of": pd.NA})
     man.loc[3, "alias_of"] = man.loc[2, "image_id"]
     write_table(man, tmp_path / "clean.tsv")
     s = steps.run(
         "verification_protocol",
         input={
-            "pairs": str(tmp_path / "pairs.tsv"),
+            "protocols": str(tmp_path / "protocols"),
             "embeddings": str(tmp_path / "m.npz"),
             "manifest": str(tmp_path / "clean.tsv"),
         },
