@@ -102,7 +102,7 @@ def test_a_dataset_of_the_study_equals_its_run_alone(study_run, demo_run):
     for rel in tables:
         ours, theirs = read_result(mine / rel), read_result(alone / rel)
         for t, work in ((ours, study_run), (theirs, demo_run)):
-            for col in t.select_dtypes(include="object").columns:
+            for col in t.select_dtypes(include=["object", "str"]).columns:
                 t[col] = t[col].str.replace(str(work), "<work>", regex=False)
         pd.testing.assert_frame_equal(ours, theirs, obj=str(rel))
     assert (mine / "verification" / "comparison.tsv").is_file()

@@ -275,9 +275,10 @@ def warn_depleted_benchmarks(log):
         t = pd.read_csv(table, sep="\t", keep_default_na=False)
         for _, r in t[t["accuracy_note"] != ""].iterrows():
             print(
-                f"WARNING: {ds}: protocol {r['protocol']}, model {r['model']}: no accuracy "
+                f"WARNING: protocol {r['protocol']}, model {r['model']}: no accuracy "
                 f"reported: {r['accuracy_note']} ({r['n_pairs']} pairs: {r['n_genuine']} "
-                f"genuine, {r['n_impostor']} impostor, {r['n_unscored']} unscored)",
+                f"genuine, {r['n_impostor']} impostor, {r['n_unscored']} unscored; "
+                f"dataset {ds})",
                 file=sys.stderr,
             )
 
