@@ -69,6 +69,29 @@ def run_workflow(
     return proc
 
 
+def write_measured_run(work: Path) -> None:
+    """A finished run of dataset ``tiny`` as `faceage estimate` reads it: 6 images in 2 shards
+    (manifests) and a benchmark of 3 s per shard job for detect_faces and dlib's embed (1 s per
+    image)."""
+    import pandas as pd
+
+    man = work / "results" / "tiny" / "clean"
+    man.mkdir(parents=True)
+    rows = [
+        {"image_id": f"p{i}.jpg", "path": f"/x/p{i}.jpg", "person": f"p{i % 2}", "age": 20 + i}
+        | {"gender": "", "source": "tiny", "shard": i % 2}
+        for i in range(6)
+    ]
+    pd.DataFrame(rows).to_csv(man / "manifest.tsv", sep="\t", index=False)
+    pd.DataFrame(rows).to_csv(man.parent / "manifest.tsv", sep="\t", index=False)
+    for rule, name in (("detect_faces", "tiny_shard{}"), ("embed", "tiny_dlib_shard{}")):
+        (work / "benchmarks" / rule).mkdir(parents=True)
+        for shard in (0, 1):
+            (work / "benchmarks" / rule / f"{name.format(shard)}.tsv").write_text(
+                "s\th:m:s\tmax_rss\tcpu_time\n3.0\t0:00:03\t200.0\t2.5\n"
+            )
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
     """The bundled demo (synthetic faces, eigenfaces), run once; returns its workdir (with

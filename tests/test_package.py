@@ -14,7 +14,7 @@ import venv
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED, need_shared
+from conftest import ROOT, SHARED, need_shared, write_measured_run
 from PIL import Image
 
 from faceage.envfiles import constraints_text
@@ -110,21 +110,7 @@ def test_protocol(installed, tmp_path):
 
 
 def test_estimate(installed, tmp_path):
-    man = tmp_path / "results" / "tiny" / "clean"
-    man.mkdir(parents=True)
-    rows = [
-        {"image_id": f"p{i}.jpg", "path": f"/x/p{i}.jpg", "person": f"p{i % 2}", "age": 20 + i}
-        | {"gender": "", "source": "tiny", "shard": i % 2}
-        for i in range(6)
-    ]
-    pd.DataFrame(rows).to_csv(man / "manifest.tsv", sep="\t", index=False)
-    pd.DataFrame(rows).to_csv(man.parent / "manifest.tsv", sep="\t", index=False)
-    for rule, name in (("detect_faces", "tiny_shard{}"), ("embed", "tiny_dlib_shard{}")):
-        (tmp_path / "benchmarks" / rule).mkdir(parents=True)
-        for shard in (0, 1):
-            (tmp_path / "benchmarks" / rule / f"{name.format(shard)}.tsv").write_text(
-                "s\th:m:s\tmax_rss\tcpu_time\n3.0\t0:00:03\t200.0\t2.5\n"
-            )
+    write_measured_run(tmp_path)
     proc = _run(installed, tmp_path, "estimate", "--dataset", "tiny", "--images", "6000")
     assert proc.returncode == 2 and "--shards" in proc.stderr  # a required option named
     proc = _run(

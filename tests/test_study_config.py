@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, run_workflow
+from conftest import ROOT, run_workflow, write_measured_run
 from snakemake.utils import validate
 
 from faceage.cluster import estimate_study, parse_plan
@@ -126,21 +125,7 @@ def test_one_dag_for_every_dataset_weights_checked_once(tmp_path):
 
 
 def test_estimate_sizes_a_whole_study(tmp_path, capsys):
-    man = tmp_path / "results" / "tiny" / "clean"
-    man.mkdir(parents=True)
-    rows = [
-        {"image_id": f"p{i}.jpg", "path": f"/x/p{i}.jpg", "person": f"p{i % 2}", "age": 20 + i}
-        | {"gender": "", "source": "tiny", "shard": i % 2}
-        for i in range(6)
-    ]
-    pd.DataFrame(rows).to_csv(man / "manifest.tsv", sep="\t", index=False)
-    pd.DataFrame(rows).to_csv(man.parent / "manifest.tsv", sep="\t", index=False)
-    for rule, name in (("detect_faces", "tiny_shard{}"), ("embed", "tiny_dlib_shard{}")):
-        (tmp_path / "benchmarks" / rule).mkdir(parents=True)
-        for shard in (0, 1):  # 3 s over the 3 images of each shard: 1 s per image
-            (tmp_path / "benchmarks" / rule / f"{name.format(shard)}.tsv").write_text(
-                "s\th:m:s\tmax_rss\tcpu_time\n3.0\t0:00:03\t200.0\t2.5\n"
-            )
+    write_measured_run(tmp_path)
     plans = [parse_plan("agedb=3600:4"), parse_plan("cacd=36000:10")]
     jobs, totals, problems = estimate_study("tiny", plans, workdir=tmp_path)
     assert not problems

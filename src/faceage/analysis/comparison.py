@@ -33,6 +33,10 @@ import pandas as pd
 
 from faceage.analysis.bootstrap import far_key
 from faceage.analysis.operating import fmr_key
+from faceage.analysis.verification import COUNT_COLUMNS, ROC_COLUMNS
+
+# comparison.tsv's counts of a model's overall row: metrics.tsv's, but for the genuine persons.
+OVERALL_COUNTS = [c for c in COUNT_COLUMNS if c != "n_genuine_persons"]
 
 
 def model_row(
@@ -54,18 +58,7 @@ def model_row(
         o = overall.iloc[0]
         if "model" in metrics.columns:
             row["model"] = o["model"]
-        for c in [
-            "n_persons",
-            "n_genuine",
-            "n_impostor",
-            "n_unscored",
-            "auc",
-            "auc_lo",
-            "auc_hi",
-            "eer",
-            "eer_lo",
-            "eer_hi",
-        ]:
+        for c in [*OVERALL_COUNTS, *ROC_COLUMNS]:
             row[c] = o.get(c)
         for f in fars:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")

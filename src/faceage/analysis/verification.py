@@ -327,26 +327,14 @@ def verification_metrics(
     return metrics, roc
 
 
+# metrics.tsv: the counts of a row and its ROC figures (the study copies these by name).
+COUNT_COLUMNS = ["n_persons", "n_genuine_persons", "n_genuine", "n_impostor", "n_unscored"]
+ROC_COLUMNS = ["auc", "auc_lo", "auc_hi", "eer", "eer_lo", "eer_hi"]
+
+
 def metric_columns(far_levels: Sequence[float]) -> list[str]:
-    cols = [
-        "subset",
-        "label",
-        "gap_bin",
-        "range_a",
-        "range_b",
-        "n_persons",
-        "n_genuine_persons",
-        "n_genuine",
-        "n_impostor",
-        "n_unscored",
-        "auc",
-        "auc_lo",
-        "auc_hi",
-        "eer",
-        "eer_lo",
-        "eer_hi",
-        "eer_threshold",
-    ]
+    cols = ["subset", "label", "gap_bin", "range_a", "range_b"]
+    cols += [*COUNT_COLUMNS, *ROC_COLUMNS, "eer_threshold"]
     for far in far_levels:
         k = far_key(far)
         cols += [k, k + "_lo", k + "_hi", k + "_threshold"]

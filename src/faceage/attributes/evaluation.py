@@ -177,11 +177,9 @@ def person_bootstrap(
     """95 % percentile interval of the mean of ``value`` over images, persons resampled with
     all their images (each image its own person where ``person`` is empty); (nan, nan) with
     fewer than two persons."""
-    person = person.astype(str).where(person.notna() & (person.astype(str) != ""))
-    codes = pd.Series(person).fillna(
-        pd.Series(np.arange(len(person)), index=person.index).map(lambda i: f"\0image{i}")
-    )
-    codes, uniq = pd.factorize(codes)
+    names = person.fillna("").astype(str).to_numpy()
+    own = np.char.add("\0image", np.arange(len(names)).astype(str))  # never a person's name
+    codes, uniq = pd.factorize(np.where(names == "", own, names))
     if len(uniq) < 2:
         return np.nan, np.nan
     sums = np.bincount(codes, weights=np.asarray(value, dtype=float), minlength=len(uniq))

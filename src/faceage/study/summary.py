@@ -20,23 +20,12 @@ import pandas as pd
 
 from faceage.analysis.comparison import ageing_figures
 from faceage.analysis.operating import fmr_key, needs
+from faceage.analysis.verification import COUNT_COLUMNS, ROC_COLUMNS
 
 SUBSETS = ("all", "gap_bin")
 
 # Copied from the source row under the same name (metrics.tsv).
-COPIED = [
-    "n_persons",
-    "n_genuine_persons",
-    "n_genuine",
-    "n_impostor",
-    "n_unscored",
-    "auc",
-    "auc_lo",
-    "auc_hi",
-    "eer",
-    "eer_lo",
-    "eer_hi",
-]
+COPIED = [*COUNT_COLUMNS, *ROC_COLUMNS]
 ACCURACY = ["acc_mean", "acc_std", "acc_lo", "acc_hi", "acc_folds", "acc_pairs"]
 FNMR = ["fmr", "fnmr", "fnmr_lo", "fnmr_hi", "n_operating_impostors"]
 AGEING = [
