@@ -84,6 +84,15 @@ from faceage.demo import is_demo_folder  # noqa: E402
 from faceage.models import MODELS  # noqa: E402
 from faceage.protocols.dataset import protocols_from_config  # noqa: E402
 from faceage.protocols.formats import FORMATS as PROTOCOL_FORMATS  # noqa: E402
+from faceage.workflow.datasets import (  # noqa: E402
+    dataset_models,
+    detect_settings,
+    estimator_names,
+    face_choice,
+    is_protocol,
+    pick,
+    shards,
+)
 
 # Numbers and booleans typed inside --config dicts arrive as strings: read them
 # as the schema wants. Then unknown keys, named with what is allowed (the schema's
@@ -138,58 +147,6 @@ def dconf(wildcards):
 def per_dataset(settings):
     """params for a rule: ``settings(c)`` of the job's dataset configuration ``c``."""
     return lambda wildcards: settings(dconf(wildcards))
-
-
-def is_protocol(c):
-    """A protocol dataset (dataset_format: protocol): the images its protocols name; the
-    study's pair stages are not targeted."""
-    return c["dataset_format"] == "protocol"
-
-
-def shards(c):
-    return list(range(c["shards"]))
-
-
-def dataset_models(c):
-    return list(c["models"])
-
-
-def estimator_names(c):
-    attr = c["attributes"]
-    return list(attr["estimators"]) if attr["enabled"] else []
-
-
-def pick(section, *keys, **more):
-    """The settings a rule's step reads, one key at a time, from a config ``section``, plus
-    ``more``: a rule gets nothing its step ignores, so no other setting re-runs it
-    (tests/test_rule_settings.py checks it)."""
-    return {**{k: section[k] for k in keys}, **more}
-
-
-def detect_settings(c):
-    """What detect_faces reads: the detector and, when there is one, its upsampling and the
-    face choice among the faces it finds."""
-    clean = c["clean"]
-    if clean["detector"] == "none":
-        return pick(clean, "detector", "max_side")
-    return pick(
-        clean,
-        "detector",
-        "upsample",
-        "max_side",
-        face_choice=face_choice(c, clean["multi_face"]),
-    )
-
-
-def face_choice(c, own="auto"):
-    """The face choice of a stage or model: its own multi_face, else face_choice (auto:
-    centre in protocol runs, whose subject is the centred face; largest in the study).
-    """
-    if own != "auto":
-        return own
-    if c["face_choice"] != "auto":
-        return c["face_choice"]
-    return "centre" if is_protocol(c) else "largest"
 
 
 def _check_dataset(name, c, at):
