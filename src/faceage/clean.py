@@ -40,7 +40,7 @@ from faceage.contracts import (
     REPORT_COLUMNS,
     first_copies,
 )
-from faceage.images import ImageError, file_digest, load_rgb
+from faceage.images import MAX_FILE_BYTES, ImageError, file_digest, load_rgb
 
 REASONS = {
     "manual_drop": "dropped by a decision in the overrides file",
@@ -55,7 +55,11 @@ REASONS = {
     "undecodable": "the file cannot be decoded as an image (corrupt data)",
     "unreadable": "the file cannot be read",
     "too_small": "the image is too small to hold a usable face",
-    "too_large": "the image header claims an absurd pixel count",
+    "too_large": (
+        "the file or the pixel count its header claims is beyond what is read or decoded "
+        "(faceage.images.MAX_FILE_BYTES, MAX_PIXELS)"
+    ),
+    "not_a_regular_file": "a FIFO, device or socket (or a link to one): never opened",
     "duplicate_content": (
         "same bytes as another image: an alias of the first image id, embedded once"
     ),
@@ -92,7 +96,9 @@ def inspect_images(
         row["image_id"] = rec["image_id"]
         try:
             known = rec.get("sha256")  # the dataset stage hashed every file already
-            row["sha256"] = known if isinstance(known, str) else file_digest(rec["path"])
+            if not isinstance(known, str):
+                known = file_digest(rec["path"], MAX_FILE_BYTES)
+            row["sha256"] = known
             image = load_rgb(rec["path"], max_side)
         except (ImageError, OSError) as exc:
             reason = exc.reason if isinstance(exc, ImageError) else "unreadable"

@@ -46,7 +46,9 @@ read column by column), every other table is tab-separated UTF-8 with a header; 
 dtypes above and floats to 6 significant digits (:func:`write_table`). ``tsv_export: true`` (or
 the target ``results/<ds>/tsv/...``) writes the Parquet tables as TSV too. All are written
 atomically (to a temporary file in the same folder, then renamed), so an interrupted job never
-leaves a file that looks complete.
+leaves a file that looks complete. A file that cannot be read back all the same (cut short by a
+copy, a full disk; an embeddings file breaking its contract) is a
+:class:`DamagedFileError` naming it: delete it and re-run.
 """
 
 from faceage.contracts.columns import (
@@ -74,6 +76,7 @@ from faceage.contracts.embeddings import (
 )
 from faceage.contracts.manifest import EmptyDatasetError, first_copies, own_content, require_images
 from faceage.contracts.tables import (  # noqa: I001
+    DamagedFileError,
     atomic_path,
     empty_table,
     export_tsv,
@@ -103,6 +106,7 @@ __all__ = [
     "ROUTES",
     "SCORE_COLUMNS",
     "STATUS_OK",
+    "DamagedFileError",
     "EmptyDatasetError",
     "atomic_path",
     "default_route",

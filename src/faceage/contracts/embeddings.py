@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from faceage.contracts.tables import atomic_path
+from faceage.contracts.tables import DamagedFileError, atomic_path, reading
 
 EMBEDDING_ARRAYS = (
     "image_id",
@@ -75,14 +75,38 @@ def write_embeddings(
 
 
 def read_embeddings(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
+    """An embeddings file as written by :func:`write_embeddings`, checked against the contract.
+
+    A file that cannot be read (cut short, not a ``.npz``) or whose arrays break the contract
+    (no ``image_id`` or ``vectors``, vectors not [N, D], an array of another length) is a
+    :class:`~faceage.contracts.tables.DamagedFileError` naming it and saying to delete it and
+    re-run.
+    """
+    with reading(path), np.load(path, allow_pickle=False) as data:
         out = {k: data[k] for k in EMBEDDING_ARRAYS if k in data}
+    problem = _contract_problem(out)
+    if problem:
+        raise DamagedFileError(path, problem)
     if "route" not in out:  # files written before routes were recorded
         out["route"] = default_route(out["vectors"])
     out["route"] = np.where(out["route"] == "fallback", "fallback_crop", out["route"])
     if "centre_offset" not in out:  # files written before it was recorded
         out["centre_offset"] = np.full(len(out["image_id"]), np.nan, dtype=np.float32)
     return out
+
+
+def _contract_problem(arrays: dict[str, np.ndarray]) -> str:
+    """What breaks the embeddings contract in ``arrays`` ('' when nothing)."""
+    missing = [k for k in ("image_id", "vectors", "status") if k not in arrays]
+    if missing:
+        return f"no array {', '.join(missing)} (an embeddings file holds {EMBEDDING_ARRAYS})"
+    n = len(arrays["image_id"])
+    if arrays["vectors"].ndim != 2 or arrays["vectors"].shape[0] != n:
+        return f"vectors are {arrays['vectors'].shape}, not [{n} images, dimensions]"
+    wrong = [f"{k} has {len(v)}" for k, v in arrays.items() if k != "vectors" and len(v) != n]
+    if wrong:
+        return f"{n} image ids but {', '.join(wrong)} rows"
+    return ""
 
 
 def default_route(vectors: np.ndarray) -> np.ndarray:

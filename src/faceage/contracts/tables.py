@@ -21,6 +21,38 @@ import pandas as pd
 from faceage.contracts.columns import DTYPES, MANIFEST_COLUMNS, PAIR_COLUMNS
 
 
+class DamagedFileError(ValueError):
+    """A stage file that cannot be read back (cut short, overwritten, not what its name says).
+
+    The message names the file and the way out: the files are results, so deleting the
+    damaged one and re-running makes it again.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = str(path)
+        super().__init__(
+            f"cannot read {path}: {problem}. The file is damaged or cut short (an interrupted "
+            f"copy, a full disk, an edit): delete {path} and re-run; the workflow makes it again"
+        )
+
+
+# Not damage: a missing file, a folder, no permission keep their own (clear) errors.
+_NOT_DAMAGE = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike) -> Iterator[None]:
+    """Turn whatever a library raises while parsing ``path`` into :class:`DamagedFileError`
+    naming it (pyarrow's "Parquet magic bytes not found", zipfile's "File is not a zip
+    file", numpy's "cannot reshape"), with how to recover."""
+    try:
+        yield
+    except (*_NOT_DAMAGE, DamagedFileError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - every parser's own exception types
+        raise DamagedFileError(path, f"{type(exc).__name__}: {exc}") from exc
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -163,17 +195,18 @@ def read_table(
     ``columns``: columns that must be there; ``only``: read just those of these that the file
     has (column by column from a Parquet file; a TSV is read whole, then cut).
     """
-    if is_parquet(path):
-        if only is not None:
-            import pyarrow.parquet as pq
+    with reading(path):
+        if is_parquet(path):
+            if only is not None:
+                import pyarrow.parquet as pq
 
-            have = set(pq.read_schema(path).names)
-            only = [c for c in only if c in have]
-        df = pd.read_parquet(path, engine="pyarrow", columns=only)
-    else:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-        if only is not None:
-            df = df[[c for c in only if c in df.columns]]
+                have = set(pq.read_schema(path).names)
+                only = [c for c in only if c in have]
+            df = pd.read_parquet(path, engine="pyarrow", columns=only)
+        else:
+            df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+            if only is not None:
+                df = df[[c for c in only if c in df.columns]]
     need = [c for c in (columns or []) if only is None or c in only]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -206,12 +239,19 @@ def iter_table(path: str | os.PathLike, columns: list[str] | None = None) -> Ite
         return
     import pyarrow.parquet as pq
 
-    f = pq.ParquetFile(path)
+    with reading(path):
+        f = pq.ParquetFile(path)
     missing = [c for c in (columns or []) if c not in f.schema_arrow.names]
     if missing:
         raise ValueError(f"{path} lacks columns {missing} (has {f.schema_arrow.names})")
-    for batch in f.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
-        yield batch.to_pandas()
+    batches = f.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
+    while True:
+        with reading(path):
+            batch = next(batches, None)
+            if batch is None:
+                return
+            df = batch.to_pandas()
+        yield df
 
 
 def _fits_int32(values: np.ndarray) -> bool:
@@ -305,7 +345,11 @@ def read_compact(path: str | os.PathLike, only: list[str] | None = None) -> pd.D
     float64. ``only``: the columns to read, of those the file has (batch by batch from
     Parquet, into preallocated arrays).
     """
-    df = read_table(path, only=only) if not is_parquet(path) else _read_parquet_compact(path, only)
+    if is_parquet(path):
+        with reading(path):
+            df = _read_parquet_compact(path, only)
+    else:
+        df = read_table(path, only=only)
     for col in df.columns:
         dtype = DTYPES.get(col)
         s = df[col]

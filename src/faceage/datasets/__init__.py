@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from faceage.contracts import MANIFEST_COLUMNS, REJECT_COLUMNS, first_copies
-from faceage.datasets.base import Labels, NameProblem, walk_images
+from faceage.datasets.base import REJECT_REASONS, Labels, NameProblem, walk_images
 
 ADAPTERS = {
     "agedb": "faceage.datasets.agedb",
@@ -45,6 +45,7 @@ __all__ = [
     "NAME_ADAPTERS",
     "Labels",
     "NameProblem",
+    "REJECT_REASONS",
     "build_manifest",
     "assign_shards",
     "finish_manifest",
@@ -84,15 +85,16 @@ def mark_aliases(manifest: pd.DataFrame) -> pd.DataFrame:
 
     Byte-identical files are aliases: decoded, detected and embedded once (as
     the first id, in image-id order), every name then gets that vector. A
-    file that cannot be read has no hash and no alias.
+    file that cannot be read has no hash and no alias; only regular files are opened, and
+    no more than :data:`faceage.images.MAX_FILE_BYTES` of one is read.
     """
-    from faceage.images import file_digest
+    from faceage.images import MAX_FILE_BYTES, ImageError, file_digest
 
     digests = []
     for path in manifest["path"]:
         try:
-            digests.append(file_digest(path))
-        except (OSError, ValueError):
+            digests.append(file_digest(path, MAX_FILE_BYTES))
+        except (OSError, ValueError, ImageError):
             digests.append(None)
     out = manifest.copy()
     out["sha256"] = pd.array(digests, dtype="string")

@@ -2,15 +2,18 @@
 
 ``dataset_path`` is the CSV file; image paths in it are relative to the CSV's
 folder (or absolute). Gender accepts M/F, male/female, m/f, 0/1 (0 = male).
-Rows with a missing file or unreadable labels go to the rejects list.
+Rows with a missing file or unreadable labels go to the rejects list, and so do paths
+that are no regular file (a FIFO, a device) or too large to read
+(:func:`~faceage.datasets.base.file_problem`).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
-from faceage.datasets.base import Labels, NameProblem, parse_age, parse_gender
+from faceage.datasets.base import Labels, NameProblem, file_problem, parse_age, parse_gender
 
 REQUIRED = ("path", "person", "age")
 
@@ -33,8 +36,11 @@ def build(csv_path: Path) -> tuple[list[dict], list[dict]]:
             try:
                 if not rel:
                     raise NameProblem("missing_path: empty path field")
-                if not path.is_file():
+                if not os.path.lexists(path):
                     raise NameProblem(f"missing_file: line {line}")
+                problem = file_problem(path)  # a FIFO, a device, a huge file: never opened
+                if problem:
+                    raise NameProblem(f"{problem} (line {line})")
                 person = (rec.get("person") or "").strip()
                 if not person:
                     raise NameProblem(f"missing_label: line {line} has no person")

@@ -7,8 +7,11 @@ insightface ``.bin``), and returns
 * the manifest of the union of those images - an image named by several
   protocols appears once, so it is embedded once;
 * the rejects: names that match no file (their pairs stay in the protocol
-  and count as errors);
-* per protocol, its pairs with the matched image ids (``id_a``, ``id_b``).
+  and count as errors); links and special files in an images folder (never followed nor
+  opened, :func:`faceage.datasets.base.walk_images`); and the pairs dropped as self pairs,
+  contradictory labels or repeats (:mod:`.checks`), one row each;
+* per protocol, its pairs with the matched image ids (``id_a``, ``id_b``), without the
+  dropped pairs (``pair`` keeps the file's numbering).
 
 Labels come from the names where they carry them (:mod:`.matching`);
 nothing is dropped for a missing label.
@@ -16,6 +19,7 @@ nothing is dropped for a missing label.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,9 +27,12 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from faceage.images import member_path
+from faceage.protocols.checks import drop_problem_pairs, problem_counts
 from faceage.protocols.formats import FORMATS, protocol_format, read_protocol
 from faceage.protocols.formats.insightface_bin import bin_image_name, read_bin
 from faceage.protocols.matching import LABELS, ImageIndex, labels_from_name, protocol_images
+
+log = logging.getLogger(__name__)
 
 PAIR_TABLE_COLUMNS = ["pair", "image_a", "image_b", "genuine", "fold", "id_a", "id_b"]
 
@@ -82,10 +89,23 @@ def protocols_from_config(entries: list[dict]) -> list[Protocol]:
     return out
 
 
-def _walk(root: Path) -> list[str]:
+# Reasons of the dataset walk that a protocol run reports too (a hidden or non-image file in
+# an images folder is no finding: the protocol names the images it uses).
+_WALK_FINDINGS = ("link_outside_dataset", "folder_link", "broken_link", "not_a_regular_file")
+
+
+def _walk(root: Path) -> tuple[list[str], list[dict]]:
+    """(the images under ``root``, rejects rows for the links and special files in it)."""
     from faceage.datasets.base import walk_images
 
-    return [rel for rel, reason in walk_images(root) if reason is None]
+    rels, rejects = [], []
+    for rel, reason in walk_images(root):
+        if reason is None:
+            rels.append(rel)
+        elif reason.split(":")[0] in _WALK_FINDINGS or reason.startswith("too_large"):
+            path = root / Path(*PurePosixPath(rel).parts)
+            rejects.append({"source": PurePosixPath(rel).name, "path": str(path), "reason": reason})
+    return rels, rejects
 
 
 class _Roots:
@@ -148,7 +168,8 @@ def protocol_manifest(
             root = Path(p.images).resolve()
             label = roots.label(root)
             if str(root) not in walked:
-                rels = _walk(root)
+                rels, found = _walk(root)
+                rejects.extend(found)
                 walked[str(root)] = (rels, ImageIndex(rels))
             _, index = walked[str(root)]
             for name in protocol_images(pairs):
@@ -180,7 +201,26 @@ def protocol_manifest(
         t.insert(0, "pair", range(len(t)))
         t["id_a"] = pd.array([id_of.get(n) for n in t["image_a"].astype(str)], dtype="string")
         t["id_b"] = pd.array([id_of.get(n) for n in t["image_b"].astype(str)], dtype="string")
-        tables[p.name] = t[PAIR_TABLE_COLUMNS]
+        t, dropped = drop_problem_pairs(t)
+        if len(dropped):
+            log.warning(
+                "WARNING protocol %s (%s): %d of %d pairs dropped, never scored: %s "
+                "(each listed in rejects.tsv)",
+                p.name,
+                p.file,
+                len(dropped),
+                len(t) + len(dropped),
+                ", ".join(f"{n} {r}" for r, n in problem_counts(dropped).items()),
+            )
+        for r in dropped.itertuples(index=False):
+            rejects.append(
+                {
+                    "source": f"{r.image_a} | {r.image_b}",
+                    "path": str(p.file),
+                    "reason": f"{r.reason}: protocol {p.name} pair {r.pair}: {r.detail}; dropped",
+                }
+            )
+        tables[p.name] = t[PAIR_TABLE_COLUMNS].reset_index(drop=True)
     manifest = pd.DataFrame(
         list(rows.values()),
         columns=["image_id", "path", "person", "age", "gender", "source", "aligned"],

@@ -42,6 +42,11 @@ def manifest(*, input, output, settings):
         man["person"].nunique(),
         len(rejects),
     )
+    log_reasons(rejects)
+
+
+def log_reasons(rejects) -> None:
+    """One log line per reject reason with its count (the code before ``:``)."""
     for reason, n in rejects["reason"].str.split(":").str[0].value_counts().items():
         log.info("  rejected %d: %s", n, reason)
 
@@ -71,11 +76,14 @@ def protocol_manifest(*, output, settings):
             int(table[["id_a", "id_b"]].isna().any(axis=1).sum()),
         )
     log.info(
-        "%d images (%d aliases of byte-identical files) in %d shards",
+        "%d images (%d aliases of byte-identical files) in %d shards; %d rejects "
+        "(names not found, links and special files, dropped pairs)",
         len(man),
         int(man["alias_of"].notna().sum()),
         settings.shards,
+        len(rejects),
     )
+    log_reasons(rejects)
 
 
 @step

@@ -53,10 +53,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
+from faceage.images import ImageError, regular_file_size
 from faceage.protocols.formats.agedb import read_agedb_mat
 from faceage.protocols.formats.base import (
     PROTOCOL_COLUMNS,
@@ -78,6 +78,10 @@ from faceage.protocols.formats.text import (
     read_csv_protocol,
     read_lfw_pairs,
 )
+
+# The largest protocol file read: an insightface .bin holds its images (cfp_fp.bin, 7000
+# of them, is about 200 MB); a text pair list is a few hundred kB.
+MAX_PROTOCOL_BYTES = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -161,14 +165,20 @@ def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
     """Parse a protocol file of format ``fmt`` (one of :data:`FORMATS`).
 
     Every failure to read the file is a :class:`ProtocolError` that names the file, the format
-    and what a file of that format looks like (the reader's own words kept).
+    and what a file of that format looks like (the reader's own words kept); so is a file
+    with no pair (a header alone), one that is not a regular file (a FIFO or device: never
+    opened) and one beyond :data:`MAX_PROTOCOL_BYTES`.
     """
     entry = protocol_format(fmt)
-    if not Path(path).is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"protocol file {path} does not exist")
+    try:
+        regular_file_size(path, MAX_PROTOCOL_BYTES)
+    except ImageError as exc:  # a FIFO would block the reader forever; a device read forever
+        raise ProtocolError(f"protocol file {path}: {exc.reason}: {exc.detail}") from exc
     hint = f"expected for format {fmt}: {entry.expected}; check the file and protocols[].format"
     try:
-        return entry.reader(path)
+        table = entry.reader(path)
     except UnsafePickleError:
         raise  # its message says what was refused and that nothing ran
     except ProtocolError as exc:
@@ -178,10 +188,17 @@ def read_protocol(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
         raise ProtocolError(
             f"{path}: not a readable {fmt} protocol file: {type(exc).__name__}: {exc} ({hint})"
         ) from exc
+    if not len(table):
+        raise ProtocolError(
+            f"protocol file {path} holds no pairs (a header alone, or empty): nothing to "
+            f"evaluate ({hint})"
+        )
+    return table
 
 
 __all__ = [
     "FORMATS",
+    "MAX_PROTOCOL_BYTES",
     "PROTOCOL_COLUMNS",
     "ProtocolError",
     "ProtocolFormat",
