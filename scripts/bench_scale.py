@@ -66,7 +66,7 @@ def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | N
     if work is None:
         work = Path(tempfile.mkdtemp(prefix=f"faceage-scale-{persons}x{images}-"))
     work.mkdir(parents=True, exist_ok=True)
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
     cfg["demo"] = {**cfg.get("demo", {}), "persons": persons, "images_per_person": images}
     cfg["dataset_path"] = str(work / "resources" / "demo")
     cfg["attributes"] = {"enabled": False}

@@ -51,7 +51,7 @@ def run_workflow(
         str(workdir),
         f"-c{cores}",
         "--configfile",
-        str(configfile or ROOT / "config" / "config.yaml"),
+        str(configfile or ROOT / "config" / "demo.yaml"),
         *args,
     ]
     proc = subprocess.run(
@@ -146,7 +146,7 @@ def paired_demo_run(tmp_path_factory) -> Path:
 
     work = tmp_path_factory.mktemp("paired_demo")
     (work / "Snakefile").write_text(SECOND_MODEL.format(root=ROOT))
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
     config |= {"models": ["eigenfaces", "mymodel"], "custom_models": ["mymodel"]}
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     run_workflow(
@@ -201,7 +201,7 @@ def study_run(tmp_path_factory) -> Path:
     """Issue 24's study on real data, one run (about 6 minutes on 2 cores): FG-NET (the preset,
     dlib and the insightface pack built from ../shared's SCRFD-500M + MobileFaceNet), the
     UTKFace subset (the age and gender branch only), a CSV protocol of 300 FG-NET pairs (dlib
-    and insightface) and the demo (config/config.yaml as its preset: the bundled demo's
+    and insightface) and the demo (config/demo.yaml as its preset: the bundled demo's
     settings). Returns its workdir. Skips without ../shared, dlib or the insightface venv."""
     import json
 
@@ -246,7 +246,7 @@ def study_run(tmp_path_factory) -> Path:
                 "protocols": [{"file": str(protocol), "format": "csv", "images": str(FGNET)}],
             },
             # the bundled demo, as demo_run runs it alone
-            "demo": {"configfile": str(ROOT / "config" / "config.yaml")},
+            "demo": {"configfile": str(ROOT / "config" / "demo.yaml")},
         },
     }
     cfg = work / "study.yaml"

@@ -198,7 +198,7 @@ def test_workflow_env_alone_lints_and_dry_runs_the_demo(tmp_path):
             "-n",
             "-c1",
             "--configfile",
-            str(ROOT / "config" / "config.yaml"),
+            str(ROOT / "config" / "demo.yaml"),
         ],
         cwd=work,
         env=env,

@@ -27,7 +27,7 @@ from faceage.contracts import EMBEDDING_ARRAYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
-BASE_CONFIG = ROOT / "config" / "config.yaml"
+BASE_CONFIG = ROOT / "config" / "demo.yaml"
 # Big enough that one embedding job takes about a second (time to kill it half-way).
 DEMO = {
     "demo": {"persons": 20, "images_per_person": 10, "size": 256, "seed": 7},
@@ -48,7 +48,7 @@ def snakemake(
     popen: bool = False,
     timeout: int = 900,
 ):
-    """Run the workflow in ``work`` with config/config.yaml plus ``extra`` (a JSON overlay)."""
+    """Run the workflow in ``work`` with config/demo.yaml plus ``extra`` (a JSON overlay)."""
     work.mkdir(parents=True, exist_ok=True)
     overlay = work.parent / f"{work.name}.config.json"
     overlay.write_text(json.dumps(extra if extra is not None else DEMO))

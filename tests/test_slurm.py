@@ -323,7 +323,7 @@ def demo_runs(slurm, tmp_path_factory):
 @pytest.mark.slow
 def test_heavy_jobs_went_through_slurm(demo_runs, slurm):
     log = demo_runs["log"]
-    cfg = yaml.safe_load((demo_runs["slurm"] / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((demo_runs["slurm"] / "config" / "demo.yaml").read_text())
     submitted = {int(j): Path(p) for j, p in SUBMITTED.findall(log)}
     by_rule: dict[str, list[int]] = {}
     for jobid, path in submitted.items():

@@ -85,7 +85,7 @@ def test_every_study_figure_equals_its_datasets_own_table(study_run):
 @pytest.mark.slow
 @pytest.mark.shared
 def test_a_dataset_of_the_study_equals_its_run_alone(study_run, demo_run):
-    """The demo inside the study (config/config.yaml as its preset) and the demo run alone:
+    """The demo inside the study (config/demo.yaml as its preset) and the demo run alone:
     the same pairs, vectors and tables, file for file."""
     mine, alone = study_run / "results" / "demo", demo_run / "results" / "demo"
     pd.testing.assert_frame_equal(

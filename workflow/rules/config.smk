@@ -75,15 +75,9 @@ sys.path.insert(0, str(PACKAGE_FOLDER))
 import yaml  # noqa: E402
 
 from faceage.attributes import ESTIMATORS  # noqa: E402
-from faceage.configcheck import (  # noqa: E402
-    coerce_cli_scalars,
-    dataset_configs,
-    unknown_keys,
-)
-from faceage.demo import is_demo_folder  # noqa: E402
 from faceage.models import MODELS  # noqa: E402
 from faceage.protocols.dataset import protocols_from_config  # noqa: E402
-from faceage.protocols.formats import FORMATS as PROTOCOL_FORMATS  # noqa: E402
+from faceage.workflow import settings as _settings  # noqa: E402
 from faceage.workflow.datasets import (  # noqa: E402
     dataset_models,
     detect_settings,
@@ -94,29 +88,39 @@ from faceage.workflow.datasets import (  # noqa: E402
     shards,
 )
 
-# Numbers and booleans typed inside --config dicts arrive as strings: read them
-# as the schema wants. Then unknown keys, named with what is allowed (the schema's
-# own message prints the whole schema), then the schema (types, ranges; defaults).
-_SCHEMA = Path(workflow.source_path("../schemas/config.schema.yaml"))
-_SCHEMA_DICT = yaml.safe_load(_SCHEMA.read_text())
-config.update(coerce_cli_scalars(config, _SCHEMA_DICT))
-_unknown = unknown_keys(config, _SCHEMA_DICT)
-if _unknown:
-    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_unknown))
-validate(config, schema="../schemas/config.schema.yaml")
+# The configuration, resolved layer by layer (faceage.workflow.settings says the order and
+# why): schema defaults, a dataset's preset, your top level, the dataset's own keys,
+# --config last. With no configuration at all, the demo preset (config/demo.yaml).
+_SCHEMA_DICT = yaml.safe_load(
+    Path(workflow.source_path("../schemas/config.schema.yaml")).read_text()
+)
+# A module deployment hands its config over (module ...: config: config): the whole of it is
+# the user's top level, and its own --config is already in it.
+_IS_MODULE = bool(workflow.modifier.skip_configfile)
+_CONFIGFILES = list(workflow.config_settings.configfiles)
+_DEMO = _settings.uses_demo(config, _CONFIGFILES, _IS_MODULE)
 
 
 def validate_config(c):
     validate(c, schema="../schemas/config.schema.yaml")
 
 
-# The datasets of this run: {name: its configuration}. With `datasets:` (a study), each
-# entry is the top-level configuration, then its preset (`configfile:`), then its own keys,
-# validated like the top level; without it, the one dataset of today's keys.
 try:
-    DATASETS = dataset_configs(config, _SCHEMA_DICT, validate_config)
-except ValueError as exc:
+    for _file in _CONFIGFILES:  # keys given twice: YAML (and Snakemake) keep the last
+        _settings.load_yaml(_file)
+    RUN, DATASETS = _settings.resolve(
+        config,
+        schema=_SCHEMA_DICT,
+        validate=validate_config,
+        cli={} if _IS_MODULE else dict(workflow.config_settings.config),
+        demo_preset=(
+            Path(workflow.source_path("../../config/demo.yaml")) if _DEMO else None
+        ),
+    )
+except _settings.ConfigError as exc:
     raise WorkflowError(f"invalid configuration:\n  {exc}")
+config.clear()
+config.update(RUN)  # what every rule reads of the run: its own settings (RUN_KEYS)
 STUDY = bool(config["datasets"])
 PROTOCOLS = {}
 for _name, _c in DATASETS.items():
@@ -132,11 +136,15 @@ STUDY_DATASETS = [d for d in DATASETS if d not in PROTOCOL_DATASETS]
 DEMO_FOLDERS = {
     c["dataset_path"]: c for c in DATASETS.values() if c["dataset_format"] == "demo"
 }
-# Every model of any dataset: its weights are checked, and downloaded, once.
+# Every model of any dataset.
 MODEL_NAMES = list(dict.fromkeys(m for c in DATASETS.values() for m in c["models"]))
 BUILTIN_MODELS = [m for m in MODEL_NAMES if m in MODELS]
+# Datasets that share each model's weights check and download: {model: {dataset: group}}.
+WEIGHT_GROUPS = _settings.weight_groups(DATASETS)
 # How often a failed job is tried again (with more memory and time: resources.smk).
 RETRIES = config["retries"]
+# What results/<dataset>/settings.yaml records beside the configuration.
+GIT_COMMIT = _settings.git_commit(PACKAGE_FOLDER)
 
 
 def dconf(wildcards):
@@ -144,95 +152,31 @@ def dconf(wildcards):
     return DATASETS[wildcards.dataset]
 
 
+def weights_record(wildcards):
+    """The weights check of the job's model and dataset (its group's)."""
+    group = WEIGHT_GROUPS[wildcards.model][wildcards.dataset]
+    return f"results/models/{wildcards.model}/{group}/weights.json"
+
+
+def group_weights_settings(wildcards):
+    """What check_weights and download_model_weights read: the model's settings in the
+    group's first dataset, the settings that embed every dataset of the group."""
+    from faceage.workflow.interpreters import model_step_settings
+
+    return model_step_settings(
+        wildcards.model, DATASETS[wildcards.group], config["weights_dir"]
+    )
+
+
 def per_dataset(settings):
     """params for a rule: ``settings(c)`` of the job's dataset configuration ``c``."""
     return lambda wildcards: settings(dconf(wildcards))
 
 
-def _check_dataset(name, c, at):
-    """The checks of one dataset's configuration; ``at`` prefixes the keys it names."""
-    problems = []
-    if is_protocol(c):
-        if not PROTOCOLS[name]:
-            problems.append(
-                f"{at}protocols: dataset_format protocol needs at least one entry under "
-                "protocols: (file, format, images; config/README.md)"
-            )
-        for p in PROTOCOLS[name]:
-            if not Path(p.file).is_file():
-                problems.append(
-                    f"{at}protocols.{p.name}.file: {p.file!r} does not exist"
-                )
-            if (
-                not PROTOCOL_FORMATS[p.format].images_inside
-                and not Path(p.images).is_dir()
-            ):
-                problems.append(
-                    f"{at}protocols.{p.name}.images: folder {p.images!r} does not exist "
-                    f"(format {p.format} reads the images from a folder)"
-                )
-    elif c["dataset_format"] == "demo":
-        demo = Path(c["dataset_path"])
-        if not is_demo_folder(demo):
-            problems.append(
-                f"{at}dataset_path: {str(demo)!r} holds files that are not a demo drawn by "
-                "this workflow; the demo draws its images into dataset_path, so give it an "
-                "empty or new folder (e.g. resources/demo)"
-            )
-    else:
-        path = Path(c["dataset_path"])
-        want_file = c["dataset_format"] == "csv"
-        if not (path.is_file() if want_file else path.is_dir()):
-            kind = "CSV file" if want_file else "folder"
-            problems.append(
-                f"{at}dataset_path: {kind} {str(path)!r} does not exist "
-                f"(dataset_format {c['dataset_format']!r} needs a {kind})"
-            )
-    if c["comparisons"]["age_bins"][0] != 0:
-        problems.append(
-            f"{at}comparisons.age_bins: {c['comparisons']['age_bins']} must be left edges "
-            "starting at 0 (e.g. [0, 11, 21, 31, 41, 51, 61, 71] for 0-10, 11-20, ..., 71+); "
-            "earlier versions read them as upper edges"
-        )
-    unknown = [e for e in c["attributes"]["estimators"] if e not in ESTIMATORS]
-    if unknown:
-        problems.append(
-            f"{at}attributes.estimators: unknown estimator(s) {unknown}; "
-            f"known: {', '.join(sorted(ESTIMATORS))}"
-        )
-    if not c["models"] and not estimator_names(c):
-        problems.append(
-            f"{at}models: empty, and attributes are not enabled: nothing to run for "
-            f"dataset {name!r}"
-        )
-    return problems
-
-
 def _check_config():
-    """Checks JSON Schema cannot express; each names the key and what is allowed."""
-    problems = []
-    for name, c in DATASETS.items():
-        problems += _check_dataset(name, c, f"datasets.{name}." if STUDY else "")
-    demo_paths = [
-        c["dataset_path"] for c in DATASETS.values() if c["dataset_format"] == "demo"
-    ]
-    if len(set(demo_paths)) < len(demo_paths):
-        problems.append(
-            "datasets: two demo datasets draw into the same dataset_path; give each its own"
-        )
-    custom = set(config["custom_models"])
-    for m in MODEL_NAMES:
-        if m not in MODELS and m not in custom:
-            problems.append(
-                f"models: unknown model {m!r}; known: {', '.join(sorted(MODELS))} "
-                "(a model made by your own rule must also be listed under custom_models)"
-            )
-    for env, py in config["python_envs"].items():
-        if not Path(py).exists():
-            problems.append(
-                f"python_envs.{env}: interpreter {py!r} does not exist "
-                f"(create it with: scripts/make-venv {env})"
-            )
+    """Checks JSON Schema cannot express (faceage.workflow.settings), and the conda prefix;
+    each names the key and what is allowed."""
+    problems = _settings.study_problems(config, DATASETS, PROTOCOLS)
     # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX, left as is when unset
     deploy = workflow.deployment_settings
     conda_prefix = str(deploy.conda_prefix or "")

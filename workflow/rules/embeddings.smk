@@ -3,21 +3,24 @@
 # python_envs). prepare_model checks the weights before any shard runs.
 
 
-# The weights of each model, checked once whatever datasets use it (a missing file stops the
-# run before any dataset's model job), and what they are (files, sizes, SHA-256).
+# The weights of each model, checked once for each group of datasets with the same settings
+# of that model (WEIGHT_GROUPS; the group is named by its first dataset), from the settings
+# that embed them: a missing file stops the run before any dataset's model job. Records what
+# they are (files, sizes, SHA-256).
 rule check_weights:
     output:
-        record="results/models/{model}/weights.json",
+        record="results/models/{model}/{group}/weights.json",
     log:
-        "logs/check_weights/{model}.log",
+        "logs/check_weights/{model}_{group}.log",
     wildcard_constraints:
         model="|".join(BUILTIN_MODELS) or "^$",
+        group="|".join(re.escape(d) for d in DATASETS),
     localrule: True
     conda:
         model_conda_env
     params:
         python=model_python,
-        settings=weights_settings,
+        settings=group_weights_settings,
     shell:
         "{params.python:q} -m faceage step check_weights --label {wildcards.model:q}"
         " --output record={output.record:q} --settings {params.settings:q} --log {log:q}"
@@ -26,7 +29,7 @@ rule check_weights:
 rule prepare_model:
     input:
         manifest=f"{RESULTS}/clean/manifest.tsv",
-        weights="results/models/{model}/weights.json",
+        weights=weights_record,
     output:
         provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
         # temp: eigenfaces keeps its PCA here (the mean face and the eigenfaces are

@@ -5,30 +5,36 @@
 # stops before any embedding, naming each missing file, its folder and its source.
 # rule all never asks for these files.
 
-# The download runs in the model's own environment (conda or python_envs venv).
+# The download runs in the model's own environment (conda or python_envs venv), once per
+# group of datasets with the same settings of the model (WEIGHT_GROUPS), from those settings.
 WEIGHTS_DIR = config["weights_dir"]
 DOWNLOADABLE = [m for m in BUILTIN_MODELS if hasattr(get_adapter(m), "downloads")]
 
 
 rule download_weights:
     input:
-        expand(f"{WEIGHTS_DIR}/.downloads/{{model}}.json", model=DOWNLOADABLE),
+        [
+            f"{WEIGHTS_DIR}/.downloads/{m}/{g}.json"
+            for m in DOWNLOADABLE
+            for g in dict.fromkeys(WEIGHT_GROUPS[m].values())
+        ],
     localrule: True
 
 
 rule download_model_weights:
     output:
-        record=f"{WEIGHTS_DIR}/.downloads/{{model}}.json",
+        record=f"{WEIGHTS_DIR}/.downloads/{{model}}/{{group}}.json",
     log:
-        "logs/download_model_weights/{model}.log",
+        "logs/download_model_weights/{model}_{group}.log",
     wildcard_constraints:
         model="|".join(DOWNLOADABLE) or "^$",
+        group="|".join(re.escape(d) for d in DATASETS),
     localrule: True
     conda:
         model_conda_env
     params:
         python=model_python,
-        settings=weights_settings,
+        settings=group_weights_settings,
     shell:
         "{params.python:q} -m faceage step download_model_weights --label {wildcards.model:q}"
         " --output record={output.record:q} --settings {params.settings:q} --log {log:q}"

@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 STAGES = (
+    "provenance",
     "dataset",
     "clean",
     "comparisons",
