@@ -463,3 +463,48 @@ def test_truncated_scores_name_the_file_and_the_way_out(tmp_path):
 def test_missing_stage_file_keeps_its_own_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_embeddings(tmp_path / "absent.npz")
+
+
+# -- one step end to end -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_manifest_step_on_a_hostile_folder(tmp_path):
+    """The dataset stage's step on every hostile entry at once: the manifest lists each image
+    once, rejects.tsv names each hostile entry once, and nothing blocks."""
+    from faceage import steps
+    from faceage.steps import error_line
+
+    data = fgnet_folder(tmp_path / "data")
+    (data / "loop").symlink_to(".")
+    (data / "etc").symlink_to("/etc")
+    os.mkfifo(data / "001A56.JPG")
+    (data / "003A30.JPG").symlink_to("/dev/zero")
+    out = tmp_path / "results"
+    with deadline(30):
+        steps.run(
+            "manifest",
+            input={"dataset": str(data)},
+            output={"manifest": str(out / "manifest.tsv"), "rejects": str(out / "rejects.tsv")},
+            settings={"format": "fgnet", "shards": 2},
+        )
+    man = read_table(out / "manifest.tsv")
+    assert sorted(man["image_id"]) == ["001A02.JPG", "001A05.JPG", "sub/002A10.JPG"]
+    rej = read_table(out / "rejects.tsv")
+    assert sorted(reasons(rej).values()) == [
+        "folder_link",
+        "link_outside_dataset",
+        "not_a_regular_file",
+        "not_a_regular_file",
+    ]
+    # a damaged input of a later step: the console's one line names the file and the way out
+    (out / "embeddings.npz").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(DamagedFileError) as err:
+        steps.run(
+            "scores",
+            input={"embeddings": str(out / "embeddings.npz"), "pairs": str(out / "p.parquet")},
+            output={"scores": str(out / "scores.parquet")},
+        )
+    line = error_line("scores", err.value)
+    assert line.startswith(f"ERROR [scores]: cannot read {out / 'embeddings.npz'}")
+    assert f"delete {out / 'embeddings.npz'} and re-run" in line
