@@ -51,7 +51,9 @@ def test_every_key_documented_in_config_readme():
 def test_defaults_fill_empty_config_and_presets_validate():
     cfg = {}
     validate(cfg, schema=str(SCHEMA))
-    assert cfg["models"] == ["eigenfaces"] and cfg["clean"]["min_images_per_person"] == 8
+    # the defaults are for real data: a real model and detector (the demo is a preset)
+    assert cfg["models"] == ["dlib"] and cfg["clean"]["min_images_per_person"] == 8
+    assert cfg["clean"]["detector"] == "hog" and cfg["analysis"]["balanced_per_range"] == 50
     assert cfg["comparisons"]["age_bins"] == [0, 11, 21, 31, 41, 51, 61, 71]
     for preset in Path(ROOT / "config").glob("*.yaml"):
         validate(yaml.safe_load(preset.read_text()), schema=str(SCHEMA))

@@ -88,7 +88,7 @@ def test_demo_runs_as_a_module_from_a_git_source(tmp_path):
     user = tmp_path / "user"
     (user / "config").mkdir(parents=True)
     (user / "Snakefile").write_text(USER_SNAKEFILE.format(repo=str(repo), commit=commit))
-    (user / "config" / "demo.yaml").write_text(USER_CONFIG)
+    (user / "config" / "config.yaml").write_text(USER_CONFIG)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-c2"],

@@ -14,7 +14,7 @@ from snakemake.utils import validate
 
 from faceage.cluster import estimate_study, parse_plan
 from faceage.command import main
-from faceage.configcheck import dataset_configs
+from faceage.workflow.settings import resolve
 
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
@@ -24,18 +24,24 @@ def _validate(c):
     validate(c, str(SCHEMA_PATH))
 
 
+def dataset_configs(config, schema, validate):
+    """{name: resolved configuration} of ``config`` as Snakemake hands it over, no --config."""
+    return resolve(config, schema=schema, validate=validate)[1]
+
+
 def _top(**keys):
-    c = {"models": ["dlib"], "shards": 2, "clean": {"detector": "hog"}, **keys}
-    _validate(c)
-    return c
+    """A top level as a user writes it (the schema's defaults are the bottom layer, not in it)."""
+    return {"models": ["dlib"], "shards": 2, "clean": {"detector": "hog"}, **keys}
 
 
 def test_without_datasets_the_one_dataset_of_todays_keys():
-    c = _top(dataset="fgnet")
-    assert dataset_configs(c, SCHEMA, _validate) == {"fgnet": c}
+    c = _top(dataset="fgnet", dataset_format="fgnet")
+    got = dataset_configs(c, SCHEMA, _validate)
+    _validate(c)
+    assert got == {"fgnet": c}
 
 
-def test_top_level_then_preset_then_own_keys(tmp_path):
+def test_preset_then_top_level_then_own_keys(tmp_path):
     preset = tmp_path / "preset.yaml"
     preset.write_text(
         "dataset: ignored\ndataset_format: fgnet\nshards: 6\n"
@@ -51,14 +57,14 @@ def test_top_level_then_preset_then_own_keys(tmp_path):
     assert list(got) == ["a", "b"]  # the order given
     a, b = got["a"], got["b"]
     assert a["dataset"] == "a" and b["dataset"] == "b"  # the entry's name, not the preset's
-    assert a["dataset_format"] == "fgnet" and a["shards"] == 3  # own keys over the preset
+    assert a["dataset_format"] == "fgnet" and a["shards"] == 3  # own keys over both
     # sections merge key by key: the top level's detector, the preset's minimum
     assert a["clean"]["detector"] == "hog" and a["clean"]["min_images_per_person"] == 8
     assert a["verification"]["bootstrap_iterations"] == 50
     assert b["verification"]["bootstrap_iterations"] == 1000  # the schema's default
     assert b["models"] == [] and a["models"] == ["dlib"] and b["shards"] == 2
     assert a["datasets"] == {} and "configfile" not in a
-    assert c["clean"] == {**c["clean"]} and "min_images_per_person" in c["clean"]  # untouched
+    assert c["clean"] == {"detector": "hog"}  # the user's configuration is not touched
 
 
 def test_each_entry_checked_naming_its_key(tmp_path):
@@ -118,7 +124,9 @@ def test_one_dag_for_every_dataset_weights_checked_once(tmp_path):
     assert shards == {("small", "0"), ("small", "1"), ("large", "0"), ("large", "1"),
                       ("large", "2")}  # fmt: skip
     assert {j["dataset"] for j in jobs["verification_comparison"]} == {"small", "large"}
-    assert jobs["check_weights"] == [{"model": "eigenfaces"}]  # once, not once per dataset
+    # once for both (the same settings of the model), not once per dataset
+    # (named by the first dataset of the file: safe_dump sorts them)
+    assert jobs["check_weights"] == [{"model": "eigenfaces", "group": "large"}]
     assert len(jobs["prepare_model"]) == 2  # eigenfaces fits on each dataset
     # each demo draws into its own folder
     assert {j["folder"] for j in jobs["demo_dataset"]} == {"resources/small", "resources/large"}

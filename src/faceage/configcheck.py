@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-from pathlib import Path
 
 import yaml
 
@@ -86,10 +85,6 @@ def unknown_keys(config: dict, schema: dict, prefix: str = "") -> list[str]:
     return problems
 
 
-# Settings of the whole run, not of one dataset: a `datasets:` entry cannot set them.
-RUN_KEYS = ("datasets", "python_envs", "weights_dir", "custom_models", "retries")
-
-
 def merge(base: dict, over: dict) -> dict:
     """``base`` with ``over`` on top: mappings merge key by key, anything else is replaced."""
     out = dict(base)
@@ -98,53 +93,4 @@ def merge(base: dict, over: dict) -> dict:
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
-    return out
-
-
-def dataset_configs(config: dict, schema: dict, validate) -> dict[str, dict]:
-    """{dataset name: its whole configuration}, in the order given.
-
-    Without ``datasets:`` the one dataset of ``dataset``/``dataset_format``/``dataset_path``
-    and ``config`` itself. With it, each entry's configuration is the top level (everything
-    but ``datasets``), then the entry's preset (``configfile:``, a YAML file such as
-    config/fgnet.yaml, read relative to the working directory), then the entry's own keys;
-    ``dataset`` is the entry's name. Each is checked for unknown keys and validated with
-    ``validate`` (which fills in the schema's defaults). Raises ValueError naming the key.
-    """
-    if not config.get("datasets"):
-        return {config["dataset"]: config}
-    base = {k: copy.deepcopy(v) for k, v in config.items() if k != "datasets"}
-    out = {}
-    problems = []
-    for name, entry in config["datasets"].items():
-        where = f"datasets.{name}"
-        entry = coerce_cli_scalars(dict(entry or {}), schema)
-        preset = entry.pop("configfile", None)
-        layers = []
-        if preset is not None:
-            path = Path(str(preset))
-            if not path.is_file():
-                problems.append(f"{where}.configfile: {str(path)!r} does not exist")
-                continue
-            layers.append((f"{where}.configfile ({path})", yaml.safe_load(path.read_text()) or {}))
-        layers.append((where, entry))
-        merged = base
-        for label, layer in layers:
-            fixed = [k for k in RUN_KEYS if k in layer]
-            problems += [
-                f"{label}: {k} is a setting of the whole run; set it at the top level"
-                for k in fixed
-            ]
-            problems += unknown_keys(layer, schema, f"{label}.")
-            merged = merge(merged, layer)
-        merged["dataset"] = name
-        merged["datasets"] = {}
-        try:
-            validate(merged)
-        except Exception as exc:  # the schema's own message, under the entry's name
-            problems.append(f"{where}: {str(exc).splitlines()[0]}")
-            continue
-        out[name] = merged
-    if problems:
-        raise ValueError("\n  ".join(problems))
     return out

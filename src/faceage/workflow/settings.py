@@ -140,6 +140,12 @@ def resolve(
     if demo_preset is not None:
         config = merge(read_yaml(demo_preset), config)
     problems += unknown_keys(config, schema)
+    for name in (config.get("datasets") or {}) if isinstance(config.get("datasets"), dict) else {}:
+        problem = name_problem(name, f"datasets.{name}")
+        if problem:
+            problems.append(problem)
+    if config.get("dataset"):
+        problems += [p for p in [name_problem(config["dataset"], "dataset")] if p]
     if problems:
         raise ConfigError("\n  ".join(problems))
     run = copy.deepcopy(config)
@@ -151,7 +157,7 @@ def resolve(
     command_line = _without(cli, ("datasets",))
     out = {}
     if not run["datasets"]:
-        if "dataset_format" not in config:
+        if not run["dataset_format"]:
             raise ConfigError(
                 "dataset_format: not set, so the workflow does not know how to read your data. "
                 "Give a preset (--configfile config/fgnet.yaml, config/agedb.yaml, "
@@ -201,15 +207,15 @@ def resolve(
                 merged[key] = copy.deepcopy(run[key])
         merged["dataset"] = name
         merged["datasets"] = {}
-        if "dataset_format" not in merged:
-            problems.append(
-                f"{where}.dataset_format: not set (in the entry, its preset or the top level)"
-            )
-            continue
         try:
             validate(merged)
         except Exception as exc:
             problems.append(f"{where}: {str(exc).splitlines()[0]}")
+            continue
+        if not merged["dataset_format"]:
+            problems.append(
+                f"{where}.dataset_format: not set (in the entry, its preset or the top level)"
+            )
             continue
         out[name] = merged
     if problems:
