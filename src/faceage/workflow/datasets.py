@@ -53,3 +53,56 @@ def detect_settings(c: dict) -> dict:
         "max_side",
         face_choice=face_choice(c, clean["multi_face"]),
     )
+
+
+def no_face_fallback(c: dict) -> str:
+    """embeddings.no_face_fallback, with auto resolved: aligned in protocol runs, else none."""
+    mode = c["embeddings"]["no_face_fallback"]
+    if mode == "auto":
+        return "aligned" if is_protocol(c) else "none"
+    return mode
+
+
+def model_settings(model: str, c: dict) -> dict:
+    """A model's settings in configuration ``c``, its face choice resolved (models that
+    choose among faces)."""
+    own = dict(c["model_settings"].get(model, {}))
+    if "multi_face" in own:
+        own["multi_face"] = face_choice(c, own["multi_face"])
+    return own
+
+
+def published_models(c: dict) -> dict:
+    """What benchmarks.tsv needs to find each built-in model's published figures: the
+    recogniser it is and its test-time settings ({model: {published_id, settings}})."""
+    from faceage.models import MODELS, get_adapter
+    from faceage.models.base import test_time
+
+    return {
+        m: {
+            "published_id": get_adapter(m).published_id(model_settings(m, c)),
+            "settings": test_time(model_settings(m, c)),
+        }
+        for m in dataset_models(c)
+        if m in MODELS
+    }
+
+
+def common_pairs_used(c: dict) -> bool:
+    """Whether comparison.tsv (and the study) reads the tables on the common pairs: several
+    models, and verification.comparison_pairs common."""
+    return len(c["models"]) > 1 and c["verification"]["comparison_pairs"] == "common"
+
+
+def overrides_files(c: dict) -> list[str]:
+    """[clean.overrides] when that file exists, else []: an input of the rules that read it."""
+    from pathlib import Path
+
+    path = c["clean"]["overrides"]
+    return [path] if path and Path(path).is_file() else []
+
+
+def protocol_format(protocols: list, name: str) -> dict:
+    """What verification_protocol reads of protocol ``name`` among a dataset's ``protocols``
+    (faceage.protocols.dataset.protocols_from_config of its config): its format."""
+    return {"format": next(p.format for p in protocols if p.name == name)}
