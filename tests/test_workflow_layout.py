@@ -39,6 +39,7 @@ def test_the_wildcard_pattern_is_a_dataset_name():
     assert L.results("demo") == "results/demo"
     assert Layout(root="out").clean_manifest("x") == "out/x/clean/manifest.tsv"
     assert L.study_dir == "results/study"
+    assert L.weights_record("{model}", "{group}") == "results/models/{model}/{group}/weights.json"
 
 
 def test_fill_keeps_the_wildcards_it_is_not_given():

@@ -55,12 +55,6 @@ def embed_settings(wildcards):
     )
 
 
-def weights_settings(wildcards):
-    """download_model_weights and check_weights: the top-level model settings (weights are
-    fetched once per model, whatever datasets use it)."""
-    return _interp.model_step_settings(wildcards.model, config, config["weights_dir"])
-
-
 def estimator_step_settings(wildcards):
     return _interp.estimator_step_settings(
         wildcards.estimator, dconf(wildcards), config["weights_dir"]

@@ -90,6 +90,11 @@ class Layout:
     def attribute_summary(self, ds: str, estimator: str) -> str:
         return f"{self.results(ds)}/attributes/{estimator}/summary.tsv"
 
+    def weights_record(self, model: str, group: str) -> str:
+        """What check_weights found of ``model``'s weights for a group of datasets that embed
+        with the same settings of it (files, sizes, SHA-256)."""
+        return f"{self.root}/models/{model}/{group}/weights.json"
+
     # Per-model files, in the dataset's model order (a step that takes them is given
     # ``models`` too: faceage.steps.Files.by_model; no step reads a model out of a name).
 
