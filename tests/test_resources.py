@@ -1,5 +1,6 @@
-"""Job sizes in the rules (workflow/rules/resources.smk): memory and wall time from the images a
-shard holds, seen the way a user sees them, in `snakemake -n` on the CACD preset."""
+"""Job sizes in the rules (workflow/rules/resources.smk, faceage.workflow.resources): memory and
+wall time from the images a shard holds, seen the way a user sees them, in `snakemake -n` on the
+CACD preset (the functions alone: tests/test_workflow_resources.py)."""
 
 import re
 
