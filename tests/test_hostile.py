@@ -9,6 +9,7 @@ memory of decoding a giant image is measured in a subprocess.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import struct
@@ -508,3 +509,59 @@ def test_manifest_step_on_a_hostile_folder(tmp_path):
     line = error_line("scores", err.value)
     assert line.startswith(f"ERROR [scores]: cannot read {out / 'embeddings.npz'}")
     assert f"delete {out / 'embeddings.npz'} and re-run" in line
+
+
+DETECT_JOB = """
+import json, sys
+from pathlib import Path
+from faceage.steps import run
+
+run(
+    "detect_faces",
+    input={"manifest": sys.argv[1]},
+    output={"inspection": sys.argv[2]},
+    settings=json.loads(sys.argv[3]),
+    wildcards={"shard": "0"},
+)
+lines = Path('/proc/self/status').read_text().splitlines()
+print(next(int(x.split()[1]) for x in lines if x.startswith('VmHWM:')) // 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+def test_detect_job_on_the_largest_images_fits_its_mem_mb(tmp_path):
+    """The detect_faces job (dlib's HOG, its whole process) on a shard holding the largest
+    16-bit PNG the loader decodes and the 12000 x 12000 one it refuses: its peak RSS is within
+    the mem_mb the rule requests for such a shard (faceage.workflow.resources)."""
+    pytest.importorskip("dlib")
+    from faceage.workflow.resources import detect_mem_mb
+
+    side = int(MAX_PIXELS**0.5)
+    a = np.zeros((side, side), dtype=np.uint16)
+    a[::7, ::5] = 50000
+    Image.fromarray(a).save(tmp_path / "at_cap.png", compress_level=1)
+    del a
+    giant_png(tmp_path / "giant.png")
+    rows = [
+        {"image_id": n, "path": str(tmp_path / n), "person": "p", "age": 30}
+        | {"gender": "", "source": "t", "shard": 0}
+        for n in ("at_cap.png", "giant.png")
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "manifest.tsv", sep="\t", index=False)
+    settings = {"detector": "hog", "upsample": 0, "max_side": 1600, "face_choice": "largest"}
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", DETECT_JOB, str(tmp_path / "manifest.tsv")]
+        + [str(tmp_path / "inspect.tsv"), json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    peak = int(out.stdout.split()[-1])
+    table = pd.read_csv(tmp_path / "inspect.tsv", sep="\t")
+    assert table.set_index("image_id").loc["giant.png", "status"].startswith("too_large")
+    assert table.set_index("image_id").loc["at_cap.png", "status"] == "ok"
+    requested = detect_mem_mb(2, 1)
+    print(f"detect job peak {peak} MiB, requested {requested} MB")
+    assert peak <= requested, f"detect job peaked at {peak} MiB; it requests {requested} MB"
