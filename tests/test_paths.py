@@ -32,8 +32,10 @@ def test_demo_with_odd_paths(tmp_path):
     )
     python.chmod(0o755)
     cfg = {
+        "dataset_format": "demo",  # a configfile of its own: not the demo preset
         "dataset_path": str(base / "demo data"),
         "weights_dir": str(base / "my weights"),
+        "models": ["eigenfaces"],  # runs in the core env, whose interpreter is the wrapper
         "python_envs": {"core": str(python)},
         "demo": {"persons": 6, "images_per_person": 6},
         "shards": 2,
