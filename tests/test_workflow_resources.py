@@ -79,3 +79,18 @@ def test_shard_counts_share_the_images_until_the_manifest_counts_them(tmp_path, 
     st = os.stat(manifest)
     os.utime(manifest, (st.st_atime, st.st_mtime + 10))
     assert sizes.shard_counts(manifest, c) == {"0": 5, "1": 4}
+
+
+def test_decoding_jobs_get_the_decode_memory_of_a_larger_max_side():
+    from faceage.images import decode_peak_mb
+    from faceage.workflow import resources as r
+
+    assert r.decode_extra_mb(r.BASE_MAX_SIDE) == 0 and r.decode_extra_mb(800) == 0
+    extra = r.decode_extra_mb(4000)
+    assert extra >= decode_peak_mb(4000) - decode_peak_mb(r.BASE_MAX_SIDE) > 500
+    assert r.detect_mem_mb(10, 1, 4000) == r.detect_mem_mb(10, 1) + extra
+    assert r.embed_mem_mb(10, "dlib", 2, 4000) == r.embed_mem_mb(10, "dlib", 2) + 2 * extra
+    assert r.attributes_mem_mb(10, "dlib", 1, 4000) == r.attributes_mem_mb(10, "dlib", 1) + extra
+    # at the default, every decoding environment's base covers one decode beyond its model
+    # (dlib measured at 221 MB, docs/cluster.md)
+    assert min(r.BASE_MB.values()) >= 221 + decode_peak_mb(r.BASE_MAX_SIDE)

@@ -126,8 +126,9 @@ try:
     )
 except _settings.ConfigError as exc:
     raise WorkflowError(f"invalid configuration:\n  {exc}")
+# Every rule reads the run's own settings (RUN_KEYS) from the resolved top level.
 config.clear()
-config.update(RUN)  # what every rule reads of the run: its own settings (RUN_KEYS)
+config.update(RUN)
 STUDY = bool(config["datasets"])
 PROTOCOLS = {}
 for _name, _c in DATASETS.items():
@@ -162,7 +163,7 @@ def dconf(wildcards):
 def weights_record(wildcards):
     """The weights check of the job's model and dataset (its group's)."""
     group = WEIGHT_GROUPS[wildcards.model][wildcards.dataset]
-    return f"results/models/{wildcards.model}/{group}/weights.json"
+    return LAYOUT.weights_record(wildcards.model, group)
 
 
 def group_weights_settings(wildcards):

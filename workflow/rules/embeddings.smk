@@ -9,7 +9,7 @@
 # they are (files, sizes, SHA-256).
 rule check_weights:
     output:
-        record="results/models/{model}/{group}/weights.json",
+        record=LAYOUT.weights_record("{model}", "{group}"),
     log:
         "logs/check_weights/{model}_{group}.log",
     wildcard_constraints:

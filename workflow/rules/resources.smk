@@ -28,7 +28,8 @@ def detect_runtime(wildcards, attempt):
 
 
 def detect_mem_mb(wildcards, attempt):
-    return _sizes.detect_mem_mb(shard_images(wildcards), attempt)
+    max_side = dconf(wildcards)["clean"]["max_side"]
+    return _sizes.detect_mem_mb(shard_images(wildcards), attempt, max_side)
 
 
 def embed_runtime(wildcards, attempt):
@@ -38,7 +39,8 @@ def embed_runtime(wildcards, attempt):
 
 def embed_mem_mb(wildcards, attempt):
     env = model_env(wildcards.model)
-    return _sizes.embed_mem_mb(clean_shard_images(wildcards), env, attempt)
+    max_side = dconf(wildcards)["clean"]["max_side"]
+    return _sizes.embed_mem_mb(clean_shard_images(wildcards), env, attempt, max_side)
 
 
 def attributes_runtime(wildcards, attempt):
@@ -48,7 +50,8 @@ def attributes_runtime(wildcards, attempt):
 
 def attributes_mem_mb(wildcards, attempt):
     env = _interp.estimator_env(wildcards.estimator)
-    return _sizes.attributes_mem_mb(all_images(wildcards), env, attempt)
+    max_side = dconf(wildcards)["clean"]["max_side"]
+    return _sizes.attributes_mem_mb(all_images(wildcards), env, attempt, max_side)
 
 
 def prepare_mem_mb(wildcards, attempt):

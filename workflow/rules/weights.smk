@@ -7,6 +7,8 @@
 
 # The download runs in the model's own environment (conda or python_envs venv), once per
 # group of datasets with the same settings of the model (WEIGHT_GROUPS), from those settings.
+from faceage.models import get_adapter
+
 WEIGHTS_DIR = config["weights_dir"]
 DOWNLOADABLE = [m for m in BUILTIN_MODELS if hasattr(get_adapter(m), "downloads")]
 

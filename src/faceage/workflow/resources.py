@@ -52,6 +52,20 @@ START_MINUTES = 2
 PREPARE_MB = 1000
 
 
+# The clean.max_side BASE_MB was measured with: each covers one decode at it
+# (faceage.images.decode_peak_mb, 440 MiB; docs/robustness.md). A larger max_side keeps
+# larger working copies, and the jobs that decode images get the difference on top.
+BASE_MAX_SIDE = 1600
+
+
+def decode_extra_mb(max_side: int) -> int:
+    """MB a job that decodes images needs beyond BASE_MB with images shrunk to ``max_side``
+    (0 at or below BASE_MAX_SIDE)."""
+    from faceage.images import decode_peak_mb
+
+    return max(0, math.ceil(decode_peak_mb(max_side) - decode_peak_mb(BASE_MAX_SIDE)))
+
+
 # How many images a job reads.
 
 
@@ -113,9 +127,9 @@ def detect_runtime(images: int, attempt: int) -> int:
     return runtime_minutes(images, "detect", attempt)
 
 
-def detect_mem_mb(images: int, attempt: int) -> int:
-    """detect_faces over a shard of ``images``."""
-    return mem_mb(images, "detect", attempt)
+def detect_mem_mb(images: int, attempt: int, max_side: int = BASE_MAX_SIDE) -> int:
+    """detect_faces over a shard of ``images`` shrunk to ``max_side``."""
+    return mem_mb(images, "detect", attempt) + decode_extra_mb(max_side) * attempt
 
 
 def embed_runtime(images: int, env: str, attempt: int) -> int:
@@ -123,9 +137,10 @@ def embed_runtime(images: int, env: str, attempt: int) -> int:
     return runtime_minutes(images, env, attempt)
 
 
-def embed_mem_mb(images: int, env: str, attempt: int) -> int:
-    """embed over a shard of ``images`` (after cleaning) in the model's environment."""
-    return mem_mb(images, env, attempt)
+def embed_mem_mb(images: int, env: str, attempt: int, max_side: int = BASE_MAX_SIDE) -> int:
+    """embed over a shard of ``images`` (after cleaning, shrunk to ``max_side``) in the
+    model's environment."""
+    return mem_mb(images, env, attempt) + decode_extra_mb(max_side) * attempt
 
 
 def attributes_runtime(images: int, env: str, attempt: int) -> int:
@@ -133,9 +148,10 @@ def attributes_runtime(images: int, env: str, attempt: int) -> int:
     return runtime_minutes(images, env, attempt)
 
 
-def attributes_mem_mb(images: int, env: str, attempt: int) -> int:
-    """attributes_predict over the whole manifest in the estimator's environment."""
-    return mem_mb(images, env, attempt)
+def attributes_mem_mb(images: int, env: str, attempt: int, max_side: int = BASE_MAX_SIDE) -> int:
+    """attributes_predict over the whole manifest (shrunk to ``max_side``) in the estimator's
+    environment."""
+    return mem_mb(images, env, attempt) + decode_extra_mb(max_side) * attempt
 
 
 def prepare_mem_mb(env: str, attempt: int) -> int:
