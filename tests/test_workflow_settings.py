@@ -226,25 +226,45 @@ def test_run_checks_name_the_key(tmp_path):
     assert "weights_dir:" in problems and "is a file" in problems
 
 
-def test_a_protocol_run_without_a_cleaning_detector_is_refused(tmp_path):
+def test_a_protocol_run_without_a_cleaning_detector_is_warned_about(tmp_path):
+    """Its aligned fallback would take the whole image as the face box; aligned crops (an
+    insightface .bin, or aligned: true) are detected by nobody, so they pass."""
+    from faceage.protocols.dataset import protocols_from_config
+
     proto = tmp_path / "p.csv"
     proto.write_text("a,b,same\n")
+    entry = {"file": str(proto), "format": "csv", "images": str(tmp_path)}
     c = defaults(
         {
             "dataset": "p",
             "dataset_format": "protocol",
-            "protocols": [{"file": str(proto), "format": "csv", "images": str(tmp_path)}],
+            "protocols": [entry],
             "clean": {"detector": "none"},
         }
     )
-    from faceage.protocols.dataset import protocols_from_config
-
-    problems = "\n".join(s.dataset_problems("p", c, protocols_from_config(c["protocols"])))
-    assert "clean.detector: none, but embeddings.no_face_fallback is aligned" in problems
-    c["embeddings"]["no_face_fallback"] = "centre_crop"
-    assert "clean.detector" not in "\n".join(
-        s.dataset_problems("p", c, protocols_from_config(c["protocols"]))
+    (warning,) = s.dataset_warnings(c, protocols_from_config(c["protocols"]))
+    assert "clean.detector: none, but embeddings.no_face_fallback is aligned (auto" in warning
+    assert "protocols: p" in warning
+    aligned = protocols_from_config([{**entry, "aligned": True}])
+    assert s.dataset_warnings(c, aligned) == []
+    assert (
+        s.dataset_warnings(
+            c, protocols_from_config([{"file": "x.bin", "format": "insightface_bin"}])
+        )
+        == []
     )
+    c["embeddings"]["no_face_fallback"] = "centre_crop"
+    assert s.dataset_warnings(c, protocols_from_config(c["protocols"])) == []
+    c["embeddings"]["no_face_fallback"] = "auto"
+    c["clean"]["detector"] = "hog"  # the default
+    assert s.dataset_warnings(c, protocols_from_config(c["protocols"])) == []
+
+
+def test_a_schema_error_keeps_the_schemas_message():
+    with pytest.raises(s.ConfigError) as err:
+        resolve([], {"dataset_format": "demo", "shards": "two"})
+    assert "'two' is not of type 'integer'" in str(err.value) and "['shards']" in str(err.value)
+    assert not str(err.value).startswith("Error validating")
 
 
 def test_git_commit_of_a_folder_outside_a_checkout(tmp_path):

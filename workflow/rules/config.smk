@@ -185,6 +185,10 @@ def _check_config():
     """Checks JSON Schema cannot express (faceage.workflow.settings), and the conda prefix;
     each names the key and what is allowed."""
     problems = _settings.study_problems(config, DATASETS, PROTOCOLS)
+    for name, c in DATASETS.items():
+        at = f"datasets.{name}." if STUDY else ""
+        for warning in _settings.dataset_warnings(c, PROTOCOLS[name], at):
+            print(f"WARNING: {warning}", file=sys.stderr)
     # profiles/slurm*: conda-prefix: $FACEAGE_CONDA_PREFIX, left as is when unset
     deploy = workflow.deployment_settings
     conda_prefix = str(deploy.conda_prefix or "")

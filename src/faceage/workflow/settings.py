@@ -48,6 +48,15 @@ class ConfigError(ValueError):
     """A configuration that cannot run: the message names each key and what is allowed."""
 
 
+def schema_message(exc: Exception) -> str:
+    """The schema's own message of a failed validation (Snakemake's first line, "Error
+    validating config file.", says nothing), as one indented block."""
+    lines = [x for x in str(exc).splitlines() if x.strip()]
+    if lines and lines[0].startswith("Error validating"):
+        lines = lines[1:]
+    return "\n    ".join(lines) if lines else str(exc)
+
+
 class _StrictLoader(yaml.SafeLoader):
     """YAML's safe loader that refuses a key given twice in one mapping (YAML itself keeps the
     last silently)."""
@@ -151,8 +160,8 @@ def resolve(
     run = copy.deepcopy(config)
     try:
         validate(run)
-    except Exception as exc:  # the schema's own message, first line
-        raise ConfigError(str(exc).splitlines()[0]) from None
+    except Exception as exc:  # the schema's own message
+        raise ConfigError(schema_message(exc)) from None
     top = _without(config, ("datasets",))
     command_line = _without(cli, ("datasets",))
     out = {}
@@ -210,7 +219,7 @@ def resolve(
         try:
             validate(merged)
         except Exception as exc:
-            problems.append(f"{where}: {str(exc).splitlines()[0]}")
+            problems.append(f"{where}: {schema_message(exc)}")
             continue
         if not merged["dataset_format"]:
             problems.append(
@@ -304,7 +313,7 @@ def dataset_problems(name: str, c: dict, protocols: list, at: str = "") -> list[
     from faceage.demo import is_demo_folder
     from faceage.protocols.formats import FORMATS
 
-    from .datasets import estimator_names, is_protocol, no_face_fallback
+    from .datasets import estimator_names, is_protocol
 
     problems = []
     if is_protocol(c):
@@ -348,15 +357,6 @@ def dataset_problems(name: str, c: dict, protocols: list, at: str = "") -> list[
             "starting at 0 (e.g. [0, 11, 21, 31, 41, 51, 61, 71] for 0-10, 11-20, ..., 71+); "
             "earlier versions read them as upper edges"
         )
-    if c["models"] and no_face_fallback(c) == "aligned" and c["clean"]["detector"] == "none":
-        auto = c["embeddings"]["no_face_fallback"] == "auto"
-        problems.append(
-            f"{at}clean.detector: none, but embeddings.no_face_fallback is aligned"
-            f"{' (auto, in a protocol run)' if auto else ''}"
-            ": the aligned fallback places its box like the faces the cleaning detector "
-            "found in the dataset, and with none it would be the whole image. Set "
-            "clean.detector: hog (the default) or mmod, or no_face_fallback: centre_crop or none"
-        )
     unknown = [e for e in c["attributes"]["estimators"] if e not in ESTIMATORS]
     if unknown:
         problems.append(
@@ -369,6 +369,30 @@ def dataset_problems(name: str, c: dict, protocols: list, at: str = "") -> list[
             f"dataset {name!r}"
         )
     return problems
+
+
+def dataset_warnings(c: dict, protocols: list, at: str = "") -> list[str]:
+    """What in dataset ``c`` runs, but probably not as meant: a protocol run whose aligned
+    no-face fallback has no cleaning detector to learn its box from (the box would be the whole
+    image), unless every protocol's images are aligned crops (then nothing is detected)."""
+    from .datasets import no_face_fallback
+
+    unaligned = [p.name for p in protocols if not p.aligned]
+    if not (
+        c["models"]
+        and unaligned
+        and no_face_fallback(c) == "aligned"
+        and c["clean"]["detector"] == "none"
+    ):
+        return []
+    auto = " (auto, in a protocol run)" if c["embeddings"]["no_face_fallback"] == "auto" else ""
+    return [
+        f"{at}clean.detector: none, but embeddings.no_face_fallback is aligned{auto}: the "
+        "aligned fallback places its box like the faces the cleaning detector found in the "
+        f"dataset, and with none it is the whole image (protocols: {', '.join(unaligned)}). "
+        "Unless these images are aligned crops (then set aligned: true on the protocol), set "
+        "clean.detector: hog (the default) or mmod"
+    ]
 
 
 def study_problems(run: dict, datasets: dict[str, dict], protocols: dict) -> list[str]:
