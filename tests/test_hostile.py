@@ -357,8 +357,8 @@ def test_protocol_duplicates_contradictions_and_self_pairs_are_found():
     assert set(found["reason"]) <= set(PAIR_PROBLEMS)
     assert "repeats pair 0" in found.loc[found["pair"] == 1, "detail"].item()
     kept, _ = drop_problem_pairs(t)
-    assert kept["pair"].tolist() == [0, 7]
-    assert pair_problems(kept).empty
+    assert kept["pair"].tolist() == [0, 1, 2, 7]  # repeats kept (flagged), the rest dropped
+    assert set(pair_problems(kept)["reason"]) == {"duplicate_pair"}
 
 
 def test_two_names_of_one_file_are_a_self_pair():
@@ -384,11 +384,14 @@ def test_protocol_manifest_drops_and_reports_problem_pairs(tmp_path, caplog):
     )
     with caplog.at_level("WARNING"):
         _, rej, tables = protocol_manifest(protocols)
-    assert tables["p"]["pair"].tolist() == [0, 5]
+    # the repeat of pair 0 (pair 1) is kept and scored, as a benchmark lists it
+    assert tables["p"]["pair"].tolist() == [0, 1, 5]
     codes = sorted(r.split(":")[0] for r in rej["reason"])
     assert codes == ["contradictory_labels", "contradictory_labels", "duplicate_pair", "self_pair"]
+    assert [r.endswith("; kept") for r in rej["reason"] if r.startswith("duplicate")] == [True]
+    assert all(r.endswith("; dropped") for r in rej["reason"] if not r.startswith("duplicate"))
     assert set(rej["path"]) == {str(tmp_path / "p.csv")}
-    assert "4 of 6 pairs dropped" in caplog.text
+    assert "3 of 6 pairs dropped" in caplog.text and "1 repeated pairs kept" in caplog.text
     assert "2 contradictory_labels" in caplog.text
 
 

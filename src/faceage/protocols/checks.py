@@ -3,18 +3,21 @@
 A protocol file may name the same two images twice, label one pair both same and different,
 or pair an image with itself (which scores a cosine of 1.0 whatever the model). Scored
 silently, each one bends the accuracy. :func:`pair_problems` finds them and
-:func:`drop_problem_pairs` takes them out, per rule:
+:func:`drop_problem_pairs` takes out the ones no accuracy may count, per rule:
 
 * ``self_pair`` - both sides are one image (the same name, or two names that match one
   file): every such pair is dropped, genuine or impostor;
 * ``contradictory_labels`` - one unordered pair of images labelled both genuine and impostor:
   every copy is dropped (neither label can be trusted);
-* ``duplicate_pair`` - the same unordered pair with the same label again: the first is kept,
-  each repeat dropped.
+* ``duplicate_pair`` - the same unordered pair with the same label again: **kept and scored
+  as listed**, and flagged. A standard benchmark is its pair list: its published accuracy
+  counts every listed pair, repeats included (a repeat in another fold is part of that fold),
+  so dropping them would move our figure away from the published one. Each repeat is one row
+  of ``rejects.tsv`` (``...; kept``) and counted in the warning, never silent.
 
 A pair is its two images in either order (cosine similarity is symmetric). Images are
 compared by the file they matched (``id_a``/``id_b``), by name where a name matched none.
-Every dropped pair is one row of the protocol run's ``rejects.tsv`` (``reason`` starts
+Every pair found is one row of the protocol run's ``rejects.tsv`` (``reason`` starts
 with the code above) and the dataset step logs a warning with the count per reason; the
 pair numbers left in ``results/<ds>/protocols/<protocol>.tsv`` keep the file's numbering,
 so the gaps show which pairs went.
@@ -27,8 +30,10 @@ import pandas as pd
 PAIR_PROBLEMS = {
     "self_pair": "an image paired with itself (scores 1.0 whatever the model): dropped",
     "contradictory_labels": "one pair labelled both same and different: every copy dropped",
-    "duplicate_pair": "the same pair with the same label again: the first kept, repeats dropped",
+    "duplicate_pair": "the same pair with the same label again: kept and scored as listed, flagged",
 }
+# The problems whose pairs are never scored.
+DROPPED = ("self_pair", "contradictory_labels")
 
 
 def _side(ids: pd.Series, names: pd.Series) -> list[str]:
@@ -102,14 +107,16 @@ def pair_problems(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def drop_problem_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(``pairs`` without the pairs :func:`pair_problems` finds, those findings)."""
+    """(``pairs`` without those :func:`pair_problems` finds as one of :data:`DROPPED`, every
+    finding - the kept duplicates too)."""
     found = pair_problems(pairs)
     number = pairs["pair"] if "pair" in pairs else pd.Series(range(len(pairs)), index=pairs.index)
-    kept = pairs[~number.isin(found["pair"]).to_numpy()]
+    dropped = found.loc[found["reason"].isin(DROPPED), "pair"]
+    kept = pairs[~number.isin(dropped).to_numpy()]
     return kept, found
 
 
 def problem_counts(found: pd.DataFrame) -> dict[str, int]:
-    """``{reason: pairs dropped}`` in :data:`PAIR_PROBLEMS`' order, reasons found only."""
+    """``{reason: pairs found}`` in :data:`PAIR_PROBLEMS`' order, reasons found only."""
     counts = found["reason"].value_counts() if len(found) else pd.Series(dtype=int)
     return {r: int(counts[r]) for r in PAIR_PROBLEMS if r in counts.index}

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from faceage.images import member_path
-from faceage.protocols.checks import drop_problem_pairs, problem_counts
+from faceage.protocols.checks import DROPPED, drop_problem_pairs, problem_counts
 from faceage.protocols.formats import FORMATS, protocol_format, read_protocol
 from faceage.protocols.formats.insightface_bin import bin_image_name, read_bin
 from faceage.protocols.matching import LABELS, ImageIndex, labels_from_name, protocol_images
@@ -201,23 +201,27 @@ def protocol_manifest(
         t.insert(0, "pair", range(len(t)))
         t["id_a"] = pd.array([id_of.get(n) for n in t["image_a"].astype(str)], dtype="string")
         t["id_b"] = pd.array([id_of.get(n) for n in t["image_b"].astype(str)], dtype="string")
-        t, dropped = drop_problem_pairs(t)
-        if len(dropped):
+        n_listed = len(t)
+        t, found = drop_problem_pairs(t)
+        if len(found):
+            counts = problem_counts(found)
             log.warning(
-                "WARNING protocol %s (%s): %d of %d pairs dropped, never scored: %s "
-                "(each listed in rejects.tsv)",
+                "WARNING protocol %s (%s): %d of %d pairs dropped, never scored (%s); %d "
+                "repeated pairs kept and scored as listed (each listed in rejects.tsv)",
                 p.name,
                 p.file,
-                len(dropped),
-                len(t) + len(dropped),
-                ", ".join(f"{n} {r}" for r, n in problem_counts(dropped).items()),
+                n_listed - len(t),
+                n_listed,
+                ", ".join(f"{n} {r}" for r, n in counts.items() if r in DROPPED) or "none",
+                counts.get("duplicate_pair", 0),
             )
-        for r in dropped.itertuples(index=False):
+        for r in found.itertuples(index=False):
+            fate = "dropped" if r.reason in DROPPED else "kept"
             rejects.append(
                 {
                     "source": f"{r.image_a} | {r.image_b}",
                     "path": str(p.file),
-                    "reason": f"{r.reason}: protocol {p.name} pair {r.pair}: {r.detail}; dropped",
+                    "reason": f"{r.reason}: protocol {p.name} pair {r.pair}: {r.detail}; {fate}",
                 }
             )
         tables[p.name] = t[PAIR_TABLE_COLUMNS].reset_index(drop=True)
