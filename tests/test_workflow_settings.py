@@ -267,6 +267,15 @@ def test_a_schema_error_keeps_the_schemas_message():
     assert not str(err.value).startswith("Error validating")
 
 
+def test_the_record_does_not_depend_on_the_order_keys_were_set():
+    a = defaults({"dataset_format": "demo", "verification": {"enabled": True}})
+    b = defaults({"dataset_format": "demo"})
+    assert a == b and list(a) != list(b)  # the same settings, another order
+    assert list(s.provenance(a, "x")["configuration"]) == list(
+        s.provenance(b, "x")["configuration"]
+    )
+
+
 def test_git_commit_of_a_folder_outside_a_checkout(tmp_path):
     assert s.git_commit(tmp_path) == "not a checkout"
     assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", s.git_commit(ROOT))

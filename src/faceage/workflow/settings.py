@@ -425,7 +425,17 @@ def provenance(c: dict, commit: str) -> dict:
     dataset's resolved configuration."""
     from faceage import __version__
 
-    return {"faceage_version": __version__, "git_commit": commit, "configuration": c}
+    return {"faceage_version": __version__, "git_commit": commit, "configuration": _sorted(c)}
+
+
+def _sorted(value):
+    """``value`` with every mapping's keys in sorted order: the same settings give the same
+    record (and the same rule params) whichever layer set a key first."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def weight_groups(datasets: dict[str, dict]) -> dict[str, dict[str, str]]:
