@@ -69,6 +69,22 @@ def run_workflow(
     return proc
 
 
+@pytest.fixture
+def conf():
+    """conf(**keys): a dataset's configuration, ``keys`` over a tiny demo one, defaults filled
+    in from workflow/schemas/config.schema.yaml (as faceage.workflow.settings resolves it)."""
+    import copy
+
+    from snakemake.utils import validate
+
+    def make(**keys):
+        c = copy.deepcopy({"dataset_format": "demo", "dataset_path": "resources/demo", **keys})
+        validate(c, schema=str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+        return c
+
+    return make
+
+
 def write_measured_run(work: Path) -> None:
     """A finished run of dataset ``tiny`` as `faceage estimate` reads it: 6 images in 2 shards
     (manifests) and a benchmark of 3 s per shard job for detect_faces and dlib's embed (1 s per

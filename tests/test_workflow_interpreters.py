@@ -3,29 +3,13 @@ that run in a model's or estimator's own interpreter, on hand-built configuratio
 
 from __future__ import annotations
 
-import copy
 import json
 
-import pytest
 from conftest import ROOT
 
 from faceage.attributes import ESTIMATORS
 from faceage.models import MODELS
 from faceage.workflow import interpreters as interp
-
-
-@pytest.fixture
-def conf():
-    """conf(**keys): a dataset's configuration, ``keys`` over a tiny demo one, defaults filled
-    in from workflow/schemas/config.schema.yaml."""
-    from snakemake.utils import validate
-
-    def make(**keys):
-        c = copy.deepcopy({"dataset_format": "demo", "dataset_path": "resources/demo", **keys})
-        validate(c, schema=str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
-        return c
-
-    return make
 
 
 def test_env_file_is_relative_to_the_rules_folder():

@@ -3,11 +3,6 @@ configurations (the schema's defaults filled in, as config.smk resolves them).""
 
 from __future__ import annotations
 
-import copy
-
-import pytest
-from conftest import ROOT
-
 from faceage.workflow.layout import (
     Layout,
     depleted_benchmark_messages,
@@ -17,20 +12,6 @@ from faceage.workflow.layout import (
 )
 
 L = Layout()
-
-
-@pytest.fixture
-def conf():
-    """conf(**keys): a dataset's configuration, ``keys`` over a tiny demo one, defaults filled
-    in from workflow/schemas/config.schema.yaml."""
-    from snakemake.utils import validate
-
-    def make(**keys):
-        c = copy.deepcopy({"dataset_format": "demo", "dataset_path": "resources/demo", **keys})
-        validate(c, schema=str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
-        return c
-
-    return make
 
 
 def test_the_wildcard_pattern_is_a_dataset_name():

@@ -3,29 +3,11 @@ attempt, and the images counted per shard (a manifest, or the dataset's files be
 
 from __future__ import annotations
 
-import copy
 import os
-
-import pytest
-from conftest import ROOT
 
 from faceage.attributes import ESTIMATORS, get_estimator
 from faceage.models import MODELS, get_adapter
 from faceage.workflow import resources as sizes
-
-
-@pytest.fixture
-def conf():
-    """conf(**keys): a dataset's configuration, ``keys`` over a tiny demo one, defaults filled
-    in from workflow/schemas/config.schema.yaml."""
-    from snakemake.utils import validate
-
-    def make(**keys):
-        c = copy.deepcopy({"dataset_format": "demo", "dataset_path": "resources/demo", **keys})
-        validate(c, schema=str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
-        return c
-
-    return make
 
 
 def test_every_environment_has_its_figures():
