@@ -233,13 +233,12 @@ def study_run(tmp_path_factory) -> Path:
     pack = link_insightface_testpack(work / "weights")
     protocol = work / "fgnet_pairs.csv"
     fgnet_protocol(fgnet_files(FGNET), np.random.default_rng(20), 300).to_csv(protocol, index=False)
+    # The top level beats a dataset's preset (faceage.workflow.settings), so it holds only what
+    # every dataset shares; the models are each dataset's own (the demo keeps its preset's).
     config = {
-        "models": STUDY_MODELS,
         "python_envs": {"insightface": str(env_python("insightface"))},
         "weights_dir": str(work / "weights"),
         "model_settings": {"insightface": {"pack": pack}},
-        "clean": {"detector": "hog"},
-        "attributes": {"enabled": False},
         "datasets": {
             "fgnet": {  # the preset as users run it (fgnet_preset_run), with a second model
                 "configfile": str(ROOT / "config" / "fgnet.yaml"),
@@ -259,6 +258,7 @@ def study_run(tmp_path_factory) -> Path:
             },
             "fgnet_pairs": {
                 "dataset_format": "protocol",
+                "models": STUDY_MODELS,
                 "protocols": [{"file": str(protocol), "format": "csv", "images": str(FGNET)}],
             },
             # the bundled demo, as demo_run runs it alone
