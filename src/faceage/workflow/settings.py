@@ -149,12 +149,13 @@ def resolve(
     if demo_preset is not None:
         config = merge(read_yaml(demo_preset), config)
     problems += unknown_keys(config, schema)
-    for name in (config.get("datasets") or {}) if isinstance(config.get("datasets"), dict) else {}:
-        problem = name_problem(name, f"datasets.{name}")
-        if problem:
-            problems.append(problem)
+    # every name, before the schema (whose pattern message names no key); a name left empty
+    # becomes the dataset_format's, always a valid one
+    datasets = config.get("datasets")
+    named = [(n, f"datasets.{n}") for n in datasets] if isinstance(datasets, dict) else []
     if config.get("dataset"):
-        problems += [p for p in [name_problem(config["dataset"], "dataset")] if p]
+        named.append((config["dataset"], "dataset"))
+    problems += [p for p in (name_problem(n, where) for n, where in named) if p]
     if problems:
         raise ConfigError("\n  ".join(problems))
     run = copy.deepcopy(config)
@@ -175,18 +176,11 @@ def resolve(
                 "with no configuration at all (make demo)"
             )
         name = run["dataset"] or run["dataset_format"]
-        problem = name_problem(name, "dataset")
-        if problem:
-            raise ConfigError(problem)
         run["dataset"] = name
         out[name] = run
         return run, out
     for name, entry in config["datasets"].items():
         where = f"datasets.{name}"
-        problem = name_problem(name, where)
-        if problem:
-            problems.append(problem)
-            continue
         entry = coerce_cli_scalars(dict(entry or {}), schema)
         layers = []
         preset = entry.pop("configfile", None)
