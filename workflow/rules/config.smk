@@ -89,10 +89,15 @@ from faceage.workflow.datasets import (  # noqa: E402
     dataset_models,
     detect_settings,
     estimator_names,
+    external_inputs,
+    external_settings,
     face_choice,
     is_protocol,
     pick,
+    probe_models,
+    score_models,
     shards,
+    vector_models,
 )
 
 # The configuration, resolved layer by layer (faceage.workflow.settings says the order and

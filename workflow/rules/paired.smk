@@ -125,7 +125,7 @@ rule paired_failure_to_enrol:
         runtime=per_attempt(20),
     params:
         settings=per_dataset(
-            lambda c: pick(c["comparisons"], "age_bins", models=dataset_models(c))
+            lambda c: pick(c["comparisons"], "age_bins", models=vector_models(c))
         ),
     script:
         "../scripts/step.py"

@@ -53,8 +53,21 @@ def embedding_files(wildcards):
     return LAYOUT.embedding_files(wildcards.dataset, dconf(wildcards))
 
 
+def export_files(wildcards):
+    return LAYOUT.export_files(wildcards.dataset, dconf(wildcards), wildcards.model)
+
+
 def comparison_inputs(wildcards):
     return LAYOUT.comparison_inputs(wildcards.dataset, dconf(wildcards))
+
+
+def external_files(wildcards):
+    """The user's files of the job's external model, by input name."""
+    return external_inputs(wildcards.model, dconf(wildcards))
+
+
+def external_step_settings(wildcards):
+    return external_settings(wildcards.model, dconf(wildcards))
 
 
 def shard_files(pattern):

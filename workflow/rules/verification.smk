@@ -322,6 +322,7 @@ rule verification_comparison:
             "fmr_levels",
             title=f"{w.dataset}: verification against age gap",
             models=dataset_models(dconf(w)),
+            **probe_models(dconf(w)),
         ),
     script:
         "../scripts/step.py"

@@ -23,8 +23,9 @@ EMBEDDING_ARRAYS = (
 # face); the no-face fallback, either the model's own alignment on a guessed box
 # (``fallback_aligned``) or, as the last resort, the unaligned centre crop
 # (``fallback_crop``); or the image taken as an aligned crop. Empty when no vector was
-# made. Files written before the split say ``fallback`` for the centre crop.
-ROUTES = ("detected", "fallback_aligned", "fallback_crop", "aligned", "")
+# made; ``external`` for a vector read from a user's file (faceage.external). Files written
+# before the split say ``fallback`` for the centre crop.
+ROUTES = ("detected", "fallback_aligned", "fallback_crop", "aligned", "external", "")
 FALLBACK_ROUTES = ("fallback_aligned", "fallback_crop")
 
 

@@ -45,6 +45,7 @@ STAGES = (
     "clean",
     "comparisons",
     "embeddings",
+    "external",
     "weights",
     "scores",
     "similarity",

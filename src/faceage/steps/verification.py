@@ -165,7 +165,7 @@ def verification_comparison(*, input, output, settings):
     table = compare_models(
         metrics,
         _by_model(input, "ageing", models),
-        _by_model(input, "probe", models),
+        _by_model(input, "probe", settings.get("probe_models", models)),
         far_levels=settings.far_levels,
         fmr_levels=settings.fmr_levels,
     )

@@ -106,3 +106,57 @@ def protocol_format(protocols: list, name: str) -> dict:
     """What verification_protocol reads of protocol ``name`` among a dataset's ``protocols``
     (faceage.protocols.dataset.protocols_from_config of its config): its format."""
     return {"format": next(p.format for p in protocols if p.name == name)}
+
+
+def external_models(c: dict) -> dict[str, dict]:
+    """``{name: entry}`` of the dataset's models whose vectors or scores come from a file
+    (external_models; faceage.external)."""
+    return {m: c["external_models"][m] for m in dataset_models(c) if m in c["external_models"]}
+
+
+def score_models(c: dict) -> list[str]:
+    """The dataset's models that bring scores, not vectors (bob or pyeer files)."""
+    from faceage.external import kind
+
+    return [m for m, e in external_models(c).items() if kind(e) in ("bob", "pyeer")]
+
+
+def vector_models(c: dict) -> list[str]:
+    """The dataset's models with embeddings (every model but those of :func:`score_models`):
+    the stages that read vectors (maps, age probe, failure to enrol) run on these."""
+    scores = set(score_models(c))
+    return [m for m in dataset_models(c) if m not in scores]
+
+
+def external_inputs(model: str, c: dict) -> dict[str, str]:
+    """The user's files of external model ``model``, named as its rule's inputs."""
+    from faceage.external import files
+
+    named = files(c["external_models"][model])
+    if "pairs" in named:  # the workflow's pairs table is input "pairs"
+        named["named_pairs"] = named.pop("pairs")
+    if "embeddings" in named:
+        named["vectors"] = named.pop("embeddings")
+    return named
+
+
+def external_settings(model: str, c: dict) -> dict:
+    """What an external model's step reads: the key (and the dataset's folder when images
+    are named by path), and the dimension of a file of vectors."""
+    from faceage.external import kind
+
+    entry = c["external_models"][model]
+    out = pick(entry, "key")
+    if entry["key"] == "path":
+        out["dataset_path"] = c["dataset_path"]
+    if kind(entry) == "vectors":
+        out["dim"] = entry["dim"]
+    return out
+
+
+def probe_models(c: dict) -> dict:
+    """What verification_comparison reads beside ``models``: ``{probe_models: [...]}``, the
+    models with an age probe (vectors), when score-file models leave some out; else {} (the
+    rule's settings as before)."""
+    with_vectors = vector_models(c)
+    return {} if with_vectors == dataset_models(c) else {"probe_models": with_vectors}

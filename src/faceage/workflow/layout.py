@@ -21,8 +21,10 @@ from faceage.workflow.datasets import (
     common_pairs_used,
     dataset_models,
     estimator_names,
+    external_models,
     is_protocol,
     shards,
+    vector_models,
 )
 
 # The study's tables and figures (results/study/), in the order the default target lists them.
@@ -108,9 +110,29 @@ class Layout:
         return [f"{r}/scores/operating/{m}.parquet" for m in dataset_models(c)]
 
     def embedding_files(self, ds: str, c: dict) -> list[str]:
-        """The models' merged embeddings."""
+        """The models' merged embeddings (models with vectors)."""
         r = self.results(ds)
-        return [f"{r}/embeddings/{m}.npz" for m in dataset_models(c)]
+        return [f"{r}/embeddings/{m}.npz" for m in vector_models(c)]
+
+    def external_report(self, ds: str, model: str) -> str:
+        """What an external model's file matched: counts per reason, a few examples."""
+        return f"{self.results(ds)}/external/{model}.tsv"
+
+    def external_ids(self, ds: str, model: str) -> str:
+        """Every id an external model's file and the dataset do not share, with the reason."""
+        return f"{self.results(ds)}/external/{model}_ids.tsv"
+
+    def exports(self, ds: str, model: str) -> str:
+        """The folder of a model's score exports (``exports: [bob, pyeer]``)."""
+        return f"{self.results(ds)}/exports/{model}"
+
+    def export_files(self, ds: str, c: dict, model: str) -> dict[str, str]:
+        """{output name: file} of the export formats ``exports`` names
+        (:data:`faceage.exports.FILES`)."""
+        from faceage.exports import FILES
+
+        folder = self.exports(ds, model)
+        return {n: f"{folder}/{f}" for fmt in c["exports"] for n, f in FILES[fmt].items()}
 
     def model_tables(self, ds: str, c: dict) -> str:
         """The folder pattern (``{model}``) of a model's tables that comparison.tsv and the
@@ -128,7 +150,7 @@ class Layout:
         files = {
             "metrics": [fill(f"{tables}metrics.tsv", model=m) for m in models],
             "ageing": [fill(f"{tables}ageing.tsv", model=m) for m in models],
-            "probe": [f"{ver}/{m}/age_probe.tsv" for m in models],
+            "probe": [f"{ver}/{m}/age_probe.tsv" for m in vector_models(c)],
         }
         if common_pairs_used(c):
             files["common"] = self.common_pairs(ds)
@@ -171,16 +193,19 @@ class Layout:
         ver = self.verification(ds)
         models = dataset_models(c)
 
-        def per_model(*patterns):
+        def per_model(*patterns, models=models):
             return [fill(p, model=m) for p in patterns for m in models]
 
         out = [self.cleaning_summary(ds)]
+        out += [self.external_report(ds, m) for m in external_models(c)]
         if models:
             out.append(f"{res}/tables/timing.tsv")
-            out += per_model(f"{res}/embeddings/{{model}}_vectors.csv")
+            out += per_model(f"{res}/embeddings/{{model}}_vectors.csv", models=vector_models(c))
         if models and c["tsv_export"] and not is_protocol(c):
             out.append(f"{res}/tsv/pairs.tsv")
             out += per_model(f"{res}/tsv/scores/{{model}}.tsv")
+        if models and c["exports"] and not is_protocol(c):
+            out += per_model(f"{self.exports(ds, '{model}')}/README.txt")
         if is_protocol(c):
             return out + [self.benchmarks_table(ds)]
         if models:
@@ -188,14 +213,16 @@ class Layout:
                 f"{res}/tables/similarity_within_range.csv",
                 f"{res}/plots/similarity_by_gap.png",
             ]
-            out += per_model(f"{res}/plots/projections_{{model}}.png")
+            out += per_model(f"{res}/plots/projections_{{model}}.png", models=vector_models(c))
         if models and c["verification"]["enabled"]:
             out += [f"{ver}/comparison.tsv", f"{ver}/metrics_by_gap.png"]
             if len(models) > 1:  # paired comparisons compare models
+                # the share of images without a vector: of the models with vectors
+                fte = [f"{ver}/paired/failure_to_enrol.png"] if vector_models(c) else []
                 out += [
                     f"{ver}/paired/forest_auc.png",
                     f"{ver}/paired/fnmr_by_gap.png",
-                    f"{ver}/paired/failure_to_enrol.png",
+                    *fte,
                     f"{ver}/paired/by_gender.tsv",
                 ]
             out += per_model(

@@ -309,7 +309,7 @@ def dataset_problems(name: str, c: dict, protocols: list, at: str = "") -> list[
 
     from .datasets import estimator_names, is_protocol
 
-    problems = []
+    problems = external_problems(c, at)
     if is_protocol(c):
         if not protocols:
             problems.append(
@@ -389,6 +389,26 @@ def dataset_warnings(c: dict, protocols: list, at: str = "") -> list[str]:
     ]
 
 
+def external_problems(c: dict, at: str = "") -> list[str]:
+    """The checks of a dataset's external models (the ones it lists under models): each
+    entry's files (faceage.external.entry_problems); scores only where pairs are made."""
+    from faceage.external import entry_problems
+
+    from .datasets import external_models, is_protocol, score_models
+
+    problems = []
+    for name, entry in external_models(c).items():
+        problems += entry_problems(name, entry, at)
+    if is_protocol(c):
+        problems += [
+            f"{at}external_models.{m}: a score file joins the dataset's pairs and operating "
+            "pool; a protocol dataset scores its protocols' pairs from vectors (give "
+            "embeddings: instead)"
+            for m in score_models(c)
+        ]
+    return problems
+
+
 def study_problems(run: dict, datasets: dict[str, dict], protocols: dict) -> list[str]:
     """Every check of a resolved run: each dataset's, the run's own, and those across
     datasets (demo folders, model names)."""
@@ -404,13 +424,20 @@ def study_problems(run: dict, datasets: dict[str, dict], protocols: dict) -> lis
             "datasets: two demo datasets draw into the same dataset_path; give each its own"
         )
     custom = set(run["custom_models"])
+    external = {m for c in datasets.values() for m in c["external_models"]}
     names = dict.fromkeys(m for c in datasets.values() for m in c["models"])
     for m in names:
-        if m not in MODELS and m not in custom:
+        if m not in MODELS and m not in custom and m not in external:
             problems.append(
                 f"models: unknown model {m!r}; known: {', '.join(sorted(MODELS))} "
-                "(a model made by your own rule must also be listed under custom_models)"
+                "(a model made by your own rule must also be listed under custom_models, one "
+                "read from your file under external_models)"
             )
+    for m in sorted(external & (set(MODELS) | custom)):
+        problems.append(
+            f"external_models.{m}: {m!r} is also a {'built-in' if m in MODELS else 'custom'} "
+            "model; give the model from your file another name"
+        )
     return problems + run_problems(run)
 
 
