@@ -31,7 +31,13 @@ rule prepare_model:
         manifest=f"{RESULTS}/clean/manifest.tsv",
         weights=weights_record,
     output:
-        provenance=f"{RESULTS}/embeddings/{{model}}/provenance.json",
+        provenance=report(
+            f"{RESULTS}/embeddings/{{model}}/provenance.json",
+            caption="../report/embeddings_provenance.rst",
+            category="5. Embedding maps",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "model provenance"},
+        ),
         # temp: eigenfaces keeps its PCA here (the mean face and the eigenfaces are
         # face pixels); deleted once every shard is embedded (privacy, issue 7).
         state=temp(directory(f"{RESULTS}/embeddings/{{model}}/state")),

@@ -17,8 +17,20 @@ rule verification_metrics:
             subcategory="{dataset}: {model}",
             labels={"model": "{model}", "figure": "metrics table"},
         ),
-        roc=f"{VER}/{{model}}/roc.tsv",
-        conventions=f"{VER}/{{model}}/conventions.json",
+        roc=report(
+            f"{VER}/{{model}}/roc.tsv",
+            caption="../report/verification_roc_table.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "ROC points (table)"},
+        ),
+        conventions=report(
+            f"{VER}/{{model}}/conventions.json",
+            caption="../report/verification_conventions.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "conventions"},
+        ),
         fnmr=report(
             f"{VER}/{{model}}/fnmr.tsv",
             caption="../report/verification_fnmr.rst",
@@ -26,7 +38,13 @@ rule verification_metrics:
             subcategory="{dataset}: {model}",
             labels={"model": "{model}", "figure": "FNMR at fixed FMR (table)"},
         ),
-        fnmr_by_year=f"{VER}/{{model}}/fnmr_by_year.tsv",
+        fnmr_by_year=report(
+            f"{VER}/{{model}}/fnmr_by_year.tsv",
+            caption="../report/verification_fnmr_by_year_table.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "FNMR per year of gap (table)"},
+        ),
     log:
         log_path("verification_metrics", "{model}"),
     benchmark:
@@ -61,7 +79,13 @@ rule ageing_model:
     input:
         scores=f"{RESULTS}/scores/{{model}}.parquet",
     output:
-        table=f"{VER}/{{model}}/ageing.tsv",
+        table=report(
+            f"{VER}/{{model}}/ageing.tsv",
+            caption="../report/verification_ageing_table.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "ageing model (table)"},
+        ),
     log:
         log_path("ageing_model", "{model}"),
     benchmark:
@@ -88,7 +112,13 @@ rule age_probe:
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
         manifest=f"{RESULTS}/clean/manifest.tsv",
     output:
-        table=f"{VER}/{{model}}/age_probe.tsv",
+        table=report(
+            f"{VER}/{{model}}/age_probe.tsv",
+            caption="../report/verification_age_probe.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "age probe"},
+        ),
     log:
         log_path("age_probe", "{model}"),
     benchmark:
@@ -207,7 +237,13 @@ rule operating_plots:
         fnmr=f"{VER}/{{model}}/fnmr.tsv",
         fnmr_by_year=f"{VER}/{{model}}/fnmr_by_year.tsv",
     output:
-        det=f"{VER}/{{model}}/det.tsv",
+        det=report(
+            f"{VER}/{{model}}/det.tsv",
+            caption="../report/verification_det_table.rst",
+            category="6. Verification",
+            subcategory="{dataset}: {model}",
+            labels={"model": "{model}", "figure": "DET points (table)"},
+        ),
         det_plot=report(
             f"{VER}/{{model}}/det.png",
             caption="../report/verification_det.rst",
