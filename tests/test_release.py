@@ -70,6 +70,10 @@ def test_licence_is_mit_for_the_code_and_says_data_and_weights_are_not_covered()
     assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "## Cite" in readme and "LICENSE" in readme
+    # every README section LICENSE points to exists
+    for section in re.findall(r'README\.md, section "([^"]+)"', text):
+        assert f"## {section}\n" in readme, section
+    assert "README.md" not in text or re.search(r'README\.md, section "', text)
 
 
 def test_catalog_usage_file():
