@@ -1,11 +1,14 @@
 """What a paper and a catalog need: licence, citation, changelog, one version, catalog usage."""
 
+import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import sys
 
 import jsonschema
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -16,6 +19,24 @@ CFF_SCHEMA = ROOT / "tests" / "data" / "cff-1.2.0.schema.json"
 
 def pyproject_version() -> str:
     return re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+
+
+def project_urls() -> dict[str, str]:
+    """pyproject's [project.urls] (read by hand: tomllib is Python 3.11+, the package 3.10+)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    section = re.search(r"^\[project\.urls\]\n(.*?)(?=^\[)", text, re.M | re.S)[1]
+    return dict(re.findall(r'^(\w+) = "([^"]+)"$', section, re.M))
+
+
+def repository() -> str:
+    """The repository URL, written once: pyproject's [project.urls] Repository."""
+    return project_urls()["Repository"]
+
+
+def changelog_dates() -> dict[str, str]:
+    """{version: date} of CHANGELOG.md's released sections (``## [0.1.0] - 2026-12-01``)."""
+    text = (ROOT / "CHANGELOG.md").read_text()
+    return dict(re.findall(r"^## \[(\d[^\]]*)\] - (\d{4}-\d{2}-\d{2})$", text, re.M))
 
 
 def cff_errors(cff: dict) -> list[str]:
@@ -86,3 +107,89 @@ def test_catalog_usage_file():
     assert (ROOT / "config" / "README.md").is_file()
     for f in re.findall(r"--configfile (\S+)", usage["mandatory-flags"]["flags"]):
         assert (ROOT / f).is_file(), f
+
+
+def test_authors_and_urls_in_pyproject():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'authors = [{name = "The Face-Age-Invariant contributors"}]' in text
+    assert [a["name"] for a in read_cff()["authors"]] == ["The Face-Age-Invariant contributors"]
+    urls = project_urls()
+    assert set(urls) == {"Repository", "Documentation", "Changelog", "Issues"}
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", urls["Repository"])
+    for name, url in urls.items():
+        assert url.startswith(urls["Repository"]), name
+
+
+def test_one_repository_url_everywhere():
+    """CITATION.cff, README's deploy lines, the docs and the catalog file name pyproject's
+    repository, and no placeholder for it is left."""
+    url = repository()
+    slug = url.removeprefix("https://github.com/")
+    cff = read_cff()
+    assert cff["repository-code"] == url
+    # cffconvert's BibTeX url comes from identifiers, then url, then repository-code: nothing
+    # may stand before it with another address.
+    assert "url" not in cff and "identifiers" not in cff and "repository" not in cff
+    readme = (ROOT / "README.md").read_text()
+    assert f"snakedeploy deploy-workflow {url} . --tag <tag>" in readme
+    assert re.findall(r'github\("([^"]+)", path="workflow/Snakefile"', readme) == [slug]
+    assert f"git+{url}@<tag>" in readme
+    texts = {
+        f: (ROOT / f).read_text()
+        for f in ["README.md", ".snakemake-workflow-catalog.yml", "CITATION.cff"]
+        + [f"docs/{d.name}" for d in sorted((ROOT / "docs").glob("*.md"))]
+    }
+    for f, text in texts.items():
+        assert "<owner>" not in text and "<repository" not in text, f
+        for other in re.findall(r"github\.com/[\w.-]+/Face-Age-Invariant", text):
+            assert other == f"github.com/{slug}", (f, other)
+
+
+def test_citation_date_is_the_changelogs_date_of_the_version():
+    cff = read_cff()
+    dates = changelog_dates()
+    assert cff["version"] in dates, "CHANGELOG.md has no dated section for CITATION's version"
+    assert cff["date-released"] == dates[cff["version"]]
+
+
+def test_cff_holds_what_the_bibtex_entry_is_made_of():
+    """cffconvert 2.0.0's BibTeX: author from authors, title, year (and month) from
+    date-released, url from repository-code. Its writer has no version field (it writes only
+    author, doi, month, title, url, year); the version is CITATION's ``version``, which
+    ruby-cff's @software entry and the other formats carry (README, "Cite, licence")."""
+    cff = read_cff()
+    assert cff["authors"] and all(a.get("name") for a in cff["authors"])
+    assert cff["title"].startswith("Face-Age-Invariant")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", cff["date-released"])
+    assert cff["version"] == pyproject_version()
+    assert cff["repository-code"] == repository()
+
+
+def _cffconvert_bibtex() -> str:
+    """``cffconvert -f bibtex`` of CITATION.cff: the importable package, else a cffconvert on
+    PATH (it needs jsonschema < 4, so it lives in a venv of its own: docs/release.md)."""
+    if importlib.util.find_spec("cffconvert") is not None:
+        from cffconvert import Citation
+
+        return Citation((ROOT / "CITATION.cff").read_text()).as_bibtex()
+    exe = shutil.which("cffconvert")
+    if exe is None:
+        pytest.skip("cffconvert is neither importable nor on PATH (pip install cffconvert)")
+    for args in (["--validate"], ["-f", "bibtex"]):
+        out = subprocess.run(
+            [exe, "-i", str(ROOT / "CITATION.cff"), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return out.stdout
+
+
+def test_cffconvert_bibtex_has_author_title_year_and_url():
+    bib = _cffconvert_bibtex()
+    cff = read_cff()
+    fields = dict(re.findall(r"^(\w+) = \{(.*)\},?$", bib, re.M))
+    assert fields["author"] == "The Face-Age-Invariant contributors"
+    assert fields["title"] == cff["title"]
+    assert fields["year"] == cff["date-released"][:4]
+    assert fields["url"] == repository()
