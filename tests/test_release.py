@@ -193,3 +193,84 @@ def test_cffconvert_bibtex_has_author_title_year_and_url():
     assert fields["title"] == cff["title"]
     assert fields["year"] == cff["date-released"][:4]
     assert fields["url"] == repository()
+
+
+# What a run records: the version and the commit (docs/release.md, "What a run records").
+
+
+def test_a_deployed_modules_source_records_its_own_commit_and_version(tmp_path):
+    """A module deployed from a git source runs the package unpacked into
+    .snakemake/faceage-src/<commit>/ (workflow/rules/config.smk) with that commit's
+    pyproject.toml: settings.yaml records that commit and version, not those of a repository
+    the working directory happens to be in, nor of an installed faceage."""
+
+    from faceage.workflow.settings import git_commit, provenance
+
+    user = tmp_path / "user"
+    user.mkdir()
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "user's own"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=user, check=True
+        )
+    sha = "ab" * 20
+    unpacked = user / ".snakemake" / "faceage-src" / sha
+    (unpacked / "faceage").mkdir(parents=True)
+    assert git_commit(unpacked) == sha
+    assert git_commit(unpacked.parent / ("cd" * 19)) != "cd" * 19  # not a commit's name
+    assert provenance({}, git_commit(unpacked))["git_commit"] == sha
+    shutil.copy(ROOT / "src" / "faceage" / "__init__.py", unpacked / "faceage" / "__init__.py")
+    (unpacked / "pyproject.toml").write_text('[project]\nname = "faceage"\nversion = "9.8.7"\n')
+    spec = importlib.util.spec_from_file_location(
+        "faceage_unpacked", unpacked / "faceage" / "__init__.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.__version__ == "9.8.7"
+
+
+def test_the_checkout_records_its_head():
+    from faceage.workflow.settings import git_commit
+
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    if not head:
+        pytest.skip("not a git checkout")
+    assert git_commit(ROOT / "src").removesuffix("-dirty") == head
+
+
+def test_a_models_provenance_records_the_version(tmp_path, monkeypatch):
+    """embeddings/<model>/provenance.json: the faceage version that prepared the model (its
+    commit is settings.yaml's: the embedding rules take none, so a commit re-embeds nothing)."""
+    import numpy as np
+    from PIL import Image
+
+    from faceage import embed
+    from faceage.contracts import write_manifest
+    from faceage.datasets import build_manifest
+    from faceage.models.base import ModelAdapter
+
+    class Stub(ModelAdapter):
+        name = "stub"
+        env = "core"
+        defaults = {}
+
+        def required_files(self, settings, weights_dir):
+            return []
+
+        def load(self, settings, weights_dir, state_dir):
+            return None
+
+        def provenance(self, settings, weights_dir):
+            return {"model": "stub"}
+
+    monkeypatch.setattr(embed, "get_adapter", lambda model: Stub())
+    (tmp_path / "faces" / "001").mkdir(parents=True)
+    Image.fromarray(np.full((32, 32, 3), 128, np.uint8)).save(tmp_path / "faces/001/30.png")
+    manifest, _ = build_manifest("folders", tmp_path / "faces", 1)
+    write_manifest(manifest, tmp_path / "m.tsv")
+    out = tmp_path / "provenance.json"
+    embed.prepare("stub", {}, tmp_path, tmp_path / "m.tsv", tmp_path / "state", out)
+    record = json.loads(out.read_text())
+    assert record["faceage_version"] == faceage.__version__ == pyproject_version()
+    assert record["model"] == "stub"

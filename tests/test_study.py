@@ -16,6 +16,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from capabilities import missing
 from test_verification import VER_SETTINGS, _metrics_step, _pool_file, synthetic_scores
 
@@ -26,11 +27,13 @@ from faceage.contracts import SCORE_COLUMNS, write_table
 from faceage.protocols.evaluation import benchmarks_table
 from faceage.steps import Files, Settings, get, run
 from faceage.study import numbers, render
-from faceage.study.summary import SUMMARY_COLUMNS
+from faceage.study.summary import SUMMARY_COLUMNS, provenance_line, provenance_table
+from faceage.workflow.settings import provenance
 
 MODELS = ["modela", "modelb"]
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
 FMR = 0.01  # estimable on the synthetic pools (about 7,000 impostor pairs)
-STUDY = ["summary", "conventions", "differences", "benchmarks", "attributes"]
+STUDY = ["summary", "conventions", "differences", "benchmarks", "attributes", "provenance"]
 
 
 def _dataset(root, name, common: bool, seed: int) -> dict:
@@ -127,12 +130,19 @@ def world(tmp_path_factory):
         "differences": [alpha["differences"], beta["differences"]],
         "benchmarks": [str(root / "gamma" / "benchmarks.tsv")],
         "attributes": attributes,
+        "settings": [],
     }
+    for ds in ("alpha", "beta", "gamma", "utk"):  # results/<ds>/settings.yaml (run_settings)
+        record = root / ds / "settings.yaml"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(yaml.safe_dump(provenance({"dataset": ds}, COMMIT)))
+        inputs["settings"].append(str(record))
     settings = {
         "models": records,
         "differences": [{"dataset": "alpha"}, {"dataset": "beta"}],
         "benchmarks": [{"dataset": "gamma"}],
         "attributes": [{"dataset": "utk", "estimator": e} for e in ("agegender", "deepface")],
+        "settings": [{"dataset": d} for d in ("alpha", "beta", "gamma", "utk")],
         "fmr": FMR,
     }
     out = root / "study"
@@ -325,3 +335,30 @@ def test_numbers_and_latex_escaping():
     assert cell.startswith("\\begin{tabular}[t]{@{}c@{}}$-$0.14\\\\")
     assert "[$-$0.18, $-$0.10]" in cell
     assert json.dumps(render.latex_text(numbers.MISSING)) == '"--"'
+
+
+def test_the_study_records_each_datasets_version_and_commit(world):
+    """provenance.tsv: every dataset's faceage version and git commit, from its settings.yaml;
+    the paper tables end with them."""
+    import faceage
+
+    t = pd.read_csv(world["outputs"]["provenance"], sep="\t", dtype=str)
+    assert t.to_dict("records") == [
+        {"dataset": d, "faceage_version": faceage.__version__, "git_commit": COMMIT}
+        for d in ("alpha", "beta", "gamma", "utk")
+    ]
+    made = f"Made with faceage {faceage.__version__}, commit {COMMIT} (provenance.tsv)."
+    md = open(world["tables"]["markdown"]).read()
+    assert md.endswith(f"\n\n{made}\n")
+    assert open(world["tables"]["latex"]).read().endswith(f"\n% {made}\n")
+
+
+def test_provenance_line_names_each_version_and_commit_and_keeps_text():
+    t = provenance_table(
+        [("a", {"faceage_version": "1.10", "git_commit": "c1"}), ("b", {}), ("c", {})]
+    )
+    assert t["faceage_version"].tolist() == ["1.10", "unknown", "unknown"]
+    assert provenance_line(t) == (
+        "faceage 1.10, commit c1 (a); faceage unknown, commit unknown (b, c)"
+    )
+    assert provenance_line(t.iloc[:1]) == "faceage 1.10, commit c1"

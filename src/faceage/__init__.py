@@ -16,14 +16,17 @@ def _version() -> str:
 
     From a checkout (the workflow's own ``src/`` on PYTHONPATH, or an editable install) its
     pyproject.toml is read, so the running code and the version it reports cannot disagree;
-    an installed package reports its metadata (made from the same line).
+    so is the one a deployed module's source is unpacked with (``.snakemake/faceage-src/
+    <commit>/pyproject.toml`` beside the package: workflow/rules/config.smk); an installed
+    package reports its metadata (made from the same line).
     """
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    if pyproject.is_file():
-        text = pyproject.read_text()
-        found = re.search(r'^version = "([^"]+)"', text, re.M)
-        if found and re.search(r'^name = "faceage"', text, re.M):
-            return found.group(1)
+    here = Path(__file__).resolve()
+    for pyproject in (here.parents[2] / "pyproject.toml", here.parents[1] / "pyproject.toml"):
+        if pyproject.is_file():
+            text = pyproject.read_text()
+            found = re.search(r'^version = "([^"]+)"', text, re.M)
+            if found and re.search(r'^name = "faceage"', text, re.M):
+                return found.group(1)
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -93,7 +93,10 @@ def prepare(
         fit_images = int(adapter.resolved(settings).get("fit_images", FIT_IMAGES))
     weights_dir = Path(weights_dir)
     adapter.check_weights(settings, weights_dir)
+    from faceage import __version__
+
     info = {
+        "faceage_version": __version__,
         "python": sys.version.split()[0],
         **adapter.provenance(settings, weights_dir),
         "test_time": test_time(settings),

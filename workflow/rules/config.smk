@@ -15,7 +15,9 @@ def _package_folder(base):
     this file's folder as Snakemake's source: a folder on disk (a checkout, or a module loaded
     from a local path) gives its src/ in place; a git source (gitfile, github, gitlab: a module
     deployed at a commit) has src/ of that commit unpacked once into
-    .snakemake/faceage-src/<commit>/ of the working directory (shared with cluster jobs).
+    .snakemake/faceage-src/<commit>/ of the working directory (shared with cluster jobs), with
+    that commit's pyproject.toml (faceage.__version__ reads the version from it; the folder's
+    name is the commit settings.yaml records).
     """
     if hasattr(base, "__fspath__") or isinstance(base, str):
         return Path(base).resolve().parents[1] / "src"
@@ -36,6 +38,8 @@ def _package_folder(base):
                 out = tmp / os.path.relpath(blob.path, src)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(blob.data_stream.read())
+        pyproject = os.path.normpath(f"{base.path}/../../pyproject.toml")
+        (tmp / "pyproject.toml").write_bytes(commit.tree[pyproject].data_stream.read())
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(

@@ -30,6 +30,13 @@ rule study_summary:
             subcategory="tables",
             labels={"table": "age and gender estimators"},
         ),
+        provenance=report(
+            f"{STUDY_DIR}/provenance.tsv",
+            caption="../report/study_provenance.rst",
+            category="0. Study",
+            subcategory="tables",
+            labels={"table": "faceage version and commit per dataset"},
+        ),
     log:
         "logs/study_summary/study.log",
     localrule: True
@@ -47,6 +54,7 @@ rule study_tables:
         conventions=f"{STUDY_DIR}/conventions.tsv",
         benchmarks=f"{STUDY_DIR}/benchmarks.tsv",
         attributes=f"{STUDY_DIR}/attributes.tsv",
+        provenance=f"{STUDY_DIR}/provenance.tsv",
     output:
         markdown=report(
             f"{STUDY_DIR}/tables.md",

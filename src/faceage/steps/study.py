@@ -49,7 +49,8 @@ def study_summary(*, input, output, settings):
       ``.../[common/]ageing.tsv``, ``.../[common/]conventions.json``;
     * ``differences`` - per dataset with several models, ``verification/paired/differences.tsv``;
     * ``benchmarks`` - per protocol dataset, ``verification/benchmarks.tsv``;
-    * ``attributes`` - per dataset and estimator, ``attributes/<estimator>/summary.tsv``.
+    * ``attributes`` - per dataset and estimator, ``attributes/<estimator>/summary.tsv``;
+    * ``settings`` - per dataset, ``settings.yaml`` (its faceage version and git commit).
 
     Settings:
 
@@ -57,12 +58,16 @@ def study_summary(*, input, output, settings):
       and ``conventions`` (the three lists in the same order);
     * ``differences``, ``benchmarks`` - ``[{"dataset": ...}]``, one per file;
     * ``attributes`` - ``[{"dataset": ..., "estimator": ...}]``, one per file;
+    * ``settings`` - ``[{"dataset": ...}]``, one per file;
     * ``fmr`` - the FMR level of the summary's FNMR (one of the datasets' ``fmr_levels``).
 
     Outputs (``results/study/``): ``summary`` (summary.tsv), ``conventions``
     (conventions.tsv), ``differences`` (differences.tsv), ``benchmarks`` (benchmarks.tsv),
-    ``attributes`` (attributes.tsv); the record order is the row order.
+    ``attributes`` (attributes.tsv), ``provenance`` (provenance.tsv: each dataset's faceage
+    version and git commit); the record order is the row order.
     """
+    import yaml
+
     from faceage.analysis.paired.differences import DIFFERENCE_COLUMNS
     from faceage.attributes.evaluation import SUMMARY_KEYS
     from faceage.protocols.evaluation import benchmarks_table
@@ -94,27 +99,45 @@ def study_summary(*, input, output, settings):
         if not parts:
             table = pd.DataFrame(columns=list(dict.fromkeys([*keys, *columns])))
         c.write_table(table, output[name])
+    records = [
+        (r["dataset"], yaml.safe_load(Path(p).read_text()) or {})
+        for r, p in _aligned(input, settings, "settings", "settings")
+    ]
+    c.write_table(s.provenance_table(records), output.provenance)
     return summary
 
 
 def _study_tables(input) -> dict[str, pd.DataFrame]:
-    return {name: _read(input[name]) for name in input}
+    # provenance.tsv is text: a version such as 1.10 or a commit of digits is no number
+    return {
+        name: pd.read_csv(input[name], sep="\t", dtype=str, keep_default_na=False)
+        if name == "provenance"
+        else _read(input[name])
+        for name in input
+    }
 
 
 @step
 def study_tables(*, input, output):
     """The headline tables (docs/study.md) as Markdown and as LaTeX (booktabs).
 
-    Inputs: the study's ``summary``, ``conventions``, ``benchmarks``, ``attributes`` TSVs.
-    Outputs: ``markdown`` (results/study/tables.md), ``latex`` (results/study/tables.tex)."""
+    Inputs: the study's ``summary``, ``conventions``, ``benchmarks``, ``attributes`` and
+    ``provenance`` TSVs. Outputs: ``markdown`` (results/study/tables.md), ``latex``
+    (results/study/tables.tex), each ending in the faceage version and commit that made the
+    figures (a comment in LaTeX)."""
     from faceage.study.render import latex, markdown
+    from faceage.study.summary import provenance_line
     from faceage.study.tables import headline_tables
 
     t = _study_tables(input)
     tables = headline_tables(t["summary"], t["conventions"], t["benchmarks"], t["attributes"])
-    for name, render in (("markdown", markdown), ("latex", latex)):
+    made = f"Made with {provenance_line(t['provenance'])} (provenance.tsv)."
+    for name, render, foot in (
+        ("markdown", markdown, f"\n{made}\n"),
+        ("latex", latex, f"\n% {made}\n"),
+    ):
         with c.atomic_path(output[name]) as tmp:
-            tmp.write_text(render(tables))
+            tmp.write_text(render(tables) + foot)
     return tables
 
 

@@ -7,7 +7,10 @@
 * :func:`conventions_table` - per dataset x model, the conventions the figures rest on (which
   pairs, which impostors, the bootstrap, the folds), from ``conventions.json``;
 * :func:`stacked` - the per-dataset tables (paired differences, benchmarks, estimators) stacked,
-  with the record's fields (``dataset``, ...) as leading columns.
+  with the record's fields (``dataset``, ...) as leading columns;
+* :func:`provenance_table` - per dataset, the faceage version and git commit its results were
+  made with (from its ``settings.yaml``), and :func:`provenance_line`, the same in one line
+  for the foot of the paper tables.
 """
 
 from __future__ import annotations
@@ -210,3 +213,33 @@ def stacked(parts: Sequence[tuple[Mapping, pd.DataFrame]], columns: Sequence[str
 def dataset_order(*record_lists: Sequence[Mapping]) -> list[str]:
     """The datasets in the order they first appear in the records."""
     return list(dict.fromkeys(r["dataset"] for records in record_lists for r in records))
+
+
+PROVENANCE_COLUMNS = ["dataset", "faceage_version", "git_commit"]
+
+
+def provenance_table(records: Sequence[tuple[str, Mapping]]) -> pd.DataFrame:
+    """One row per ``(dataset, settings record)``: the ``faceage_version`` and ``git_commit``
+    of the record (results/<dataset>/settings.yaml, :func:`faceage.workflow.settings.provenance`);
+    a record without them says ``unknown``."""
+    rows = [
+        {
+            "dataset": ds,
+            "faceage_version": str(rec.get("faceage_version") or "unknown"),
+            "git_commit": str(rec.get("git_commit") or "unknown"),
+        }
+        for ds, rec in records
+    ]
+    return pd.DataFrame(rows, columns=PROVENANCE_COLUMNS)
+
+
+def provenance_line(table: pd.DataFrame) -> str:
+    """``faceage 0.1.0, commit abc...`` of :func:`provenance_table`; each distinct version and
+    commit with its datasets when they differ."""
+    pairs = table.groupby(["faceage_version", "git_commit"], sort=False)["dataset"].agg(list)
+    if len(pairs) == 1:
+        (version, commit), _ = next(iter(pairs.items()))
+        return f"faceage {version}, commit {commit}"
+    return "; ".join(
+        f"faceage {v}, commit {c} ({', '.join(map(str, ds))})" for (v, c), ds in pairs.items()
+    )

@@ -65,6 +65,11 @@ class Layout:
     def verification(self, ds: str) -> str:
         return f"{self.results(ds)}/verification"
 
+    def settings_record(self, ds: str) -> str:
+        """results/<dataset>/settings.yaml: the resolved settings, faceage version and git
+        commit (rule run_settings)."""
+        return f"{self.results(ds)}/settings.yaml"
+
     def manifest(self, ds: str) -> str:
         """The manifest of every image read (its ``shard`` column shares them out)."""
         return f"{self.results(ds)}/manifest.tsv"
@@ -290,13 +295,18 @@ class Layout:
             "ageing": [f"{f}ageing.tsv" for f in folders],
             "conventions": [f"{f}conventions.json" for f in folders],
             **{k: [f for _, f in parts[k]] for k in ("differences", "benchmarks", "attributes")},
+            "settings": [self.settings_record(ds) for ds in datasets],
         }
 
     def study_settings(self, datasets: dict[str, dict], fmr) -> dict:
         """What study_summary reads: the records of its inputs (aligned with
         :meth:`study_inputs`) and the study's FMR."""
         parts = self.study_parts(datasets)
-        return {**{k: [r for r, _ in v] for k, v in parts.items()}, "fmr": fmr}
+        return {
+            **{k: [r for r, _ in v] for k, v in parts.items()},
+            "settings": [{"dataset": ds} for ds in datasets],
+            "fmr": fmr,
+        }
 
 
 # Messages printed after a run (paths.smk's onerror/onsuccess).

@@ -27,6 +27,7 @@ provenance written beside each dataset's results (the faceage version and the gi
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 from pathlib import Path
 
@@ -228,7 +229,12 @@ def resolve(
 
 def git_commit(folder: str | Path) -> str:
     """The commit of the checkout holding ``folder`` (with ``-dirty`` when its tracked files
-    differ from it), or "not a checkout"."""
+    differ from it), or "not a checkout". A deployed module's package is unpacked from its git
+    source into ``.snakemake/faceage-src/<commit>/`` (workflow/rules/config.smk): that commit,
+    not the one of whatever repository the working directory is in."""
+    path = Path(folder)
+    if path.parent.name == "faceage-src" and re.fullmatch(r"[0-9a-f]{40}", path.name):
+        return path.name
     try:
         head = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", "HEAD"],
