@@ -1,11 +1,13 @@
-"""Deployed as a module from a git source, the way snakedeploy and `github(...)` deploy it.
+"""Deployed as a module from a release tag, the way snakedeploy and `github(...)` deploy it.
 
-A bare git repository holds this checkout's files at one commit (a clone of it without a checkout
-is the source: only git's objects, no files); a deploying user's folder holds
-only a Snakefile that loads the workflow from that repository at that commit (Snakemake's
-`gitfile`: the same source-file code path as `github(...)`) and its own config. The demo runs to
-the end there, with the package unpacked from the git source (nothing of the checkout is on any
-path: PYTHONPATH is cleared, and the package reports where it was imported from).
+It follows docs/release.md: a bare git repository holds this checkout's files at one release
+commit, tagged `v<version>` (annotated); a clone of it without a checkout is the source (only
+git's objects, no files). A deploying user's folder holds only a Snakefile that loads the
+workflow from that repository at that tag (Snakemake's `gitfile`: the same source-file code path
+as `github(...)`) and its own config. The demo runs to the end there, with the package unpacked
+from the git source (nothing of the checkout is on any path: PYTHONPATH is cleared, and the
+package reports where it was imported from), and settings.yaml records the release's version and
+the tagged commit.
 """
 
 import os
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from capabilities import missing
 from conftest import ROOT
+
+import faceage
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +32,7 @@ configfile: "config/config.yaml"
 
 module faceage:
     snakefile:
-        gitfile({repo!r}, path="workflow/Snakefile", commit={commit!r})
+        gitfile({repo!r}, path="workflow/Snakefile", tag={tag!r})
     config:
         config
 
@@ -58,8 +63,9 @@ def _git(*args, cwd):
     ).stdout.strip()
 
 
-def _commit_checkout(tmp: Path) -> tuple[Path, str]:
-    """The checkout's files (tracked and untracked, not ignored) at one commit of a bare repo."""
+def _commit_checkout(tmp: Path) -> tuple[Path, str, str]:
+    """The checkout's files (tracked and untracked, not ignored) at one release commit of a
+    bare repo, tagged ``v<version>`` (annotated, docs/release.md): (source, commit, tag)."""
     if shutil.which("git") is None:
         missing("git", "needs git")
     files = _git("ls-files", "-co", "--exclude-standard", "-z", cwd=ROOT).split("\0")
@@ -70,8 +76,12 @@ def _commit_checkout(tmp: Path) -> tuple[Path, str]:
             shutil.copy2(ROOT / f, work / f)
     _git("init", "-q", cwd=work)
     _git("add", "-A", cwd=work)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "release", cwd=work)
+    who = ["-c", "user.name=t", "-c", "user.email=t@t"]
+    tag = f"v{faceage.__version__}"
+    _git(*who, "commit", "-qm", f"Release {faceage.__version__}", cwd=work)
+    _git(*who, "tag", "-a", tag, "-m", f"Face-Age-Invariant {faceage.__version__}", cwd=work)
     commit = _git("rev-parse", "HEAD", cwd=work)
+    assert _git("cat-file", "-t", tag, cwd=work) == "tag"  # annotated, not a lightweight tag
     bare = tmp / "faceage.git"
     _git("clone", "-q", "--bare", str(work), str(bare), cwd=tmp)
     shutil.rmtree(work)
@@ -80,14 +90,15 @@ def _commit_checkout(tmp: Path) -> tuple[Path, str]:
     source = tmp / "faceage-source"
     _git("clone", "-q", "--no-checkout", str(bare), str(source), cwd=tmp)
     assert [p.name for p in source.iterdir()] == [".git"]
-    return source, commit
+    assert _git("rev-parse", f"{tag}^{{commit}}", cwd=source) == commit
+    return source, commit, tag
 
 
-def test_demo_runs_as_a_module_from_a_git_source(tmp_path):
-    repo, commit = _commit_checkout(tmp_path)
+def test_demo_runs_as_a_module_from_a_release_tag(tmp_path):
+    repo, commit, tag = _commit_checkout(tmp_path)
     user = tmp_path / "user"
     (user / "config").mkdir(parents=True)
-    (user / "Snakefile").write_text(USER_SNAKEFILE.format(repo=str(repo), commit=commit))
+    (user / "Snakefile").write_text(USER_SNAKEFILE.format(repo=str(repo), tag=tag))
     (user / "config" / "config.yaml").write_text(USER_CONFIG)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
@@ -106,6 +117,9 @@ def test_demo_runs_as_a_module_from_a_git_source(tmp_path):
     assert pd.read_parquet(res / "scores" / "eigenfaces.parquet")["similarity"].notna().all()
     assert (res / "verification" / "comparison.tsv").is_file()
     assert (res / "tables" / "similarity_within_range.csv").is_file()
+    # the run records the release: its version and the tagged commit (docs/release.md)
+    record = yaml.safe_load((res / "settings.yaml").read_text())
+    assert (record["faceage_version"], record["git_commit"]) == (faceage.__version__, commit)
     # the jobs ran the unpacked package too (their environment's PYTHONPATH)
     log = (user / "logs" / "embed" / "mine_eigenfaces_shard0.log").read_text()
     assert "Traceback" not in log
