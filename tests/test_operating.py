@@ -125,7 +125,7 @@ def test_det_points_equal_sklearn_and_the_table_keeps_a_subset_of_them():
     assert ((tf > 0) & (tf < 1) & (tn > 0) & (tn < 1)).all()
 
 
-def test_metrics_cells_and_overall_tar_on_the_pool():
+def test_metrics_cells_on_the_pool_and_roc_figures_kept():
     gen, pool = _world()
     ops = op.OperatingScores.of(gen, pool)
     fnmr = op.fnmr_at_fmr(ops, op.gap_groups(ops.gen_gap, [0, 20]), (1e-2, 1e-3), n_bootstrap=20)
@@ -133,23 +133,22 @@ def test_metrics_cells_and_overall_tar_on_the_pool():
         {
             "subset": ["all", "gap_bin", "gap_bin", "age_ranges"],
             "label": ["all", "0-19", "20+", "0-10|11-20"],
-            "tar_far_0.01": [0.5, 0.4, 0.3, 0.2],
-            "tar_far_0.01_lo": np.nan,
-            "tar_far_0.01_hi": np.nan,
-            "tar_far_0.01_threshold": np.nan,
-            "notes": ["tar_far_0.01 not estimable (10 impostor pairs, needs >= 1000)", "", "", ""],
+            "roc_fnmr_at_fmr_0.01": [0.5, 0.4, 0.3, 0.2],
+            "roc_fnmr_at_fmr_0.01_lo": np.nan,
+            "roc_fnmr_at_fmr_0.01_hi": np.nan,
+            "roc_fnmr_at_fmr_0.01_threshold": np.nan,
+            "notes": ["roc_fnmr_at_fmr_0.01 not estimable (10 pairs, needs >= 1000)", "", "", ""],
         }
     )
-    out = op.with_operating_points(metrics, fnmr, (1e-3,), (1e-2,), "age-matched")
+    out = op.with_operating_points(metrics, fnmr, (1e-3,), "age-matched")
     f = fnmr.set_index(["fmr", "gap_bin"])
     assert out.loc[0, "fnmr_at_fmr_0.001"] == f.loc[(1e-3, "all"), "fnmr"]
     assert out.loc[2, "fnmr_at_fmr_0.001"] == f.loc[(1e-3, "20+"), "fnmr"]
     assert np.isnan(out.loc[3, "fnmr_at_fmr_0.001"])
-    assert out.loc[0, "tar_far_0.01"] == pytest.approx(1 - f.loc[(1e-2, "all"), "fnmr"])
-    assert out.loc[0, "tar_far_0.01_lo"] == pytest.approx(1 - f.loc[(1e-2, "all"), "fnmr_hi"])
-    assert out.loc[1, "tar_far_0.01"] == 0.4  # per-bin TAR stays on the bin's ROC impostors
-    assert "not estimable" not in out.loc[0, "notes"]
-    assert f"operating pool ({len(pool)} impostor pairs)" in out.loc[0, "notes"]
+    # one impostor set per column: every row's ROC figure stays on its ROC impostors
+    assert list(out["roc_fnmr_at_fmr_0.01"]) == [0.5, 0.4, 0.3, 0.2]
+    assert (out["roc_impostors"] == "age-matched").all()
+    assert (out.loc[:2, "n_operating_impostors"] == len(pool)).all()
     assert (out["n_operating_impostors"].iloc[:3] == len(pool)).all()
     assert (out["roc_impostors"] == "age-matched").all()
 
@@ -211,7 +210,7 @@ def test_paired_fnmr_uses_the_common_pool_and_the_one_implementation():
     pd.testing.assert_frame_equal(t[t["model"] == "m0"].reset_index(drop=True), own)
 
 
-def test_paired_overall_tar_is_set_on_the_pool():
+def test_paired_overall_fnmr_is_set_on_the_pool():
     from faceage.analysis import paired as P
 
     gen, pool = _world(n_pool=5000)
@@ -223,17 +222,18 @@ def test_paired_overall_tar_is_set_on_the_pool():
     cpool = P.common_pairs({"m0": pool, "m1": pool})
     res = P.paired_comparison(common, [0, 20], (1e-2,), n_bootstrap=50, pool=cpool)
     fn = P.deployed_fnmr(common, None, (1e-2,), n_bootstrap=0, impostors=cpool)
-    pm = res.per_model[res.per_model["metric"] == "tar_far_0.01"]
+    pm = res.per_model[res.per_model["metric"].str.endswith("fnmr_at_fmr_0.01")]
     overall = pm[pm["subset"] == "all"].set_index("model")
     for m in ("m0", "m1"):
-        expect = 1 - fn[fn["model"] == m]["fnmr"].iloc[0]
+        expect = fn[fn["model"] == m]["fnmr"].iloc[0]
         assert overall.loc[m, "estimate"] == pytest.approx(expect)
         assert overall.loc[m, "n_impostor"] == len(pool)
         assert "operating pool" in overall.loc[m, "note"]
         assert overall.loc[m, "lo"] <= overall.loc[m, "estimate"] <= overall.loc[m, "hi"]
     d = res.differences
-    diff = d[(d["metric"] == "tar_far_0.01") & (d["subset"] == "all")].iloc[0]
-    assert diff["estimate"] < 0 and diff["hi"] < 0  # m1 accepts more at the same FMR
+    diff = d[(d["metric"] == "fnmr_at_fmr_0.01") & (d["subset"] == "all")].iloc[0]
+    assert diff["estimate"] > 0 and diff["lo"] > 0  # m1 misses fewer at the same FMR
+    assert set(pm[pm["subset"] == "gap_bin"]["metric"]) == {"roc_fnmr_at_fmr_0.01"}
     # gap bins keep their own ROC impostors (none of the genuine table here)
     assert (pm[pm["subset"] == "gap_bin"]["n_impostor"] == 0).all()
 

@@ -101,7 +101,7 @@ def test_paired_auc_difference_covers_truth_and_is_narrower_than_unpaired():
         sc = shifted_models(
             np.random.default_rng(1000 + r), d=d, su=su, sw=sw, delta=delta, sdelta=sdelta
         )
-        kw = dict(far_levels=(), n_bootstrap=300, seed=r, slope=False)
+        kw = dict(fmr_levels=(), n_bootstrap=300, seed=r, slope=False)
         p = _row(P.paired_comparison(sc, None, **kw).differences, metric="auc")
         u = _row(P.paired_comparison(sc, None, paired=False, **kw).differences, metric="auc")
         covered += p["lo"] <= true <= p["hi"]
@@ -119,7 +119,7 @@ def test_paired_auc_difference_covers_truth_and_is_narrower_than_unpaired():
 def test_real_difference_has_small_p_value_and_identical_models_p_one():
     sc = shifted_models(np.random.default_rng(7), delta=1.0, sdelta=0.2)
     diff = _row(
-        P.paired_comparison(sc, None, far_levels=(), n_bootstrap=300).differences, metric="auc"
+        P.paired_comparison(sc, None, fmr_levels=(), n_bootstrap=300).differences, metric="auc"
     )
     assert diff["estimate"] < 0 and diff["hi"] < 0 and diff["p_value"] < 0.01
     assert diff["p_value"] > 0 and diff["p_text"] == "< 0.0033"  # 1/300, never 0
@@ -134,7 +134,7 @@ def test_real_difference_has_small_p_value_and_identical_models_p_one():
 def test_identical_models_differ_by_exactly_zero():
     sc = scores_tables(n_models=1)
     sc = {"A": sc["m0"], "B": sc["m0"].copy()}
-    res = P.paired_comparison(sc, GAP_EDGES, far_levels=(1e-2,), n_bootstrap=200)
+    res = P.paired_comparison(sc, GAP_EDGES, fmr_levels=(1e-2,), n_bootstrap=200)
     d = res.differences
     est = d[np.isfinite(d["estimate"])]
     assert len(est) >= 10 and set(est["metric"]) >= {
@@ -153,7 +153,7 @@ def test_identical_models_differ_by_exactly_zero():
 
 def test_point_estimates_equal_sklearn_verification_and_polyfit():
     sc = scores_tables(n_persons=40, n_models=2)
-    res = P.paired_comparison(sc, GAP_EDGES, far_levels=(1e-2, 1e-3), n_bootstrap=50)
+    res = P.paired_comparison(sc, GAP_EDGES, fmr_levels=(1e-2, 1e-3), n_bootstrap=50)
     pm = res.per_model
     for model, t in sc.items():
         subsets = [("all", "all", t)]
@@ -167,13 +167,14 @@ def test_point_estimates_equal_sklearn_verification_and_polyfit():
             assert auc["lo"] <= auc["estimate"] <= auc["hi"]
             ref = point_metrics(g, s, (1e-2, 1e-3))
             tar = pm[
-                (pm.model == model) & (pm.label == label) & pm.metric.str.startswith("tar_far_")
+                (pm.model == model) & (pm.label == label) & pm.metric.str.startswith("roc_fnmr_at_fmr_")
             ]
-            assert len(tar) == 1  # only the largest estimable FAR (1e-2 here)
+            assert len(tar) == 1  # only the largest estimable FMR (1e-2 here)
             tar = tar.iloc[0]
-            if np.isfinite(ref["tar_far_0.01"]):
-                assert tar["metric"] == "tar_far_0.01" and tar["far"] == 0.01
-                assert tar["estimate"] == pytest.approx(ref["tar_far_0.01"], abs=1e-12)
+            if np.isfinite(ref["roc_fnmr_at_fmr_0.01"]):
+                assert tar["metric"] == "roc_fnmr_at_fmr_0.01" and tar["fmr"] == 0.01
+                want = ref["roc_fnmr_at_fmr_0.01"]
+                assert tar["estimate"] == pytest.approx(want, abs=1e-12)
             else:
                 assert np.isnan(tar["estimate"]) and "not estimable" in tar["note"]
             dp = _row(pm, model=model, subset=kind, label=label, metric="dprime")
@@ -238,7 +239,7 @@ def test_pairs_one_model_missed_leave_every_models_figures():
         cp.scores("m0").set_index("pair_id")["similarity"],
         kept.set_index("pair_id")["similarity"],
     )
-    res = P.paired_comparison({"m0": a, "m1": b}, GAP_EDGES, far_levels=(), n_bootstrap=20)
+    res = P.paired_comparison({"m0": a, "m1": b}, GAP_EDGES, fmr_levels=(), n_bootstrap=20)
     pm = res.per_model
     for model in ("m0", "m1"):
         row = _row(pm, model=model, subset="all", metric="auc")
@@ -382,7 +383,7 @@ def test_fnmr_ties_are_never_split_and_all_equals_one_minus_tar():
     f = P.deployed_fnmr({"m": sc}, None, fmr_levels=(1e-2,), n_bootstrap=0).iloc[0]
     ref = point_metrics(sc["genuine"], sc["similarity"], (1e-2,))
     assert np.isfinite(f["fnmr"])
-    assert f["fnmr"] == pytest.approx(1 - ref["tar_far_0.01"], abs=1e-12)
+    assert f["fnmr"] == pytest.approx(ref["roc_fnmr_at_fmr_0.01"], abs=1e-12)
 
 
 # --- d' ---------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from faceage.steps import run
 GAPS = [0, 10, 20]
 SETTINGS = {
     "gap_bins": GAPS,
-    "far_levels": [0.1, 0.01],
     "fmr_levels": [0.1, 0.01],
     "min_year_pairs": 5,
     "impostors": "same_gap_bin",

@@ -83,20 +83,21 @@ def test_point_metrics_equal_sklearn(decimals):
     rng = np.random.default_rng(1)
     g = np.r_[np.ones(300, int), np.zeros(2000, int)]
     s = np.round(np.r_[rng.normal(1.5, 1, 300), rng.normal(0, 1, 2000)], decimals)
-    m = point_metrics(g, s, far_levels=(1e-2, 1e-3))
+    m = point_metrics(g, s, fmr_levels=(1e-2, 1e-3))
     assert m["auc"] == pytest.approx(roc_auc_score(g, s), abs=1e-12)
     fpr, tpr, thr = roc_curve(g, s)
     # EER: the crossing of FAR and FRR lies between the ROC points that bracket it
     fnr = 1 - tpr
     i = np.argmax(fpr >= fnr)
     assert min(fpr[i - 1], fnr[i]) - 1e-12 <= m["eer"] <= max(fpr[i], fnr[i - 1]) + 1e-12
-    assert m["tar_far_0.01"] == pytest.approx(brute_force_tar(g, s, 1e-2), abs=1e-12)
+    assert m["roc_fnmr_at_fmr_0.01"] == pytest.approx(1 - brute_force_tar(g, s, 1e-2), abs=1e-12)
     # at 2000 impostors FAR 1e-3 needs 10000: not estimable
-    assert np.isnan(m["tar_far_0.001"]) and "tar_far_0.001 not estimable" in m["notes"]
+    assert np.isnan(m["roc_fnmr_at_fmr_0.001"])
+    assert "roc_fnmr_at_fmr_0.001 not estimable" in m["notes"]
     assert "needs >= 10000" in m["notes"]
     # the reported threshold really gives that TAR and a FAR within the target
-    t = m["tar_far_0.01_threshold"]
-    assert np.mean(s[g == 1] >= t) == pytest.approx(m["tar_far_0.01"])
+    t = m["roc_fnmr_at_fmr_0.01_threshold"]
+    assert np.mean(s[g == 1] < t) == pytest.approx(m["roc_fnmr_at_fmr_0.01"])
     assert np.mean(s[g == 0] >= t) <= 1e-2
 
 
@@ -114,9 +115,9 @@ def test_tar_estimable_exactly_at_ten_over_far():
     rng = np.random.default_rng(2)
     g = np.r_[np.ones(50, int), np.zeros(1000, int)]
     s = rng.normal(size=len(g)) + g
-    m = point_metrics(g, s, far_levels=(1e-2, 1e-3))
-    assert np.isfinite(m["tar_far_0.01"])  # 1000 impostors = 10 / 0.01
-    assert np.isnan(m["tar_far_0.001"])
+    m = point_metrics(g, s, fmr_levels=(1e-2, 1e-3))
+    assert np.isfinite(m["roc_fnmr_at_fmr_0.01"])  # 1000 impostors = 10 / 0.01
+    assert np.isnan(m["roc_fnmr_at_fmr_0.001"])
 
 
 def test_gap_bins():
@@ -240,7 +241,7 @@ def test_compiled_roc_metrics_equal_the_roc_polygon_and_the_accuracy_its_running
         assert sp.metrics_of(gcum, icum, fars, out)
         ref = bs.roc_metrics(fpr, tpr, fars)
         assert out[0] == pytest.approx(ref["auc"], abs=1e-12)
-        np.testing.assert_array_equal(out[1:], [ref["eer"]] + [ref[bs.far_key(f)] for f in fars])
+        np.testing.assert_array_equal(out[1:], [ref["eer"]] + [ref[f"tpr_at_fpr_{f:g}"] for f in fars])
         thr = float(np.median(s))
         codes = {p: i for i, p in enumerate(np.unique(np.r_[pa, pb]))}
         ca, cb = counts[[codes[p] for p in pa]], counts[[codes[p] for p in pb]]
@@ -259,7 +260,7 @@ def test_bootstrap_deterministic_under_seed():
     c = bs.subject_bootstrap(*args, n_iterations=200, seed=8, label="all")
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["lo"], c["lo"])
-    assert list(a["metric"]) == ["auc", "eer", "tar_far_0.01"]
+    assert list(a["metric"]) == ["auc", "eer", "roc_fnmr_at_fmr_0.01"]
     assert (a["n_valid"] == 200).all()
 
 
@@ -318,7 +319,6 @@ def test_verification_metrics_table():
 
 VER_SETTINGS = {
     "gap_bins": [0, 10, 20, 30],
-    "far_levels": [0.01, 0.001, 0.0001],
     "impostors": "same_gap_bin",
     "bootstrap_iterations": 30,
     "seed": 3,
@@ -402,14 +402,14 @@ def test_verification_steps_comparison_and_plots(tmp_path):
         input={"metrics": paths, "ageing": ageing, "probe": [str(probe)] * 2},
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
         settings={"models": models, "title": "t"}
-        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
+        | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
     )
     assert list(table["model"]) == models and set(table["pairs"]) == {"own"}
     back = read_result(tmp_path / "comparison.tsv")
     assert back.loc[0, "auc"] == pytest.approx(
         read_result(paths[0]).query("subset == 'all'")["auc"].iloc[0]
     )
-    for col in ["auc_gap_0-9", "acc_mean", "slope_per_decade", "tar_far_0.01", "fnmr_at_fmr_0.01"]:
+    for col in ["auc_gap_0-9", "acc_mean", "slope_per_decade", "roc_fnmr_at_fmr_0.01", "fnmr_at_fmr_0.01"]:
         assert col in back.columns
     assert back.loc[1, "slope_per_decade"] < back.loc[0, "slope_per_decade"] < 0
     assert (tmp_path / "gap.png").stat().st_size > 1000
@@ -475,7 +475,7 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
         },
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
         settings={"models": names, "title": "t"}
-        | {k: VER_SETTINGS[k] for k in ("far_levels", "fmr_levels")},
+        | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
     ).set_index("model")
     assert set(table["pairs"]) == {"common"}
     assert table.loc["missing", "n_unscored"] == n_lost
@@ -556,11 +556,11 @@ def test_eer_and_threshold_interpolated_exactly():
     threshold = .8 + .5 (.5 - .8) = .65."""
     g = np.array([1, 1, 0, 0, 0, 0])
     s = np.array([0.9, 0.5, 0.8, 0.3, 0.1, 0.05])
-    m = point_metrics(g, s, far_levels=())
+    m = point_metrics(g, s, fmr_levels=())
     assert m["eer"] == pytest.approx(0.25, abs=1e-12)
     assert m["eer_threshold"] == pytest.approx(0.65, abs=1e-12)
     # the corner case: FAR - FRR reaches 0 exactly at a ROC point
-    m = point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), far_levels=())
+    m = point_metrics(np.array([1, 1, 0, 0]), np.array([0.9, 0.6, 0.7, 0.2]), fmr_levels=())
     assert m["eer"] == pytest.approx(0.5, abs=1e-12) and m["eer_threshold"] == pytest.approx(
         0.7, abs=1e-12
     )

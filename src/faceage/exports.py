@@ -16,11 +16,10 @@ Two impostor sets, because metrics.tsv's figures rest on two (:func:`record`):
 * ``bob_scores.csv``, ``pyeer_impostor.txt``: every scored genuine pair of
   ``scores/<model>.parquet``, then every scored pair of the **operating impostor pool**
   (``scores/operating/<model>.parquet``), the impostors every "at FMR f" figure is set on:
-  the ``all`` row's ``fnmr_at_fmr_<f>`` and ``tar_far_<f>`` (= 1 - FNMR at FMR f), fnmr.tsv's
-  ``all`` rows.
+  the ``all`` row's ``fnmr_at_fmr_<f>``, fnmr.tsv's ``all`` rows.
 * ``bob_scores_pairs.csv``, ``pyeer_impostor_pairs.txt``: the same genuine pairs, then the
   impostor pairs of the **pairs table** (``pairs.parquet``: age-matched with
-  ``comparisons.impostors: matched``), which the ``all`` row's ``auc`` and ``eer`` rest on.
+  ``comparisons.impostors: matched``), which the ``all`` row's ``auc``, ``eer`` and ``roc_fnmr_at_fmr_<f>`` rest on.
 
 ``pyeer_genuine.txt`` serves both. Unscored pairs (an image without an embedding) are left out.
 ``exports/<model>/README.txt`` and ``exports.json`` (rule ``export_note``) say which file holds
@@ -91,7 +90,6 @@ def record(
     formats: Sequence[str],
     counts: dict[str, int],
     fmr_levels: Sequence[float],
-    far_levels: Sequence[float],
     pairs_impostors: str,
 ) -> dict:
     """What the export folder of ``model`` holds (``exports.json``): every file with its
@@ -99,7 +97,7 @@ def record(
     ``verification/<model>/metrics.tsv`` (its ``all`` row) and ``fnmr.tsv`` that the tools
     reproduce from it. ``counts``: ``genuine``, ``operating_pool`` and ``pairs``, the scored
     pairs of each set; ``pairs_impostors``: ``comparisons.impostors``."""
-    from faceage.analysis.bootstrap import far_key
+    from faceage.analysis.bootstrap import roc_key
     from faceage.analysis.operating import fmr_key
 
     sets = {
@@ -117,16 +115,6 @@ def record(
                     "pyeer": PYEER_FNMR_AT.get(float(f)),
                 }
                 for f in fmr_levels
-            ]
-            + [
-                {
-                    "table": "metrics.tsv",
-                    "row": "subset == all",
-                    "column": far_key(f),
-                    "is": f"1 - FNMR at FMR {_level(f)} (TAR at FAR {_level(f)})",
-                    "pyeer": PYEER_FNMR_AT.get(float(f)),
-                }
-                for f in far_levels
             ]
             + [
                 {
@@ -154,6 +142,16 @@ def record(
                     ("mean_genuine_similarity", "mean genuine score", None),
                     ("mean_impostor_similarity", "mean impostor score", None),
                 )
+            ]
+            + [
+                {
+                    "table": "metrics.tsv",
+                    "row": "subset == all",
+                    "column": roc_key(f),
+                    "is": f"FNMR at FMR {_level(f)} on these impostors",
+                    "pyeer": PYEER_FNMR_AT.get(float(f)),
+                }
+                for f in fmr_levels
             ],
         },
     }

@@ -41,7 +41,7 @@ rule paired_differences:
             lambda c: pick(
                 c["verification"],
                 "gap_bins",
-                "far_levels",
+                "fmr_levels",
                 "impostors",
                 "bootstrap_iterations",
                 "seed",
@@ -154,7 +154,7 @@ rule paired_by_gender:
             lambda c: pick(
                 c["verification"],
                 "gap_bins",
-                "far_levels",
+                "fmr_levels",
                 "impostors",
                 "bootstrap_iterations",
                 "seed",

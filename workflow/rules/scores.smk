@@ -82,7 +82,6 @@ rule export_note:
             lambda c: pick(
                 c["verification"],
                 "fmr_levels",
-                "far_levels",
                 formats=c["exports"],
                 pairs_impostors=c["comparisons"]["impostors"],
             )

@@ -1,5 +1,5 @@
 # Stage 7 - verification: genuine against impostor scores per age gap and age
-# range (ROC, AUC, EER, TAR@FAR, insightface 10-fold accuracy, subject-level
+# range (ROC, AUC, EER, FNMR at FMR, insightface 10-fold accuracy, subject-level
 # bootstrap CIs), the ageing mixed model, the age probe, a model comparison,
 # and, in a protocol run (dataset_format: protocol), standard benchmarks such
 # as AgeDB-30 in one table. Conventions: docs/verification.md.
@@ -60,7 +60,6 @@ rule verification_metrics:
             lambda c: pick(
                 c["verification"],
                 "gap_bins",
-                "far_levels",
                 "fmr_levels",
                 "min_year_pairs",
                 "impostors",
@@ -354,7 +353,6 @@ rule verification_comparison:
     params:
         settings=lambda w: pick(
             dconf(w)["verification"],
-            "far_levels",
             "fmr_levels",
             title=f"{w.dataset}: verification against age gap",
             models=dataset_models(dconf(w)),

@@ -10,7 +10,7 @@ every pair enters the resampled ROC with a weight:
 * an impostor pair weighs ``c[p] * c[q]`` for its two persons.
 
 A person drawn twice thus counts twice, a person not drawn drops out with all
-its pairs. The metrics (AUC, EER, TAR at FAR) are then computed from the
+its pairs. The metrics (AUC, EER, FNMR at FMR) are then computed from the
 weighted ROC, which equals :func:`sklearn.metrics.roc_curve` with
 ``sample_weight``; sorting happens once, and each iteration costs one
 compiled running sum over each class's weights and one compiled walk along
@@ -46,9 +46,12 @@ def subset_rng(seed: int, label: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(label.encode())]))
 
 
-def far_key(far: float) -> str:
-    """Column name of TAR at one FAR level, e.g. ``tar_far_0.001``."""
-    return f"tar_far_{far:g}"
+def roc_key(fmr: float) -> str:
+    """Column name of FNMR at FMR ``fmr`` read off a subset's own ROC (its ROC impostors, the
+    impostor pairs of the pairs table), e.g. ``roc_fnmr_at_fmr_0.001``. The same figure with
+    its threshold set on the operating impostor pool is ``fnmr_at_fmr_<f>``
+    (:func:`faceage.analysis.operating.fmr_key`)."""
+    return f"roc_fnmr_at_fmr_{fmr:g}"
 
 
 @njit(cache=True, nogil=True)
@@ -89,11 +92,11 @@ def _point(m, gcum, icum, group_end, imp_above, imp_through):  # pragma: no cove
 
 @njit(cache=True, nogil=True)
 def _polygon_metrics(gcum, icum, group_end, imp_above, imp_through, far_levels, out):
-    """AUC, EER and TAR at each FAR of the ROC polygon of :meth:`SortedPairs.roc_of` without
-    building it: ``out[0]`` AUC, ``out[1]`` EER, ``out[2 + q]`` TAR at ``far_levels[q]``.
+    """AUC, EER and tpr (= 1 - FNMR) at each fpr (= FMR) of the ROC polygon of :meth:`SortedPairs.roc_of` without
+    building it: ``out[0]`` AUC, ``out[1]`` EER, ``out[2 + q]`` tpr at ``far_levels[q]``.
 
-    The AUC is one pass of integer trapezoids over the groups. EER and TAR are binary searches
-    along the polygon (FAR, TAR and FAR - FRR rise along it) with the rules and float
+    The AUC is one pass of integer trapezoids over the groups. EER and tpr are binary searches
+    along the polygon (fpr, tpr and fpr - (1 - tpr) rise along it) with the rules and float
     operations of :func:`eer_from_roc` and :func:`tar_from_roc`, so they equal them exactly.
     False (``out`` untouched) when a class has no weight.
     """
@@ -112,7 +115,7 @@ def _polygon_metrics(gcum, icum, group_end, imp_above, imp_through, far_levels, 
     num += float(total_i - f_prev) * float(g_prev + total_g)
     out[0] = num / (2.0 * total_i * total_g)
     n_pts = 2 * k + 2
-    lo, hi = 0, n_pts  # EER: the first point with FAR - FRR >= 0
+    lo, hi = 0, n_pts  # EER: the first point with FMR - FNMR >= 0
     while lo < hi:
         mid = (lo + hi) // 2
         f, g = _point(mid, gcum, icum, group_end, imp_above, imp_through)
@@ -133,7 +136,7 @@ def _polygon_metrics(gcum, icum, group_end, imp_above, imp_through, far_levels, 
         d1 = f1 - (1.0 - g / total_g)
         w = d0 / (d0 - d1) if d1 != d0 else 0.0
         out[1] = f0 + w * (f1 - f0)
-    for q in range(far_levels.shape[0]):  # TAR: the last point with FAR <= the level
+    for q in range(far_levels.shape[0]):  # tpr: the last point with fpr <= the level
         x = far_levels[q] * (1 + 1e-12)
         lo, hi = 0, n_pts - 1
         while lo < hi:
@@ -184,7 +187,7 @@ class RocFigures(NamedTuple):
 
     auc: float
     eer: float
-    tar: np.ndarray  # TAR at each FAR level asked for, in that order
+    tar: np.ndarray  # tpr (= 1 - FNMR) at each FMR level asked for, in that order
 
 
 @dataclass
@@ -265,7 +268,7 @@ class SortedPairs:
     def metrics_of(
         self, gcum: np.ndarray, icum: np.ndarray, far_levels: np.ndarray, out: np.ndarray
     ) -> bool:
-        """AUC, EER, TAR at ``far_levels`` of :meth:`roc_of`'s ROC into ``out`` (in that
+        """AUC, EER, tpr at ``far_levels`` of :meth:`roc_of`'s ROC into ``out`` (in that
         order), computed on its points in one compiled pass; False when a class has no weight.
         Equals :func:`roc_metrics` of that ROC (the AUC to rounding: one running sum)."""
         return _polygon_metrics(
@@ -273,7 +276,7 @@ class SortedPairs:
         )
 
     def figures(self, counts: np.ndarray, far_levels: np.ndarray) -> RocFigures | None:
-        """AUC, EER and TAR at ``far_levels`` for per-person draw ``counts`` (:meth:`metrics_of`
+        """AUC, EER and tpr (= 1 - FNMR) at ``far_levels`` for per-person draw ``counts`` (:meth:`metrics_of`
         as a record); None when a class has no weight."""
         out = np.empty(2 + len(far_levels))
         if not self.metrics_of(*self.running_weights(counts), far_levels, out):
@@ -303,7 +306,7 @@ def auc_from_roc(fpr: np.ndarray, tpr: np.ndarray) -> float:
 
 
 def eer_from_roc(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray | None = None):
-    """Equal error rate: where FAR (= fpr) meets FRR (= 1 - tpr).
+    """Equal error rate: where FMR (= fpr) meets FNMR (= 1 - tpr).
 
     Linear interpolation along the ROC segment on which ``fpr - (1 - tpr)``
     changes sign. Returns (eer, threshold) - the threshold interpolated the
@@ -326,15 +329,15 @@ def eer_from_roc(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray | None
 
 
 def tar_from_roc(fpr: np.ndarray, tpr: np.ndarray, far: float) -> tuple[float, int]:
-    """Highest TAR among ROC points with FAR <= ``far`` (no interpolation), and its index."""
+    """Highest tpr (= 1 - FNMR) among ROC points with fpr (= FMR) <= ``far`` (no interpolation), and its index."""
     i = int(np.searchsorted(fpr, far * (1 + 1e-12), side="right")) - 1
     return float(tpr[i]), i
 
 
 def roc_metrics(fpr: np.ndarray, tpr: np.ndarray, far_levels: Sequence[float]) -> dict[str, float]:
     out = {"auc": auc_from_roc(fpr, tpr), "eer": eer_from_roc(fpr, tpr)[0]}
-    for far in far_levels:
-        out[far_key(far)] = tar_from_roc(fpr, tpr, far)[0]
+    for far in far_levels:  # the ROC's own terms: tpr = 1 - FNMR at fpr = FMR
+        out[f"tpr_at_fpr_{far:g}"] = tar_from_roc(fpr, tpr, far)[0]
     return out
 
 
@@ -343,14 +346,15 @@ def subject_bootstrap(
     genuine,
     person_a,
     person_b,
-    far_levels: Sequence[float] = (),
+    fmr_levels: Sequence[float] = (),
     n_iterations: int = 1000,
     seed: int = 0,
     label: str = "all",
     confidence: float = 0.95,
     accuracy_at: float | None = None,
 ) -> pd.DataFrame:
-    """Percentile CIs for AUC, EER and TAR@FAR by resampling persons.
+    """Percentile CIs for AUC, EER and FNMR at each FMR of ``fmr_levels`` (``roc_key``) by
+    resampling persons.
 
     With ``accuracy_at`` (a cosine threshold), also ``acc``: the accuracy of
     calling a pair "same" when its similarity is above that threshold, with
@@ -361,7 +365,7 @@ def subject_bootstrap(
     deviation of the bootstrap distribution), ``n_valid`` (iterations in
     which the metric existed).
     """
-    metrics = ["auc", "eer"] + [far_key(f) for f in far_levels]
+    metrics = ["auc", "eer"] + [roc_key(f) for f in fmr_levels]
     sp = SortedPairs.build(similarity, genuine, person_a, person_b)
     with_acc = accuracy_at is not None and np.isfinite(accuracy_at)
     if with_acc:
@@ -373,7 +377,7 @@ def subject_bootstrap(
         gen_right = int(np.count_nonzero(s[g] > accuracy_at))
         imp_wrong = int(np.count_nonzero(s[~g] > accuracy_at))
     values = np.full((n_iterations, len(metrics)), np.nan)
-    fars = np.asarray(far_levels, dtype=np.float64)
+    fars = np.asarray(fmr_levels, dtype=np.float64)
     n_roc = 2 + len(fars)
     rng = subset_rng(seed, label)
     if sp.n_persons and n_iterations:
@@ -386,6 +390,7 @@ def subject_bootstrap(
             if with_acc:
                 right = gcum[gen_right] + (icum[-1] - icum[imp_wrong])
                 values[it, n_roc] = right / (gcum[-1] + icum[-1])
+    values[:, 2:n_roc] = 1 - values[:, 2:n_roc]  # FNMR = 1 - TAR at the same FMR
     rows = [
         {"metric": name, **percentile_interval(values[:, j], confidence)._asdict()}
         for j, name in enumerate(metrics)

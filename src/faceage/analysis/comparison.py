@@ -5,15 +5,16 @@ Columns, per model:
 * ``pairs``: ``common`` when the figures are on the pairs every model scored
   (then ``n_unscored``, ``n_dropped_by_others`` and ``n_common`` say what each model lost;
   :func:`with_pair_counts`), ``own`` when each model is on its own scored pairs;
-* overall: ``n_genuine``, ``n_impostor``, ``auc`` with
-  ``auc_lo``/``auc_hi``, ``eer`` (+ interval), ``tar_far_<f>`` (+ interval)
-  for every FAR level, ``acc_mean``/``acc_std`` (insightface 10-fold);
+* overall, on the ROC impostors (the impostor pairs of the pairs table, metrics.tsv's
+  ``roc_impostors``): ``n_genuine``, ``n_impostor``, ``auc`` with ``auc_lo``/``auc_hi``,
+  ``eer`` (+ interval), ``roc_fnmr_at_fmr_<f>`` (+ interval) for every
+  ``verification.fmr_levels`` level, ``acc_mean``/``acc_std`` (insightface 10-fold);
 * overall, at fixed FMR on the operating impostor pool: ``fnmr_at_fmr_<f>`` (+ interval) for
   every ``verification.fmr_levels`` level, and ``n_operating_impostors``, the pool pairs it
   rests on;
 * per age-gap bin ``<bin>``: ``auc_gap_<bin>`` (+ ``_lo``/``_hi``),
-  ``acc_gap_<bin>``, ``tar_far_<f>_gap_<bin>`` for the largest FAR level (on the bin's ROC
-  impostors) and ``fnmr_at_fmr_<f>_gap_<bin>`` (+ interval; on the pool) for every FMR level;
+  ``acc_gap_<bin>``, ``roc_fnmr_at_fmr_<f>_gap_<bin>`` for the largest FMR level (on the bin's
+  ROC impostors) and ``fnmr_at_fmr_<f>_gap_<bin>`` (+ interval; on the pool) for every FMR level;
 * ageing model: ``slope_per_decade`` (+ interval, per decade for
   readability), ``random_slope``;
 * age probe: ``probe_mae``, ``probe_r2``, ``probe_mae_median_baseline``;
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from faceage.analysis.bootstrap import far_key
+from faceage.analysis.bootstrap import roc_key
 from faceage.analysis.operating import fmr_key
 from faceage.analysis.verification import COUNT_COLUMNS, ROC_COLUMNS
 
@@ -44,15 +45,15 @@ def model_row(
     ageing: pd.DataFrame | None = None,
     probe: pd.DataFrame | None = None,
     protocols: Sequence[pd.DataFrame] = (),
-    far_levels: Sequence[float] = (),
     fmr_levels: Sequence[float] = (),
 ) -> dict:
     """One model's headline figures from its verification / ageing / probe / protocol tables;
-    TAR at each of ``far_levels`` and FNMR at each of ``fmr_levels`` (the levels the metrics
-    were made with: ``verification.far_levels``, ``fmr_levels``)."""
+    FNMR at each of ``fmr_levels`` (the levels the metrics were made with:
+    ``verification.fmr_levels``) on the ROC impostors (``roc_fnmr_at_fmr_<f>``) and on the
+    operating pool (``fnmr_at_fmr_<f>``)."""
     row: dict = {}
     overall = metrics[metrics["subset"] == "all"]
-    fars = [far_key(float(f)) for f in far_levels]
+    rocs = [roc_key(float(f)) for f in fmr_levels]
     fmrs = [fmr_key(float(f)) for f in fmr_levels]
     if len(overall):
         o = overall.iloc[0]
@@ -60,7 +61,7 @@ def model_row(
             row["model"] = o["model"]
         for c in [*OVERALL_COUNTS, *ROC_COLUMNS]:
             row[c] = o.get(c)
-        for f in fars:
+        for f in rocs:
             row[f], row[f + "_lo"], row[f + "_hi"] = o.get(f), o.get(f + "_lo"), o.get(f + "_hi")
         row["acc_mean"], row["acc_std"] = o.get("acc_mean"), o.get("acc_std")
         for f in fmrs:
@@ -68,7 +69,7 @@ def model_row(
         if "n_operating_impostors" in metrics.columns:
             row["n_operating_impostors"] = o.get("n_operating_impostors")
     gap = metrics[metrics["subset"] == "gap_bin"]
-    top_far = far_key(max(float(f) for f in far_levels)) if far_levels else None
+    top = roc_key(max(float(f) for f in fmr_levels)) if fmr_levels else None
     for _, r in gap.iterrows():
         b = r["label"]
         row[f"n_genuine_gap_{b}"] = r["n_genuine"]
@@ -78,8 +79,8 @@ def model_row(
             r["auc_hi"],
         )
         row[f"acc_gap_{b}"] = r["acc_mean"]
-        if top_far:
-            row[f"{top_far}_gap_{b}"] = r[top_far]
+        if top:
+            row[f"{top}_gap_{b}"] = r[top]
         for f in fmrs:
             row[f"{f}_gap_{b}"] = r[f]
             row[f"{f}_gap_{b}_lo"], row[f"{f}_gap_{b}_hi"] = r[f + "_lo"], r[f + "_hi"]
@@ -122,7 +123,6 @@ def compare_models(
     ageing: dict[str, pd.DataFrame] | None = None,
     probe: dict[str, pd.DataFrame] | None = None,
     protocols: dict[str, Sequence[pd.DataFrame]] | None = None,
-    far_levels: Sequence[float] = (),
     fmr_levels: Sequence[float] = (),
 ) -> pd.DataFrame:
     """The comparison table: one row per model (in the order of ``metrics``); the levels as
@@ -134,7 +134,6 @@ def compare_models(
             (ageing or {}).get(model),
             (probe or {}).get(model),
             (protocols or {}).get(model, ()),
-            far_levels,
             fmr_levels,
         )
         row["model"] = model

@@ -2,13 +2,14 @@
 operating impostor pool.
 
 Vocabulary: ISO/IEC 19795-1. FMR (false match rate) = share of impostor pairs accepted, FNMR
-(false non-match rate) = share of genuine pairs rejected. The older TAR/FAR columns of
-``metrics.tsv`` are TAR = 1 - FNMR and FAR = FMR (docs/verification.md).
+(false non-match rate) = share of genuine pairs rejected (older papers' TAR = 1 - FNMR, FAR =
+FMR; docs/verification.md). ``fnmr_at_fmr_<f>`` always names a figure on the pool; the same
+figure on a subset's own ROC impostors is ``roc_fnmr_at_fmr_<f>``.
 
 * **The pool** (``results/<ds>/operating_pairs.parquet``, :func:`faceage.pairs.operating_pairs`):
   every cross-person pair when there are at most ``comparisons.operating_impostors`` of them,
   else a seeded sample of that many with persons balanced. It is apart from the age-matched
-  impostors that the per-bin ROC figures (AUC, EER, per-bin TAR, accuracy) use.
+  impostors that the per-bin ROC figures (AUC, EER, ``roc_fnmr_at_fmr_<f>``, accuracy) use.
 * **Threshold at FMR = f** (:class:`ImpostorThreshold`): the lowest threshold at which the
   share of pool pairs scoring ``>=`` it is at most ``f`` (ties never split, so
   ``fmr_achieved <= f``). Estimated only when the pool holds at least ``10 / f`` pairs.
@@ -310,21 +311,19 @@ def with_operating_points(
     metrics: pd.DataFrame,
     fnmr: pd.DataFrame,
     fmr_levels: Sequence[float],
-    far_levels: Sequence[float],
     roc_impostors: str,
 ) -> pd.DataFrame:
     """``metrics`` (one model's metrics table) with the operating points of ``fnmr`` (a
     :func:`fnmr_at_fmr` table over ``all`` and the gap bins, at least at every level of
-    ``fmr_levels`` and ``far_levels``):
+    ``fmr_levels``):
 
-    * ``roc_impostors``: which impostors the row's ROC figures (AUC, EER, TAR at FAR, accuracy)
-      rest on; the overall row's ``tar_far_<f>`` (+ interval, threshold) is set on the pool
-      instead: 1 - FNMR at FMR = f, and says so;
+    * ``roc_impostors``: which impostors every row's ROC figures (``auc``, ``eer``,
+      ``roc_fnmr_at_fmr_<f>``, accuracy) rest on - the ``all`` row's as well;
     * ``fnmr_at_fmr_<f>`` (+ ``_lo``/``_hi``/``_threshold``) for the overall and gap-bin rows,
       and ``n_operating_impostors``, the pool pairs they rest on.
-    """
-    from faceage.analysis.bootstrap import far_key
 
+    One impostor set per column: no column switches set between rows.
+    """
     out = metrics.copy()
     out["roc_impostors"] = roc_impostors
     cells = fnmr_cells(fnmr, fmr_levels)
@@ -334,27 +333,4 @@ def with_operating_points(
     labels = out.loc[bin_rows, "label"].astype(str)
     out.loc[bin_rows, cells.columns] = cells.reindex(labels).to_numpy()
     out["n_operating_impostors"] = pd.array(out["n_operating_impostors"], dtype="Int64")
-    overall = np.flatnonzero((out["subset"] == "all").to_numpy())
-    if len(overall):
-        i = out.index[overall[0]]
-        n_pool = int(cells["n_operating_impostors"].iloc[0]) if len(cells) else 0
-        notes = [x for x in str(out.at[i, "notes"] or "").split("; ") if x and x != "nan"]
-        notes = [x for x in notes if not x.startswith("tar_far_")]
-        for far in far_levels:
-            t = fnmr[np.isclose(fnmr["fmr"], float(far)) & (fnmr["gap_bin"] == "all")]
-            key = far_key(float(far))
-            r = t.iloc[0] if len(t) else None
-            ok = r is not None and np.isfinite(r["fnmr"])
-            out.at[i, key] = 1 - r["fnmr"] if ok else np.nan
-            out.at[i, key + "_lo"] = 1 - r["fnmr_hi"] if ok else np.nan
-            out.at[i, key + "_hi"] = 1 - r["fnmr_lo"] if ok else np.nan
-            out.at[i, key + "_threshold"] = r["threshold"] if ok else np.nan
-            if not ok:
-                notes.append(
-                    f"{key} not estimable ({n_pool} operating-pool pairs, needs >= "
-                    f"{needs(float(far))})"
-                )
-        notes.append(f"tar_far_* of this row on the operating pool ({n_pool} impostor pairs)")
-        out.at[i, "roc_impostors"] = roc_impostors
-        out.at[i, "notes"] = "; ".join(notes)
     return out

@@ -17,9 +17,12 @@ the ``verification_metrics`` step, see :data:`CONVENTIONS`):
 * the score is cosine similarity; a pair is accepted as "same person" when
   its score is >= the threshold; pairs without a score are left out and
   counted in ``n_unscored``;
-* ROC, AUC, EER and TAR at FAR on one subset are :mod:`faceage.analysis.roc`
-  (TAR at FAR = f is *not estimable*, left empty with a note, below
-  ``10 / f`` impostor pairs);
+* ROC, AUC, EER and FNMR at FMR on the subset's own ROC (``roc_fnmr_at_fmr_<f>``) are
+  :mod:`faceage.analysis.roc` (*not estimable*, left empty with a note, below ``10 / f``
+  impostor pairs); vocabulary ISO/IEC 19795-1 (FMR, FNMR; TAR = 1 - FNMR, FAR ~ FMR);
+* every ROC figure of every row (``auc``, ``eer``, ``roc_fnmr_at_fmr_<f>``, the accuracy) rests
+  on the row's ``roc_impostors`` (the impostor pairs of the pairs table), every
+  ``fnmr_at_fmr_<f>`` on the operating impostor pool (:mod:`faceage.analysis.operating`);
 * 10-fold accuracy follows insightface's ``verification.py`` exactly
   (:func:`insightface_accuracy`), with folds that never split a person
   (:func:`person_folds`);
@@ -44,7 +47,7 @@ from faceage.analysis.accuracy import (  # noqa: F401 - re-exported: one verific
     person_folds,
     subset_accuracy,
 )
-from faceage.analysis.bootstrap import far_key, person_codes, subject_bootstrap
+from faceage.analysis.bootstrap import person_codes, roc_key, subject_bootstrap
 from faceage.analysis.roc import FAR_LEVELS, MIN_IMPOSTORS_TIMES_FAR, point_metrics_and_curve
 from faceage.bins import bin_index, bin_labels
 
@@ -55,12 +58,18 @@ CONVENTIONS = {
     "every metric and counted in n_unscored",
     "roc_auc": "sklearn.metrics.roc_curve / roc_auc_score on the scored pairs of the subset "
     "(tied scores count one half)",
-    "eer": "equal error rate: FAR = FRR, linear interpolation between neighbouring ROC points",
-    "tar_at_far": "highest TAR among ROC points with FAR <= target, no interpolation; "
-    "not estimable (empty, see notes) when the subset has fewer than 10/FAR impostor pairs; "
-    "the overall (all) row's TAR is set on the operating impostor pool instead (1 - FNMR at "
-    "FMR = FAR, see operating_points)",
-    "operating_points": "ISO/IEC 19795-1 (FMR = FAR, FNMR = 1 - TAR): fnmr_at_fmr_<f> is the "
+    "vocabulary": "ISO/IEC 19795-1: FMR (false match rate) = share of impostor pairs accepted, "
+    "FNMR (false non-match rate) = share of genuine pairs rejected; older papers' TAR is "
+    "1 - FNMR and their FAR is FMR (for a verification algorithm, without failures to acquire)",
+    "impostor_sets": "one impostor set per column, the same in every row: auc, eer, "
+    "eer_threshold, roc_fnmr_at_fmr_<f>, acc_*, n_impostor and mean_impostor_similarity rest on "
+    "the row's ROC impostors (roc_impostors: the impostor pairs of the pairs table); "
+    "fnmr_at_fmr_<f> and n_operating_impostors on the operating impostor pool",
+    "eer": "equal error rate: FMR = FNMR, linear interpolation between neighbouring ROC points",
+    "roc_fnmr_at_fmr": "roc_fnmr_at_fmr_<f>: 1 - the highest share of genuine pairs accepted "
+    "among ROC points with FMR <= f on the row's ROC impostors, no interpolation; not estimable "
+    "(empty, see notes) when the row has fewer than 10/f ROC impostor pairs",
+    "operating_points": "fnmr_at_fmr_<f> is the "
     "share of a gap bin's genuine pairs scoring below one threshold set on the operating "
     "impostor pool (every cross-person pair up to comparisons.operating_impostors, else a "
     "seeded persons-balanced sample; n_operating_impostors pairs) so that at most a share f of "
@@ -223,7 +232,7 @@ def _take(values: np.ndarray | None, rows: np.ndarray | None):
 def verification_metrics(
     scores: pd.DataFrame | PairArrays,
     gap_edges: Sequence[int],
-    far_levels: Sequence[float] = FAR_LEVELS,
+    fmr_levels: Sequence[float] = FAR_LEVELS,
     impostors: str = "same_gap_bin",
     n_bootstrap: int = 1000,
     seed: int = 0,
@@ -245,7 +254,7 @@ def verification_metrics(
     the table) and each subset as the positions of its rows, so a subset copies a few numbers
     per pair, not the table.
     """
-    far_levels = [float(f) for f in far_levels]
+    levels = [float(f) for f in fmr_levels]
     rows_out, curves = [], []
     arrays = scores if isinstance(scores, PairArrays) else PairArrays.of(scores, gap_edges)
     sim, gen, fold_all = arrays.similarity, arrays.genuine, arrays.fold
@@ -269,7 +278,7 @@ def verification_metrics(
             "n_genuine_persons": len(np.unique(pa[g == 1])),
             "n_unscored": int((~scored).sum()),
         }
-        point, curve = point_metrics_and_curve(g, s, far_levels)
+        point, curve = point_metrics_and_curve(g, s, levels)
         row.update(point)
         row["mean_genuine_similarity"] = float(s[g == 1].mean()) if (g == 1).any() else np.nan
         row["mean_impostor_similarity"] = float(s[g == 0].mean()) if (g == 0).any() else np.nan
@@ -300,7 +309,7 @@ def verification_metrics(
                 g,
                 pa,
                 pb,
-                far_levels,
+                levels,
                 n_bootstrap,
                 seed,
                 f"{kind}:{label}",
@@ -318,7 +327,7 @@ def verification_metrics(
             curves.append(curve)
         rows_out.append(row)
     metrics = pd.DataFrame(rows_out)
-    metrics = metrics.reindex(columns=metric_columns(far_levels))
+    metrics = metrics.reindex(columns=metric_columns(levels))
     roc = (
         pd.concat(curves, ignore_index=True)
         if curves
@@ -332,11 +341,13 @@ COUNT_COLUMNS = ["n_persons", "n_genuine_persons", "n_genuine", "n_impostor", "n
 ROC_COLUMNS = ["auc", "auc_lo", "auc_hi", "eer", "eer_lo", "eer_hi"]
 
 
-def metric_columns(far_levels: Sequence[float]) -> list[str]:
+def metric_columns(fmr_levels: Sequence[float]) -> list[str]:
+    """metrics.tsv's columns before the operating points (:func:`faceage.analysis.operating.
+    with_operating_points` adds ``roc_impostors``, ``fnmr_at_fmr_<f>``...)."""
     cols = ["subset", "label", "gap_bin", "range_a", "range_b"]
     cols += [*COUNT_COLUMNS, *ROC_COLUMNS, "eer_threshold"]
-    for far in far_levels:
-        k = far_key(far)
+    for f in fmr_levels:
+        k = roc_key(f)
         cols += [k, k + "_lo", k + "_hi", k + "_threshold"]
     cols += [
         "acc_mean",
@@ -362,7 +373,7 @@ def run_settings(
     model: str,
     scores: str,
     gap_edges: Sequence[int],
-    far_levels: Sequence[float] = FAR_LEVELS,
+    fmr_levels: Sequence[float] = FAR_LEVELS,
     impostors: str = "same_gap_bin",
     n_bootstrap: int = 1000,
     seed: int = 0,
@@ -376,12 +387,12 @@ def run_settings(
         "scores": str(scores),
         "gap_bin_edges": list(gap_edges),
         "gap_bins": gap_bin_labels(gap_edges),
-        "far_levels": list(far_levels),
+        "fmr_levels": list(fmr_levels),
         "impostors_per_gap_bin": impostors,
         "bootstrap_iterations": n_bootstrap,
         "seed": seed,
         "n_folds": n_folds,
         "balance_accuracy": balance_accuracy,
         "min_accuracy_pairs": min_accuracy_pairs,
-        "min_impostors_for_tar": f"{MIN_IMPOSTORS_TIMES_FAR}/FAR",
+        "min_impostors_for_fmr": f"{MIN_IMPOSTORS_TIMES_FAR}/FMR",
     }

@@ -4,7 +4,7 @@ Each function takes the tables written by the analysis modules and writes one
 figure; none of them shows face images.
 
 * :func:`plot_roc_by_gap` - one model's ROC curve per age-gap bin;
-* :func:`plot_metrics_vs_gap` - AUC, TAR@FAR and 10-fold accuracy against the
+* :func:`plot_metrics_vs_gap` - AUC, FNMR at FMR (ROC impostors) and 10-fold accuracy against the
   age gap, one line per model, 95 % bootstrap bands (accuracy: +-1 std over
   folds);
 * :func:`plot_range_heatmaps` - one model's mean genuine similarity and AUC
@@ -36,7 +36,7 @@ def _gap_order(metrics: pd.DataFrame) -> list[str]:
 def plot_roc_by_gap(
     roc: pd.DataFrame, metrics: pd.DataFrame, out: str | os.PathLike, title: str = ""
 ) -> None:
-    """ROC curves (TAR against FAR, log FAR axis) per age-gap bin, plus all pairs dashed."""
+    """ROC curves (1 - FNMR against FMR, log FMR axis) per age-gap bin, plus all pairs dashed."""
     bins = _gap_order(metrics)
     colours = sns.color_palette("viridis", max(len(bins), 1))
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
@@ -86,8 +86,8 @@ def plot_roc_by_gap(
         if "roc_impostors" in metrics and metrics["roc_impostors"].notna().any()
         else "impostor pairs accepted"
     )
-    ax.set_xlabel(f"FAR = FMR ({where})", fontsize=8)
-    ax.set_ylabel("TAR = 1 - FNMR (genuine pairs accepted)")
+    ax.set_xlabel(f"FMR ({where})", fontsize=8)
+    ax.set_ylabel("1 - FNMR (genuine pairs accepted)")
     ax.set_title(title or "ROC by age gap")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
@@ -97,21 +97,21 @@ def plot_roc_by_gap(
 def plot_metrics_vs_gap(
     metrics: dict[str, pd.DataFrame],
     out: str | os.PathLike,
-    far: float | None = None,
+    fmr: float | None = None,
     title: str = "",
 ) -> None:
-    """AUC, TAR at FAR = ``far`` (no panel without one) and accuracy per age-gap bin, one line
-    per model with bands."""
-    from faceage.analysis.bootstrap import far_key
+    """AUC, FNMR at FMR = ``fmr`` on the bin's ROC impostors (``roc_fnmr_at_fmr_<f>``; no panel
+    without one) and accuracy per age-gap bin, one line per model with bands."""
+    from faceage.analysis.bootstrap import roc_key
 
     if not metrics:
         raise ValueError("no models to plot")
     first = next(iter(metrics.values()))
     bins = _gap_order(first)
     panels = [("auc", "AUC", "auc_lo", "auc_hi")]
-    if far is not None:
-        k = far_key(far)
-        panels.append((k, f"TAR at FAR = {far:g}", k + "_lo", k + "_hi"))
+    if fmr is not None:
+        k = roc_key(fmr)
+        panels.append((k, f"FNMR at FMR = {fmr:g} (ROC impostors)", k + "_lo", k + "_hi"))
     panels.append(("acc_mean", "10-fold accuracy", "acc_lo", "acc_hi"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
     colours = sns.color_palette("colorblind", len(metrics))
@@ -137,8 +137,8 @@ def plot_metrics_vs_gap(
             for m in metrics.values()
         ):
             note = (
-                "not estimable:\nfewer than 10/FAR\nimpostor pairs per bin"
-                if lo and col.startswith("tar")
+                "not estimable:\nfewer than 10/FMR\nimpostor pairs per bin"
+                if lo and col.startswith("roc_fnmr")
                 else "no data"
             )
             ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, color="grey")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from faceage.analysis.accuracy import insightface_accuracy
-from faceage.analysis.bootstrap import far_key
+from faceage.analysis.bootstrap import roc_key
 from faceage.analysis.roc import FAR_LEVELS, point_metrics
 from faceage.contracts.embeddings import FALLBACK_ROUTES
 
@@ -92,7 +92,7 @@ def _guard(scored: pd.DataFrame) -> str:
 
 
 def evaluate_protocol(
-    pairs: pd.DataFrame, emb: dict[str, np.ndarray], far_levels=FAR_LEVELS
+    pairs: pd.DataFrame, emb: dict[str, np.ndarray], fmr_levels=FAR_LEVELS
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """(per-fold table, summary, scored pairs) of one protocol with one model's embeddings."""
     scored = score_protocol(pairs, emb)
@@ -147,8 +147,8 @@ def evaluate_protocol(
         "accuracy_std": float(acc.std()) if valid else np.nan,
         "accuracy_note": note,
     }
-    pm = point_metrics(g[ok], s[ok], far_levels)
-    summary.update({k: pm[k] for k in ["auc", "eer"] + [far_key(x) for x in far_levels]})
+    pm = point_metrics(g[ok], s[ok], fmr_levels)
+    summary.update({k: pm[k] for k in ["auc", "eer"] + [roc_key(x) for x in fmr_levels]})
     summary["notes"] = pm.get("notes", "")
     return per_fold, summary, scored
 
@@ -178,7 +178,7 @@ def benchmarks_table(
         "accuracy_std",
         "accuracy_note",
         "auc",
-        far_key(1e-3),
+        roc_key(1e-3),
         "n_pairs",
         "n_genuine",
         "n_impostor",

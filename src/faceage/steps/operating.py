@@ -32,7 +32,7 @@ def operating_points(
     genuine: pd.DataFrame, pool: pd.DataFrame, settings, model: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(fnmr per gap bin and ``all``, fnmr per year) of one model: thresholds at every level of
-    ``verification.fmr_levels`` and ``far_levels`` set on ``pool``, one bootstrap for both
+    ``verification.fmr_levels`` set on ``pool``, one bootstrap for both
     tables (:func:`faceage.analysis.operating.fnmr_at_fmr`, the one the paired comparison
     calls: label ``fnmr``, so the same persons are drawn as there)."""
     from faceage.analysis import operating as op
@@ -40,7 +40,7 @@ def operating_points(
     ops = op.OperatingScores.of(genuine, pool)
     bins = op.gap_groups(ops.gen_gap, settings.gap_bins)
     years = op.year_groups(ops.gen_gap, settings.min_year_pairs)
-    levels = sorted({float(f) for f in [*settings.fmr_levels, *settings.far_levels]})
+    levels = sorted({float(f) for f in settings.fmr_levels})
     table = op.fnmr_at_fmr(
         ops,
         bins + years,

@@ -48,8 +48,8 @@ def _pool(input, settings):
 
 @step
 def paired_differences(*, input, output, settings):
-    """Per model and per model pair A - B: AUC, TAR at the largest estimable FAR (overall on
-    the pool), d', age robustness and the OLS slope, paired bootstrap; the forest plot."""
+    """Per model and per model pair A - B: AUC, FNMR at the largest estimable FMR (overall on
+    the pool: ``fnmr_at_fmr_<f>``; per gap bin on its ROC impostors: ``roc_fnmr_at_fmr_<f>``), d', age robustness and the OLS slope, paired bootstrap; the forest plot."""
     from faceage.analysis.paired import paired_comparison
     from faceage.plots.paired import plot_forest
 
@@ -57,7 +57,7 @@ def paired_differences(*, input, output, settings):
     result = paired_comparison(
         common,
         settings.gap_bins,
-        far_levels=settings.far_levels,
+        fmr_levels=settings.fmr_levels,
         impostors=settings.impostors,
         n_bootstrap=settings.bootstrap_iterations,
         seed=settings.seed,
@@ -132,7 +132,7 @@ def paired_by_gender(*, input, output, settings):
         common,
         man[["person", "gender"]],
         settings.gap_bins,
-        settings.far_levels,
+        settings.fmr_levels,
         settings.impostors,
         settings.bootstrap_iterations,
         settings.seed,

@@ -116,7 +116,6 @@ def export_note(*, input, output, settings, wildcards):
         settings.formats,
         counts,
         settings.fmr_levels,
-        settings.far_levels,
         settings.pairs_impostors,
     )
     with c.atomic_path(output.record) as tmp:

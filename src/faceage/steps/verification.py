@@ -52,7 +52,7 @@ def verification_metrics(*, input, output, settings, wildcards):
     model = wildcards.model
     kw = {
         "gap_edges": settings.gap_bins,
-        "far_levels": settings.far_levels,
+        "fmr_levels": settings.fmr_levels,
         "impostors": settings.impostors,
         "n_bootstrap": settings.bootstrap_iterations,
         "seed": settings.seed,
@@ -74,13 +74,10 @@ def verification_metrics(*, input, output, settings, wildcards):
         if settings.impostors == "same_gap_bin"
         else "pairs table: every impostor pair"
     )
-    metrics = with_operating_points(
-        metrics, fnmr, settings.fmr_levels, settings.far_levels, roc_impostors
-    )
+    metrics = with_operating_points(metrics, fnmr, settings.fmr_levels, roc_impostors)
     metrics.insert(0, "model", model)
     roc.insert(0, "model", model)
     run = v.run_settings(model, input.scores, **kw)
-    run["fmr_levels"] = list(settings.fmr_levels)
     run["operating_pool"] = f"{len(pool)} impostor pairs ({input.operating})"
     if "common" in input:
         run["pairs"] = f"common: the {n_pairs} pairs every model scored ({input.common})"
@@ -166,14 +163,13 @@ def verification_comparison(*, input, output, settings):
         metrics,
         _by_model(input, "ageing", models),
         _by_model(input, "probe", settings.get("probe_models", models)),
-        far_levels=settings.far_levels,
         fmr_levels=settings.fmr_levels,
     )
     counts = read_result(input.common) if "common" in input else None
     table = with_pair_counts(table, counts)
     c.write_table(table, output.table)
-    top_far = max(settings.far_levels) if settings.far_levels else None
-    plot_metrics_vs_gap(metrics, output.plot, top_far, settings.title)
+    top = max(settings.fmr_levels) if settings.fmr_levels else None
+    plot_metrics_vs_gap(metrics, output.plot, top, settings.title)
     return table
 
 

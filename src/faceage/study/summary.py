@@ -56,7 +56,7 @@ SUMMARY_COLUMNS = [
 # The figures whose absence ``empty`` explains; a note is about one of them when its first word
 # is the figure's topic (``accuracy not reported: ...``, ``fnmr_at_fmr_0.001 ...``).
 FIGURES = ("auc", "eer", "fnmr", "acc_mean")
-TOPICS = ("auc", "eer", "accuracy", "tar_far_", "fnmr_at_fmr_")
+TOPICS = ("auc", "eer", "accuracy", "roc_fnmr_at_fmr_", "fnmr_at_fmr_")
 
 CONVENTION_COLUMNS = [
     "dataset",
@@ -69,7 +69,6 @@ CONVENTION_COLUMNS = [
     "balance_accuracy",
     "min_accuracy_pairs",
     "gap_bins",
-    "far_levels",
     "fmr_levels",
 ]
 
@@ -183,7 +182,6 @@ def conventions_table(runs: Sequence[Run]) -> pd.DataFrame:
                 "balance_accuracy": s.get("balance_accuracy"),
                 "min_accuracy_pairs": s.get("min_accuracy_pairs"),
                 "gap_bins": _listed(s.get("gap_bins", [])),
-                "far_levels": _listed(s.get("far_levels", [])),
                 "fmr_levels": _listed(s.get("fmr_levels", [])),
             }
         )

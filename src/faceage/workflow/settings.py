@@ -118,6 +118,36 @@ def name_problem(name: str, where: str) -> str | None:
     return None
 
 
+# Keys renamed or merged away (old dotted path -> new dotted path): a configuration that still
+# names one fails with a message naming the new key (CHANGELOG, "Migration"), not the schema's
+# generic "unknown key".
+RENAMED_KEYS = {
+    "verification.far_levels": "verification.fmr_levels",
+}
+
+
+def renamed_key_problems(config: dict, prefix: str = "") -> list[str]:
+    """One message per key of ``config`` that :data:`RENAMED_KEYS` lists."""
+    problems = []
+    for old, new in RENAMED_KEYS.items():
+        node, parts = config, old.split(".")
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and parts[-1] in node:
+            problems.append(
+                f"{prefix}{old}: renamed; set {new} instead (one list of FMR levels for every "
+                "FNMR-at-FMR figure: ISO/IEC 19795-1 FMR, formerly FAR; CHANGELOG.md, Migration)"
+            )
+    return problems
+
+
+def _known_keys(config: dict, schema: dict, prefix: str = "") -> list[str]:
+    """:func:`unknown_keys` with a renamed key's message in place of "unknown key"."""
+    renamed = renamed_key_problems(config, prefix)
+    old = tuple(f"{prefix}{k}:" for k in RENAMED_KEYS)
+    return renamed + [p for p in unknown_keys(config, schema, prefix) if not p.startswith(old)]
+
+
 def _without(config: dict, keys) -> dict:
     return {k: copy.deepcopy(v) for k, v in config.items() if k not in keys}
 
@@ -149,7 +179,7 @@ def resolve(
     problems = []
     if demo_preset is not None:
         config = merge(read_yaml(demo_preset), config)
-    problems += unknown_keys(config, schema)
+    problems += _known_keys(config, schema)
     # every name, before the schema (whose pattern message names no key); a name left empty
     # becomes the dataset_format's, always a valid one
     datasets = config.get("datasets")
@@ -204,7 +234,7 @@ def resolve(
                     for k in RUN_KEYS
                     if k in layer
                 ]
-                problems += unknown_keys(layer, schema, f"{label}.")
+                problems += _known_keys(layer, schema, f"{label}.")
             merged = merge(merged, _without(layer, RUN_KEYS + ("dataset",)))
         for key in RUN_KEYS:
             if key in run and key != "datasets":

@@ -12,7 +12,7 @@ What is here
   itself (unscored by it) and how many it scored but that left the common set because another
   model did not score them.
 * :func:`paired_comparison` - per model and per model pair (A - B), on the common pairs, overall
-  and per age-gap bin: AUC, TAR at the largest estimable FAR, decidability d'; the "age
+  and per age-gap bin: AUC, FNMR at the largest estimable FMR, decidability d'; the "age
   robustness" (AUC of the smallest gap bin minus AUC of the largest gap bin: positive = the model
   loses accuracy with the gap, smaller = more robust); and an OLS ageing slope. Every figure has a
   subject-bootstrap interval, every difference a paired interval and a bootstrap p-value. Works
@@ -36,14 +36,18 @@ Conventions
   :func:`faceage.analysis.verification.subset_rows` makes them (``impostors="same_gap_bin"``:
   a bin's genuine pairs against the impostor pairs of the same gap; ``"all"``: against every
   impostor pair). Bin edges are left edges (:mod:`faceage.bins`).
-* **AUC / TAR** come from the exact weighted ROC of :class:`faceage.analysis.bootstrap.SortedPairs`
-  (equal to scikit-learn's ROC; ties count one half). TAR at FAR = f is the highest TAR among ROC
-  points with FAR <= f (:func:`~faceage.analysis.bootstrap.tar_from_roc`). The FAR used in a
-  subset is the **largest** of ``far_levels`` that is estimable there - at least ``10 / f``
-  impostor pairs (:data:`~faceage.analysis.roc.MIN_IMPOSTORS_TIMES_FAR`, the project's
-  rule); the metric is named after it (``tar_far_0.01``) and the row's ``far`` column gives it.
+* **AUC / FNMR** (ISO/IEC 19795-1; older papers' TAR = 1 - FNMR, FAR = FMR) come from the exact
+  weighted ROC of :class:`faceage.analysis.bootstrap.SortedPairs` (equal to scikit-learn's ROC;
+  ties count one half). FNMR at FMR = f is 1 - the highest tpr among ROC points with fpr <= f
+  (:func:`~faceage.analysis.bootstrap.tar_from_roc`), on the subset's own ROC impostors
+  (``roc_fnmr_at_fmr_<f>``); with ``pool`` the ``all`` subset's threshold is set on the
+  operating impostor pool instead and the metric is ``fnmr_at_fmr_<f>`` (one impostor set per
+  metric name, as in metrics.tsv). The FMR used in a subset is the **largest** of
+  ``fmr_levels`` that is estimable there - at least ``10 / f`` impostor pairs
+  (:data:`~faceage.analysis.roc.MIN_IMPOSTORS_TIMES_FAR`, the project's rule); the metric is
+  named after it (``roc_fnmr_at_fmr_0.01``) and the row's ``fmr`` column gives it.
   When no level is estimable the row is empty with a note. A difference is only formed between
-  TARs at the same FAR (the common pairs are the same for both models, so they always agree).
+  FNMRs at the same FMR (the common pairs are the same for both models, so they always agree).
 * **d'**: (mean_gen - mean_imp) / sqrt((var_gen + var_imp) / 2) with population variances
   (ddof = 0; weighted by the bootstrap weights in an iteration).
 * **Ageing slope** (``ols_slope_per_year``, subset ``all``): an ordinary least-squares slope of

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from faceage.analysis.bootstrap import SortedPairs, far_key, person_codes, subset_rng
+from faceage.analysis.bootstrap import SortedPairs, person_codes, roc_key, subset_rng
 from faceage.analysis.intervals import NO_INTERVAL, percentile_interval
 from faceage.analysis.operating import draws, person_codes_of
 from faceage.analysis.paired.common import CommonPairs, common_pairs
@@ -25,6 +25,7 @@ from faceage.analysis.paired.stats import (
     p_reported,
     p_text,
 )
+from faceage.analysis.operating import fmr_key
 from faceage.analysis.roc import FAR_LEVELS, estimable, needs
 from faceage.analysis.verification import subset_rows
 
@@ -33,7 +34,7 @@ PER_MODEL_COLUMNS = [
     "subset",
     "label",
     "metric",
-    "far",
+    "fmr",
     "estimate",
     "lo",
     "hi",
@@ -51,7 +52,7 @@ DIFFERENCE_COLUMNS = [
     "subset",
     "label",
     "metric",
-    "far",
+    "fmr",
     "estimate",
     "lo",
     "hi",
@@ -69,7 +70,7 @@ class PairedComparison:
 
     ``per_model``: one row per model, subset, metric (:data:`PER_MODEL_COLUMNS`): point
     ``estimate`` on the common pairs, bootstrap ``lo``/``hi``/``se``/``n_valid``, counts,
-    ``far`` (TAR rows), ``note``. ``differences``: one row per model pair (A, B) in the order
+    ``fmr`` (FNMR rows), ``note``. ``differences``: one row per model pair (A, B) in the order
     the models were given, subset, metric (:data:`DIFFERENCE_COLUMNS`): ``estimate`` = A - B,
     paired interval, ``p_value``. ``common``: :attr:`CommonPairs.summary`.
     """
@@ -82,22 +83,26 @@ class PairedComparison:
 @dataclass
 class Figure:
     """One figure of every model: a row of ``per_model`` per model, of ``differences`` per
-    model pair. ``level``: the FAR a ``tar`` figure is named after (the column ``metric`` reads
-    ``tar_far_<level>`` only at the output); ``far``: that level when it is estimable."""
+    model pair. ``level``: the FMR an ``fnmr`` figure is named after (the column ``metric``
+    reads ``roc_fnmr_at_fmr_<level>``, or ``fnmr_at_fmr_<level>`` when set on the operating
+    pool, only at the output); ``fmr``: that level when it is estimable."""
 
     subset: str
     label: str
-    metric: str  # auc, tar, dprime, ols_slope_per_year, auc_drop
+    metric: str  # auc, fnmr, dprime, ols_slope_per_year, auc_drop
     n_persons: int
     n_genuine: int
     n_impostor: int
     note: str = ""
     level: float | None = None
-    far: float = np.nan
+    fmr: float = np.nan
+    on_pool: bool = False
 
     @property
     def metric_name(self) -> str:
-        return far_key(self.level) if self.metric == "tar" else self.metric
+        if self.metric != "fnmr":
+            return self.metric
+        return fmr_key(self.level) if self.on_pool else roc_key(self.level)
 
 
 @dataclass
@@ -107,7 +112,7 @@ class _Subset:
     n_genuine: int
     n_impostor: int
     n_persons: int
-    far: float | None  # the largest estimable FAR level, if any
+    far: float | None  # the largest estimable FMR level, if any
     note: str
     present: np.ndarray | None = None  # sorted global person codes (SortedPairs' local order)
     sps: list | None = None  # one SortedPairs per model
@@ -123,9 +128,9 @@ class _Subset:
     tar_on_pool: bool = False
 
 
-def _not_estimable(far_levels, n: int, what: str) -> str:
+def _not_estimable(far_levels, n: int, what: str, key=roc_key) -> str:
     f = max(far_levels)
-    return f"{far_key(f)} not estimable ({n} {what}, needs >= {needs(f)})"
+    return f"{key(f)} not estimable ({n} {what}, needs >= {needs(f)})"
 
 
 def _largest_estimable(far_levels, n_impostor: int) -> float | None:
@@ -179,7 +184,7 @@ def _subsets(
 
 
 def _figures(subsets: list[_Subset], far_levels, pool_tar: PoolTar | None) -> list[Figure]:
-    """Per subset: AUC, TAR (at its FAR, or named after the largest level when none is
+    """Per subset: AUC, FNMR (at its FMR, or named after the largest level when none is
     estimable) and d'; each subset learns its columns."""
     figures: list[Figure] = []
 
@@ -197,8 +202,9 @@ def _figures(subsets: list[_Subset], far_levels, pool_tar: PoolTar | None) -> li
             n_imp = pool_tar.n_pool if s.tar_on_pool else s.n_impostor
             far = s.far if s.far else np.nan
             i = add(
-                Figure(s.kind, s.label, "tar", s.n_persons, s.n_genuine, n_imp, s.note, level, far)
+                Figure(s.kind, s.label, "fnmr", s.n_persons, s.n_genuine, n_imp, s.note, level)
             )
+            figures[i].fmr, figures[i].on_pool = far, s.tar_on_pool
             s.tar = i if s.far else None
         s.dprime = add(Figure(s.kind, s.label, "dprime", *counts, note))
     return figures
@@ -211,7 +217,7 @@ def _evaluate(subsets, pool_tar, slope, counts_by_group, out: np.ndarray) -> Non
             tar = s.tar
             if tar is not None and s.tar_on_pool:  # the threshold on the pool, not the ROC
                 for m in ms:
-                    out[m, tar] = pool_tar.tar(m, counts, s.far)
+                    out[m, tar] = 1 - pool_tar.tar(m, counts, s.far)  # FNMR = 1 - TAR
                 tar = None
             if s.sps is None:
                 continue
@@ -223,7 +229,7 @@ def _evaluate(subsets, pool_tar, slope, counts_by_group, out: np.ndarray) -> Non
                     continue
                 out[m, s.auc] = roc.auc
                 if tar is not None:
-                    out[m, tar] = roc.tar[0]
+                    out[m, tar] = 1 - roc.tar[0]
             wg = counts[s.gen_p].astype(np.float64)
             wi = (counts[s.imp_a] * counts[s.imp_b]).astype(np.float64)
             d = _weighted_dprime(s.s_gen, wg, s.s_imp, wi)
@@ -258,14 +264,14 @@ def _row(fig: Figure) -> dict:
         "subset": fig.subset,
         "label": fig.label,
         "metric": fig.metric_name,
-        "far": fig.far,
+        "fmr": fig.fmr,
     }
 
 
 def paired_comparison(
     scores: Mapping[str, pd.DataFrame] | CommonPairs,
     gap_edges: Sequence[int] | None,
-    far_levels: Sequence[float] = FAR_LEVELS,
+    fmr_levels: Sequence[float] = FAR_LEVELS,
     impostors: str = "same_gap_bin",
     n_bootstrap: int = 1000,
     seed: int = 0,
@@ -275,19 +281,19 @@ def paired_comparison(
     slope: bool = True,
     pool: CommonPairs | None = None,
 ) -> PairedComparison:
-    """AUC, TAR at the largest estimable FAR, d' (overall and per gap bin), age robustness and
+    """AUC, FNMR at the largest estimable FMR, d' (overall and per gap bin), age robustness and
     the OLS ageing slope of every model on the common pairs, with paired differences.
 
     ``scores``: {model: scores table} (or a :class:`CommonPairs`); ``gap_edges``: left edges of
     the gap bins (``None`` or empty: overall only, no age robustness). See the module docstring
     for the conventions. ``pool``: the operating impostor pool's scores on the pool pairs every
-    model scored; the overall (``all``) TAR at FAR is then set on it (:mod:`.pool_tar`) and its
+    model scored; the overall (``all``) FNMR at FMR is then set on it (``fnmr_at_fmr_<f>``) (:mod:`.pool_tar`) and its
     rows count the pool's pairs. Returns a :class:`PairedComparison`.
     """
     cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
     models, pairs = cp.models, cp.pairs
     sim = cp.similarity.to_numpy(dtype=np.float64)
-    far_levels = sorted(float(f) for f in far_levels)
+    far_levels = sorted(float(f) for f in fmr_levels)
     pool_tar = None
     if pool is None:
         pa, pb, n_persons = person_codes(pairs["person_a"], pairs["person_b"])
@@ -308,9 +314,9 @@ def paired_comparison(
         overall = subsets[0]
         overall.far = _largest_estimable(far_levels, pool_tar.n_pool)
         overall.note = (
-            _not_estimable(far_levels, pool_tar.n_pool, "operating-pool pairs")
+            _not_estimable(far_levels, pool_tar.n_pool, "operating-pool pairs", fmr_key)
             if far_levels and overall.far is None
-            else f"TAR on the operating pool ({pool_tar.n_pool} impostor pairs)"
+            else f"FNMR on the operating pool ({pool_tar.n_pool} impostor pairs)"
         )
 
     figures = _figures(subsets, far_levels, pool_tar)

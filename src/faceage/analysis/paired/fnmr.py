@@ -55,7 +55,7 @@ def deployed_fnmr(
     ``impostors`` (the operating pool's scores per model; with ``common``, the pool pairs every
     model scored) or, without it, the impostor pairs of ``scores``. FNMR of a gap bin is the
     share of its genuine pairs scoring below that threshold; gap bin ``all`` is every genuine
-    pair (1 - TAR at FAR = fmr). Conventions, the estimability rule and the bootstrap (the
+    pair. Conventions, the estimability rule and the bootstrap (the
     threshold re-set in every iteration): :mod:`faceage.analysis.operating`. With ``common``
     (default) every model is measured on the common pairs (:func:`common_pairs`), and the
     draws, seeded by ``(seed, label)``, are the same for every model; else on its own scored

@@ -111,7 +111,7 @@ def by_gender(
     common: CommonPairs,
     gender,
     gap_edges: Sequence[int] | None,
-    far_levels: Sequence[float],
+    fmr_levels: Sequence[float],
     impostors: str,
     n_bootstrap: int,
     seed: int,
@@ -128,7 +128,7 @@ def by_gender(
         res = paired_comparison(
             {m: common.scores(m).loc[rows.index] for m in common.models},
             gap_edges,
-            far_levels=far_levels,
+            fmr_levels=fmr_levels,
             impostors=impostors,
             n_bootstrap=n_bootstrap,
             seed=seed,
