@@ -167,7 +167,9 @@ def test_point_estimates_equal_sklearn_verification_and_polyfit():
             assert auc["lo"] <= auc["estimate"] <= auc["hi"]
             ref = point_metrics(g, s, (1e-2, 1e-3))
             tar = pm[
-                (pm.model == model) & (pm.label == label) & pm.metric.str.startswith("roc_fnmr_at_fmr_")
+                (pm.model == model)
+                & (pm.label == label)
+                & pm.metric.str.startswith("roc_fnmr_at_fmr_")
             ]
             assert len(tar) == 1  # only the largest estimable FMR (1e-2 here)
             tar = tar.iloc[0]

@@ -72,8 +72,7 @@ def _dataset(root, name, common: bool, seed: int) -> dict:
         "verification_comparison",
         input=comp,
         output={"table": str(ver / "comparison.tsv"), "plot": str(ver / "by_gap.png")},
-        settings={"models": MODELS, "title": name}
-        | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
+        settings={"models": MODELS, "title": name} | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
     )
     res = P.paired_comparison(scores, [0, 10, 20, 30], fmr_levels=(1e-2,), n_bootstrap=30)
     write_table(res.differences, ver / "paired" / "differences.tsv")

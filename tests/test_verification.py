@@ -241,7 +241,9 @@ def test_compiled_roc_metrics_equal_the_roc_polygon_and_the_accuracy_its_running
         assert sp.metrics_of(gcum, icum, fars, out)
         ref = bs.roc_metrics(fpr, tpr, fars)
         assert out[0] == pytest.approx(ref["auc"], abs=1e-12)
-        np.testing.assert_array_equal(out[1:], [ref["eer"]] + [ref[f"tpr_at_fpr_{f:g}"] for f in fars])
+        np.testing.assert_array_equal(
+            out[1:], [ref["eer"]] + [ref[f"tpr_at_fpr_{f:g}"] for f in fars]
+        )
         thr = float(np.median(s))
         codes = {p: i for i, p in enumerate(np.unique(np.r_[pa, pb]))}
         ca, cb = counts[[codes[p] for p in pa]], counts[[codes[p] for p in pb]]
@@ -401,15 +403,20 @@ def test_verification_steps_comparison_and_plots(tmp_path):
         "verification_comparison",
         input={"metrics": paths, "ageing": ageing, "probe": [str(probe)] * 2},
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={"models": models, "title": "t"}
-        | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
+        settings={"models": models, "title": "t"} | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
     )
     assert list(table["model"]) == models and set(table["pairs"]) == {"own"}
     back = read_result(tmp_path / "comparison.tsv")
     assert back.loc[0, "auc"] == pytest.approx(
         read_result(paths[0]).query("subset == 'all'")["auc"].iloc[0]
     )
-    for col in ["auc_gap_0-9", "acc_mean", "slope_per_decade", "roc_fnmr_at_fmr_0.01", "fnmr_at_fmr_0.01"]:
+    for col in [
+        "auc_gap_0-9",
+        "acc_mean",
+        "slope_per_decade",
+        "roc_fnmr_at_fmr_0.01",
+        "fnmr_at_fmr_0.01",
+    ]:
         assert col in back.columns
     assert back.loc[1, "slope_per_decade"] < back.loc[0, "slope_per_decade"] < 0
     assert (tmp_path / "gap.png").stat().st_size > 1000
@@ -474,8 +481,7 @@ def test_comparison_on_common_pairs_drops_what_any_model_missed(tmp_path):
             "common": common["table"],
         },
         output={"table": str(tmp_path / "comparison.tsv"), "plot": str(tmp_path / "gap.png")},
-        settings={"models": names, "title": "t"}
-        | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
+        settings={"models": names, "title": "t"} | {k: VER_SETTINGS[k] for k in ("fmr_levels",)},
     ).set_index("model")
     assert set(table["pairs"]) == {"common"}
     assert table.loc["missing", "n_unscored"] == n_lost

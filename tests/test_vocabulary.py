@@ -32,7 +32,7 @@ def _scores(seed=0, n_persons=30, per=4):
             for j in range(i + 1, per):
                 rows.append((pid, f"p{p}", f"p{p}", 1, ages[j] - ages[i], rng.normal(0.6, 0.2)))
                 pid += 1
-    for k in range(len(rows)):
+    for _ in range(len(rows)):
         a, b = rng.choice(n_persons, 2, replace=False)
         rows.append((pid, f"p{a}", f"p{b}", 0, int(rng.integers(0, 40)), rng.normal(0.1, 0.2)))
         pid += 1

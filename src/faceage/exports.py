@@ -19,7 +19,8 @@ Two impostor sets, because metrics.tsv's figures rest on two (:func:`record`):
   the ``all`` row's ``fnmr_at_fmr_<f>``, fnmr.tsv's ``all`` rows.
 * ``bob_scores_pairs.csv``, ``pyeer_impostor_pairs.txt``: the same genuine pairs, then the
   impostor pairs of the **pairs table** (``pairs.parquet``: age-matched with
-  ``comparisons.impostors: matched``), which the ``all`` row's ``auc``, ``eer`` and ``roc_fnmr_at_fmr_<f>`` rest on.
+  ``comparisons.impostors: matched``), which the ``all`` row's ``auc``, ``eer`` and
+  ``roc_fnmr_at_fmr_<f>`` rest on.
 
 ``pyeer_genuine.txt`` serves both. Unscored pairs (an image without an embedding) are left out.
 ``exports/<model>/README.txt`` and ``exports.json`` (rule ``export_note``) say which file holds

@@ -92,7 +92,8 @@ def _point(m, gcum, icum, group_end, imp_above, imp_through):  # pragma: no cove
 
 @njit(cache=True, nogil=True)
 def _polygon_metrics(gcum, icum, group_end, imp_above, imp_through, far_levels, out):
-    """AUC, EER and tpr (= 1 - FNMR) at each fpr (= FMR) of the ROC polygon of :meth:`SortedPairs.roc_of` without
+    """AUC, EER and tpr (= 1 - FNMR) at each fpr (= FMR) of the ROC polygon of
+    :meth:`SortedPairs.roc_of` without
     building it: ``out[0]`` AUC, ``out[1]`` EER, ``out[2 + q]`` tpr at ``far_levels[q]``.
 
     The AUC is one pass of integer trapezoids over the groups. EER and tpr are binary searches
@@ -276,7 +277,8 @@ class SortedPairs:
         )
 
     def figures(self, counts: np.ndarray, far_levels: np.ndarray) -> RocFigures | None:
-        """AUC, EER and tpr (= 1 - FNMR) at ``far_levels`` for per-person draw ``counts`` (:meth:`metrics_of`
+        """AUC, EER and tpr (= 1 - FNMR) at ``far_levels`` for per-person draw ``counts``
+        (:meth:`metrics_of`
         as a record); None when a class has no weight."""
         out = np.empty(2 + len(far_levels))
         if not self.metrics_of(*self.running_weights(counts), far_levels, out):
@@ -329,7 +331,8 @@ def eer_from_roc(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray | None
 
 
 def tar_from_roc(fpr: np.ndarray, tpr: np.ndarray, far: float) -> tuple[float, int]:
-    """Highest tpr (= 1 - FNMR) among ROC points with fpr (= FMR) <= ``far`` (no interpolation), and its index."""
+    """Highest tpr (= 1 - FNMR) among ROC points with fpr (= FMR) <= ``far`` (no
+    interpolation), and its index."""
     i = int(np.searchsorted(fpr, far * (1 + 1e-12), side="right")) - 1
     return float(tpr[i]), i
 

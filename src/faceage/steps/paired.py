@@ -49,7 +49,8 @@ def _pool(input, settings):
 @step
 def paired_differences(*, input, output, settings):
     """Per model and per model pair A - B: AUC, FNMR at the largest estimable FMR (overall on
-    the pool: ``fnmr_at_fmr_<f>``; per gap bin on its ROC impostors: ``roc_fnmr_at_fmr_<f>``), d', age robustness and the OLS slope, paired bootstrap; the forest plot."""
+    the pool: ``fnmr_at_fmr_<f>``; per gap bin on its ROC impostors: ``roc_fnmr_at_fmr_<f>``),
+    d', age robustness and the OLS slope, paired bootstrap; the forest plot."""
     from faceage.analysis.paired import paired_comparison
     from faceage.plots.paired import plot_forest
 

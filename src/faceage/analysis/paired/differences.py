@@ -14,7 +14,7 @@ import pandas as pd
 
 from faceage.analysis.bootstrap import SortedPairs, person_codes, roc_key, subset_rng
 from faceage.analysis.intervals import NO_INTERVAL, percentile_interval
-from faceage.analysis.operating import draws, person_codes_of
+from faceage.analysis.operating import draws, fmr_key, person_codes_of
 from faceage.analysis.paired.common import CommonPairs, common_pairs
 from faceage.analysis.paired.pool_tar import PoolTar
 from faceage.analysis.paired.stats import (
@@ -25,7 +25,6 @@ from faceage.analysis.paired.stats import (
     p_reported,
     p_text,
 )
-from faceage.analysis.operating import fmr_key
 from faceage.analysis.roc import FAR_LEVELS, estimable, needs
 from faceage.analysis.verification import subset_rows
 
@@ -201,9 +200,7 @@ def _figures(subsets: list[_Subset], far_levels, pool_tar: PoolTar | None) -> li
             s.tar_on_pool = pool_tar is not None and s.kind == "all"
             n_imp = pool_tar.n_pool if s.tar_on_pool else s.n_impostor
             far = s.far if s.far else np.nan
-            i = add(
-                Figure(s.kind, s.label, "fnmr", s.n_persons, s.n_genuine, n_imp, s.note, level)
-            )
+            i = add(Figure(s.kind, s.label, "fnmr", s.n_persons, s.n_genuine, n_imp, s.note, level))
             figures[i].fmr, figures[i].on_pool = far, s.tar_on_pool
             s.tar = i if s.far else None
         s.dprime = add(Figure(s.kind, s.label, "dprime", *counts, note))
@@ -287,8 +284,8 @@ def paired_comparison(
     ``scores``: {model: scores table} (or a :class:`CommonPairs`); ``gap_edges``: left edges of
     the gap bins (``None`` or empty: overall only, no age robustness). See the module docstring
     for the conventions. ``pool``: the operating impostor pool's scores on the pool pairs every
-    model scored; the overall (``all``) FNMR at FMR is then set on it (``fnmr_at_fmr_<f>``) (:mod:`.pool_tar`) and its
-    rows count the pool's pairs. Returns a :class:`PairedComparison`.
+    model scored; the overall (``all``) FNMR at FMR is then set on it (``fnmr_at_fmr_<f>``;
+    :mod:`.pool_tar`) and its rows count the pool's pairs. Returns a :class:`PairedComparison`.
     """
     cp = scores if isinstance(scores, CommonPairs) else common_pairs(scores)
     models, pairs = cp.models, cp.pairs

@@ -1,4 +1,5 @@
-"""The overall FNMR at FMR f of the paired comparison (computed here as TAR = 1 - FNMR), its threshold set on
+"""The overall FNMR at FMR f of the paired comparison (computed here as TAR = 1 - FNMR), its
+threshold set on
 the operating impostor pool under the paired bootstrap's person weights (:class:`PoolTar`).
 
 The same rule as :func:`faceage.analysis.operating.fnmr_at_fmr` (one threshold per model on the
