@@ -94,12 +94,16 @@ PAIRED_RERUNS = {
         "paired_differences",
         "paired_by_gender",
     },
+    # fmr_levels holds what far_levels did (issue 31): the paired differences and the
+    # by-gender table compare FNMR at these FMRs too
     "verification={fmr_levels: [0.01]}": {
         "verification_metrics",
         "verification_metrics_common",
         "operating_plots",
         "verification_comparison",
         "paired_fnmr",
+        "paired_differences",
+        "paired_by_gender",
     },
 }
 PAIRED_RULES = {"paired_differences", "paired_fnmr", "paired_failure_to_enrol", "paired_by_gender"}
