@@ -4,12 +4,13 @@ VENV ?= .venv
 SNAKEMAKE = $(VENV)/bin/snakemake
 CORES ?= 2
 
-.PHONY: help setup demo test lint fmt lock venv-% slurm-profile
+.PHONY: help setup demo test check lint fmt lock venv-% slurm-profile
 
 help:
 	@echo "make setup     - create $(VENV) (Snakemake + the dlib/analysis env) from envs/locks/dlib+workflow.txt"
 	@echo "make demo      - setup, then run the whole workflow on the synthetic demo (-c$(CORES))"
-	@echo "make test      - setup, then lint and run the test suite"
+	@echo "make test      - setup, then lint and run the whole test suite (every tier; what CI runs)"
+	@echo "make check     - setup, then the fast tests (pytest -m 'not slow'; at most 3 min on 2 cores)"
 	@echo "make venv-ENV  - create .venvs/ENV from envs/locks/ENV.txt (e.g. make venv-insightface)"
 	@echo "make lock      - rewrite envs/locks/ and the env files' pip lists from their # pin: lines (uv;"
 	@echo "                 every package pinned and hashed; locked versions kept, UPGRADE=1: newest)"
@@ -54,3 +55,7 @@ fmt: setup
 
 test: lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The unit tests and the fast workflow tests (tests/README.md, the tiers): before every commit.
+check: setup
+	$(VENV)/bin/python -m pytest -m "not slow" -q $(PYTEST_ARGS)

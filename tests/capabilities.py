@@ -27,6 +27,17 @@ def provided() -> set[str]:
     return declared
 
 
+# The pieces a test touched (the tiers: tests/conftest.py): touching one of E2E_PIECES
+# makes a test end to end, and conftest fails a test that touches one without the tier.
+TOUCHED: set[str] = set()
+E2E_PIECES = {"shared", "slurm", "chromium", "latex"}  # and every venv-<env>
+
+
+def touch(piece: str) -> None:
+    """Note that the running test uses ``piece`` (present or not)."""
+    TOUCHED.add(piece)
+
+
 def missing(piece: str, reason: str) -> None:
     """Skip with ``reason`` - or fail, when CI declared that it provides ``piece``."""
     if piece in provided():

@@ -1,8 +1,22 @@
-"""Shared test fixtures: paths, and workflow runs shared by several tests.
+"""Shared test fixtures: paths, workflow runs shared by several tests, and the test tiers.
 
 Real data and models live in ../shared beside the checkout (research use only,
 never copied into the repository). Tests that need them skip with a reason
 when it is absent.
+
+Tiers (tests/README.md): every test is in exactly one, the lowest that holds what it touches:
+
+- ``unit``: the package in this process - no Snakemake, no ../shared, no model venv;
+- ``workflow``: runs Snakemake (a dry run, ``--lint`` or jobs) on the demo or synthetic files;
+- ``e2e``: real data or real outside pieces - ../shared, a model venv, a SLURM cluster, a
+  browser, LaTeX (end-to-end runs on real data, and real models on real faces).
+
+A test gets its tier from its marks (``workflow``, ``e2e``; ``shared`` implies ``e2e``) or from
+the session runs it uses (:data:`FIXTURE_TIERS`); ``unit`` is added to the rest. While a test
+runs, an audit hook notes whether it starts Snakemake, a model venv's interpreter or opens
+files in ../shared, and the test fails at teardown when that is above its tier: a ``unit`` test
+stays fast because it cannot start Snakemake unnoticed. ``slow`` (longer than about 15 s on
+2 cores, and every test using a session run) is what ``make check`` leaves out.
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from capabilities import missing, need_module  # noqa: E402
+from capabilities import E2E_PIECES, TOUCHED, missing, need_module, touch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -26,7 +40,103 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
+# --- tiers -----------------------------------------------------------------------------------
+
+TIERS = ("unit", "workflow", "e2e")
+# the session runs below, and the tier (and slowness) of every test that uses one
+FIXTURE_TIERS = {
+    "demo_run": "workflow",
+    "paired_demo_run": "workflow",
+    "fgnet_run": "e2e",
+    "fgnet_preset_run": "e2e",
+    "study_run": "e2e",
+}
+_SHARED_PREFIX = str(SHARED) + os.sep
+_VENVS_PREFIX = str(ROOT / ".venvs") + os.sep
+_USES: set[str] | None = None  # what the running test touched (None between tests)
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _USES is None:
+        return
+    if event in ("open", "os.listdir", "os.scandir"):
+        path = args[0] if args else None
+        if isinstance(path, (str, bytes, os.PathLike)):
+            if os.path.abspath(os.fsdecode(path)).startswith(_SHARED_PREFIX):
+                _USES.add("shared")
+    elif event == "subprocess.Popen":
+        argv = args[1]
+        argv = [os.fsdecode(a) for a in argv] if isinstance(argv, (list, tuple)) else [argv]
+        head = [str(a) for a in argv[:3]]
+        if any(a == "snakemake" or a.endswith(os.sep + "snakemake") for a in head):
+            _USES.add("snakemake")
+        if head and os.path.abspath(head[0]).startswith(_VENVS_PREFIX):
+            _USES.add("venv")
+
+
+sys.addaudithook(_audit)
+
+
+def tier_of(item) -> str:
+    marks = {m.name for m in item.iter_markers()}
+    fixtures = set(getattr(item, "fixturenames", ()))
+    tiers = {FIXTURE_TIERS[f] for f in fixtures & set(FIXTURE_TIERS)} | (marks & set(TIERS))
+    if "shared" in marks:
+        tiers.add("e2e")
+    return max(tiers, key=TIERS.index, default="unit")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = tier_of(item)
+        # one tier a test: a workflow run on ../shared's faces is e2e, not also workflow
+        item.own_markers[:] = [m for m in item.own_markers if m.name not in TIERS]
+        item.add_marker(tier)
+        if set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS):
+            item.add_marker("slow")
+
+
+def tier_problem(item, used: set[str]) -> str | None:
+    """Why ``item`` is in too low a tier for what it ``used``, or None."""
+    tier = tier_of(item)
+    outside = sorted(u for u in used if u in E2E_PIECES or u.startswith("venv"))
+    need, why = ("e2e", outside) if outside else ("workflow", ["snakemake"])
+    if not outside and "snakemake" not in used:
+        return None
+    if TIERS.index(need) <= TIERS.index(tier):
+        return None
+    return (
+        f"a {tier!r} test that touched {why}: mark it @pytest.mark.{need} (or use a session "
+        "run of that tier; tests/README.md, the tiers)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    global _USES
+    _USES = set()  # before the test's fixtures: a module fixture's Snakemake run counts too
+    TOUCHED.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or _USES is None:
+        return
+    problem = tier_problem(item, _USES | TOUCHED)
+    if problem and report.passed:
+        report.outcome = "failed"
+        report.longrepr = problem
+
+
+def pytest_runtest_teardown(item):
+    global _USES
+    _USES = None
+
+
 def need_shared(path: Path = SHARED) -> None:
+    touch("shared")
     if not path.exists():
         missing("shared", f"needs {path} (../shared with real faces/models is absent here)")
 

@@ -460,6 +460,7 @@ def test_deepface_missing_weights_in_its_venv(tmp_path):
 # --- the workflow ---------------------------------------------------------------
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 @pytest.mark.shared
 def test_workflow_attribute_branch_and_report(tmp_path):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 import yaml
 from conftest import need_shared
 from PIL import Image
@@ -30,6 +31,7 @@ def test_every_rule_of_the_workflow_has_its_step():
     assert rules <= set(load_all()), rules - set(REGISTRY)
 
 
+@pytest.mark.shared
 def test_predict_a_folder_of_unlabelled_photos(tmp_path, capsys):
     from conftest import SHARED
 

@@ -6,6 +6,7 @@ Bad configs are refused.
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import ROOT
 from snakemake.utils import validate
@@ -90,6 +91,7 @@ def test_numbers_and_booleans_typed_in_config_dicts_are_read_as_the_schema_wants
     assert bad["clean"]["min_images_per_person"] == "many"
 
 
+@pytest.mark.workflow
 def test_readme_utkface_command_validates(tmp_path):
     """The README's UTKFace line passes --config dicts; it must get past validation (dry run)."""
     from conftest import run_workflow
@@ -110,6 +112,7 @@ def test_readme_utkface_command_validates(tmp_path):
     )
 
 
+@pytest.mark.workflow
 def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
     """dataset_format: demo draws into dataset_path: a folder holding other files stops the run
     before any job, and nothing in it is touched (only the demo's own rule may write a dataset
@@ -128,6 +131,7 @@ def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
     assert (data / "078A11.JPG").read_bytes() == b"not a demo"
 
 
+@pytest.mark.workflow
 def test_two_demo_configurations_keep_their_own_images(tmp_path):
     """A second demo configuration with its own dataset_path.
 

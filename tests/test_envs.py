@@ -158,6 +158,7 @@ def test_lock_envs_from_locks_writes_the_committed_blocks(tmp_path):
     assert env_file_problems(copy / "envs", "dlib") == []
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_workflow_env_alone_lints_and_dry_runs_the_demo(tmp_path):
     """The catalog lints in an env with Snakemake and snakefmt only: ours holds what the

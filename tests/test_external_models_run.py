@@ -14,6 +14,7 @@ import yaml
 from conftest import ROOT, run_workflow
 
 
+@pytest.mark.workflow
 def test_dry_run_names_the_key_of_a_missing_file(tmp_path):
     config = tmp_path / "external.yaml"
     config.write_text(
@@ -33,6 +34,7 @@ def test_dry_run_names_the_key_of_a_missing_file(tmp_path):
     assert "external_models.theirs.scores: 'resources/gone.csv' does not exist" in out
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_demo_with_vectors_and_scores_from_files(tmp_path):
     """The worked example of docs/external.md: eigenfaces beside a model of vectors (Parquet,

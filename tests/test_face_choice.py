@@ -95,6 +95,7 @@ def composites():
     return _composite(subject, other), _composite(subject, None), _composite(None, other)
 
 
+@pytest.mark.shared
 def test_centre_embeds_the_subject_and_largest_the_bystander(composites):
     """dlib's own detector on a photo of the subject with a larger bystander off-centre."""
     from faceage.models import get_adapter
@@ -111,6 +112,7 @@ def test_centre_embeds_the_subject_and_largest_the_bystander(composites):
     assert _cos(vec["largest"], r_other.vector) >= 0.99
 
 
+@pytest.mark.shared
 def test_clean_stage_keeps_the_subjects_box(composites, tmp_path):
     """The clean stage's box (which dlib reuses) follows the same policy."""
     import pandas as pd

@@ -1,6 +1,7 @@
 """The backbone's two models through the real libraries: dlib (real weights) and eigenfaces."""
 
 import numpy as np
+import pytest
 from capabilities import need_module  # noqa: E402
 from conftest import FGNET, need_shared
 
@@ -50,6 +51,7 @@ def test_missing_weights_message(tmp_path):
     assert adapter.env == "dlib"
 
 
+@pytest.mark.shared
 def test_dlib_real_weights_same_person_closer():
     need_shared(FGNET)
     need_module("dlib", reason="dlib-bin is not installed in this environment")

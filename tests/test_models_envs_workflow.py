@@ -26,6 +26,7 @@ from model_env import (  # noqa: E402
 PERSONS = ["002", "005", "011", "013", "021", "030", "044", "061"]
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 @pytest.mark.shared
 def test_fgnet_subset_with_insightface_and_deepface_in_their_venvs(tmp_path):

@@ -94,6 +94,7 @@ def _commit_checkout(tmp: Path) -> tuple[Path, str, str]:
     return source, commit, tag
 
 
+@pytest.mark.workflow
 def test_demo_runs_as_a_module_from_a_release_tag(tmp_path):
     repo, commit, tag = _commit_checkout(tmp_path)
     user = tmp_path / "user"

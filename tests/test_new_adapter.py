@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from capabilities import need_module
 from conftest import FGNET, need_shared
 
@@ -17,6 +18,7 @@ from faceage.embed import embed_shard, prepare
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))  # pixels_model
 
 
+@pytest.mark.shared
 def test_a_new_adapter_gets_every_shared_feature(tmp_path, monkeypatch):
     need_shared(FGNET)
     need_module("dlib", reason="dlib-bin is not installed in this environment")

@@ -30,6 +30,7 @@ FACE_MODELS = [m for m in MODELS if m != "eigenfaces"]
 PAIRED_TARGETS = ["forest_auc.png", "fnmr_by_year.png", "failure_to_enrol.png", "by_gender.tsv"]
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 @pytest.mark.shared
 def test_fgnet_five_models_paired(tmp_path):

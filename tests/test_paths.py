@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 ODD = "a b'é ü"
 
 
+@pytest.mark.workflow
 def test_demo_with_odd_paths(tmp_path):
     base = tmp_path / ODD
     interp_dir = base / "my venv" / "bin"

@@ -95,6 +95,7 @@ def copies_runs(tmp_path_factory):
     return runs, copied, with_copies
 
 
+@pytest.mark.workflow
 @pytest.mark.shared
 def test_copies_are_aliases_and_every_pair_is_scored(copies_runs):
     runs, copied, protocol = copies_runs
@@ -122,6 +123,7 @@ def test_copies_are_aliases_and_every_pair_is_scored(copies_runs):
     assert len(embedded) == man["alias_of"].isna().sum() < len(man)
 
 
+@pytest.mark.workflow
 @pytest.mark.shared
 def test_accuracy_equals_the_original_names_exactly(copies_runs):
     runs, _, _ = copies_runs
@@ -174,6 +176,7 @@ def _chips(files, size=112):
     return out
 
 
+@pytest.mark.workflow
 @pytest.mark.shared
 def test_insightface_bin_runs_in_aligned_mode(tmp_path):
     need_shared(FGNET)
@@ -221,6 +224,7 @@ def test_insightface_bin_runs_in_aligned_mode(tmp_path):
     ]
 
 
+@pytest.mark.workflow
 def test_depleted_protocol_warns_and_reports_no_accuracy(tmp_path):
     """A protocol whose impostor pairs all name a missing file: every impostor pair unscored, so
     the accuracy cell is empty with the reason, and the run prints a warning with protocol, model,

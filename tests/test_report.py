@@ -79,6 +79,7 @@ def _open(d, url, category, sub):
         time.sleep(0.3)
 
 
+@pytest.mark.workflow
 def test_report_shows_every_category_and_plot(demo_run, browser):
     from selenium.webdriver.common.by import By
 

@@ -4,6 +4,7 @@ CACD preset (the functions alone: tests/test_workflow_resources.py)."""
 
 import re
 
+import pytest
 from conftest import ROOT, run_workflow
 
 
@@ -33,6 +34,7 @@ def sizes(jobs, rule, shard="0"):
     return int(jobs[rule][shard]["runtime"]), int(jobs[rule][shard]["mem_mb"])
 
 
+@pytest.mark.workflow
 def test_cacd_dry_run_sizes_grow_with_the_shard(tmp_path):
     data = tmp_path / "CACD2000"
     data.mkdir()

@@ -279,6 +279,7 @@ def bad_run(tmp_path_factory):
     return work, data, expect, peak_mib, who
 
 
+@pytest.mark.workflow
 def test_every_file_is_used_or_listed_with_its_reason(bad_run):
     work, data, expect, _, _ = bad_run
     res = work / "results" / "robust"
@@ -320,6 +321,7 @@ def test_every_file_is_used_or_listed_with_its_reason(bad_run):
     assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=False)
 
 
+@pytest.mark.workflow
 def test_reports_say_what_is_wrong(bad_run):
     work, data, _, _, _ = bad_run
     res = work / "results" / "robust"
@@ -342,6 +344,7 @@ def test_reports_say_what_is_wrong(bad_run):
     assert summary["persons kept"] == 4
 
 
+@pytest.mark.workflow
 def test_every_kept_image_is_embedded(bad_run):
     work, _, expect, _, _ = bad_run
     res = work / "results" / "robust"
@@ -366,6 +369,7 @@ def test_every_kept_image_is_embedded(bad_run):
     np.testing.assert_array_equal(v[copy["image_id"]], v[copy["alias_of"]])  # one vector, shared
 
 
+@pytest.mark.workflow
 def test_rotation_honoured_and_colours_converted(bad_run):
     """The loader's view of the awkward encodings equals the upright RGB original."""
     _, data, _, _, _ = bad_run
@@ -388,6 +392,7 @@ def test_rotation_honoured_and_colours_converted(bad_run):
     assert rot.shape == orig[4].shape and np.abs(rot - orig[4]).mean() < 6
 
 
+@pytest.mark.workflow
 def test_rotated_face_found_only_when_exif_is_honoured(bad_run):
     """Control: the sideways pixels hide the face from HOG; the workflow found it (upright box)."""
     from faceage.models.dlib_resnet import DlibDetector
@@ -407,6 +412,7 @@ def test_rotated_face_found_only_when_exif_is_honoured(bad_run):
     assert raw.shape[0] < raw.shape[1]
 
 
+@pytest.mark.workflow
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_memory_bounded_on_huge_image(bad_run, tmp_path):
     """Peak RSS of the largest process of the whole run, and of decoding the photo alone."""

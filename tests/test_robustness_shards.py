@@ -44,6 +44,7 @@ def need_real():
     need_module("dlib", reason="dlib-bin is not installed in this environment")
 
 
+@pytest.mark.workflow
 def test_shard_emptied_by_cleaning(need_real, tmp_path):
     data = tmp_path / "fgnet small"
     data.mkdir()
@@ -94,6 +95,7 @@ def test_shard_emptied_by_cleaning(need_real, tmp_path):
     assert est.returncode == 0, est.stderr
 
 
+@pytest.mark.workflow
 def test_fewer_images_than_shards(need_real, tmp_path):
     data = tmp_path / "agedb"
     data.mkdir()
@@ -117,6 +119,7 @@ def test_fewer_images_than_shards(need_real, tmp_path):
     assert (work / "results" / "agedb" / "tables" / "timing.tsv").is_file()
 
 
+@pytest.mark.workflow
 def test_nothing_survives_cleaning_says_so(need_real, tmp_path):
     data = tmp_path / "junk"
     data.mkdir()

@@ -166,6 +166,7 @@ def dry_copy(tmp_path_factory):
     return copy_workflow(tmp_path_factory.mktemp("slurm-dry") / "wf")
 
 
+@pytest.mark.workflow
 def test_missing_account_stops_with_a_clear_error(dry_copy):
     res = dry_run(dry_copy, "slurm", clean_env())
     out = res.stdout + res.stderr
@@ -173,6 +174,7 @@ def test_missing_account_stops_with_a_clear_error(dry_copy):
     assert "FACEAGE_SLURM_ACCOUNT is not set: export FACEAGE_SLURM_ACCOUNT=" in out
 
 
+@pytest.mark.workflow
 def test_missing_conda_prefix_stops_with_a_clear_error(dry_copy):
     env = clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT)
     env.pop("FACEAGE_CONDA_PREFIX", None)
@@ -203,6 +205,7 @@ def _job_resources(out: str) -> dict[str, list[dict[str, str]]]:
     return jobs
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("name", PROFILES)
 def test_profile_sizes_the_heavy_rules(dry_copy, name):
     res = dry_run(dry_copy, name, clean_env(FACEAGE_SLURM_ACCOUNT=ACCOUNT))
@@ -226,6 +229,7 @@ def test_profile_holds_only_what_is_slurms():
     assert not (ROOT / "profiles" / "slurm-gpu").exists()  # no GPU request without GPU builds
 
 
+@pytest.mark.workflow
 def test_make_slurm_profile_makes_the_bare_name_work(dry_copy, tmp_path):
     """The README's `snakemake --profile slurm` finds the profile after `make slurm-profile`."""
     xdg = tmp_path / "xdg"
@@ -246,6 +250,7 @@ def test_make_slurm_profile_makes_the_bare_name_work(dry_copy, tmp_path):
     assert f"slurm_account={ACCOUNT}, slurm_partition=pelle" in res.stdout
 
 
+@pytest.mark.workflow
 def test_agedb_with_three_models_is_tens_of_jobs(dry_copy, tmp_path):
     """shards: 8 in config/agedb.yaml: 8 detection + 3 x 8 embedding jobs, under 100 in all."""
     empty = tmp_path / "AgeDB"
@@ -320,6 +325,7 @@ def demo_runs(slurm, tmp_path_factory):
     return {"local": local, "slurm": cluster, "log": (base / "slurm.log").read_text()}
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_heavy_jobs_went_through_slurm(demo_runs, slurm):
     log = demo_runs["log"]
@@ -354,6 +360,7 @@ def test_heavy_jobs_went_through_slurm(demo_runs, slurm):
             assert f"_job_complete: JobId={jobid} WEXITSTATUS 0" in ctld, jobid
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_slurm_results_equal_local_results(demo_runs):
     local = result_tables(demo_runs["local"] / "results")

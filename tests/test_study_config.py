@@ -117,6 +117,7 @@ def _jobs(out: str) -> dict[str, list[dict[str, str]]]:
     return jobs
 
 
+@pytest.mark.workflow
 def test_one_dag_for_every_dataset_weights_checked_once(tmp_path):
     proc = run_workflow(tmp_path, "-n", configfile=_demo_study(tmp_path))
     jobs = _jobs(proc.stdout)

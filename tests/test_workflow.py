@@ -11,6 +11,7 @@ from conftest import ROOT, SNAKEMAKE, run_workflow
 from sklearn.metrics import roc_auc_score
 
 
+@pytest.mark.workflow
 def test_lint_clean():
     proc = subprocess.run(SNAKEMAKE + ["--lint"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -29,6 +30,7 @@ def test_snakefmt_clean():
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_demo_end_to_end(demo_run):
     res = demo_run / "results" / "demo"
@@ -62,6 +64,7 @@ def test_demo_end_to_end(demo_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_demo_report(demo_run):
     run_workflow(demo_run, "--report", "report.zip")

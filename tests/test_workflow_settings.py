@@ -284,6 +284,7 @@ def test_git_commit_of_a_folder_outside_a_checkout(tmp_path):
 # --- end to end: what Snakemake runs with is what settings.yaml records ---
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_settings_yaml_records_each_datasets_resolved_settings(tmp_path):
     """A study of the FG-NET preset and a demo, top level and --config over the preset, run

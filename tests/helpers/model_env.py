@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from capabilities import missing  # noqa: E402
+from capabilities import missing, touch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -58,6 +58,7 @@ def env_python(env: str) -> Path:
     """The env's interpreter: $FACEAGE_VENVS/<env> or .venvs/<env>; skip the test when absent."""
     base = Path(os.environ.get("FACEAGE_VENVS", ROOT / ".venvs"))
     py = base / env / "bin" / "python"
+    touch(f"venv-{env}")
     if not py.exists():
         missing(
             f"venv-{env}", f"venv for env {env!r} absent ({py}); build it with `make venv-{env}`"
@@ -67,6 +68,7 @@ def env_python(env: str) -> Path:
 
 def need_shared(*parts: str) -> Path:
     p = SHARED.joinpath(*parts)
+    touch("shared")
     if not p.exists():
         missing(
             "shared",

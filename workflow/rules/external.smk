@@ -27,7 +27,13 @@ rule external_embeddings:
         clean=f"{RESULTS}/clean/manifest.tsv",
     output:
         embeddings=f"{RESULTS}/embeddings/{{model}}.npz",
-        report=LAYOUT.external_report("{dataset}", "{model}"),
+        report=report(
+            LAYOUT.external_report("{dataset}", "{model}"),
+            caption="../report/external.rst",
+            category="5. Embedding maps",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "external file: what matched"},
+        ),
         ids=LAYOUT.external_ids("{dataset}", "{model}"),
     log:
         log_path("external_embeddings", "{model}"),
@@ -52,7 +58,13 @@ rule external_scores:
     output:
         scores=f"{RESULTS}/scores/{{model}}.parquet",
         operating=f"{RESULTS}/scores/operating/{{model}}.parquet",
-        report=LAYOUT.external_report("{dataset}", "{model}"),
+        report=report(
+            LAYOUT.external_report("{dataset}", "{model}"),
+            caption="../report/external.rst",
+            category="5. Embedding maps",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "external file: what matched"},
+        ),
         ids=LAYOUT.external_ids("{dataset}", "{model}"),
     log:
         log_path("external_scores", "{model}"),
