@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from capabilities import missing  # noqa: E402
 from PIL import Image
 
@@ -28,6 +29,7 @@ from faceage.contracts import EMBEDDING_ARRAYS
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
 BASE_CONFIG = ROOT / "config" / "demo.yaml"
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 # Big enough that one embedding job takes about a second (time to kill it half-way).
 DEMO = {
     "demo": {"persons": 20, "images_per_person": 10, "size": 256, "seed": 7},
@@ -220,6 +222,7 @@ def interrupted(tmp_path_factory) -> tuple[Path, str, str, subprocess.CompletedP
     return work, line, killed_log, again
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_kill_embedding_job_then_rerun_equals_uninterrupted(reference, interrupted):
     """A cluster kills one embedding job (SIGKILL) half-way; a plain re-run finishes the study."""
@@ -232,6 +235,7 @@ def test_kill_embedding_job_then_rerun_equals_uninterrupted(reference, interrupt
     assert differences(ref, work) == [], f"killed at: {line}"
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_kill_whole_run_then_unlock_and_rerun_equals_uninterrupted(reference, tmp_path):
     """The node dies (SIGKILL to Snakemake and every job): --unlock, re-run, same results."""
@@ -254,6 +258,7 @@ def test_kill_whole_run_then_unlock_and_rerun_equals_uninterrupted(reference, tm
     assert differences(ref, work) == []
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_two_runs_same_config_are_byte_identical(reference, interrupted):
     """Everything under results/: tables, pairs (seeded sampling), t-SNE coordinates, npz, plots.
@@ -357,14 +362,80 @@ BAD_CONFIGS = {
 }
 
 
+# Caught after resolve, by the checks JSON Schema cannot express (_check_config in
+# workflow/rules/config.smk: faceage.workflow.settings.study_problems), not by resolve.
+CHECKED_AFTER_RESOLVE = ("missing dataset folder", "unknown model")
+
+
+def resolve_as_config_smk(overlay: dict, work: Path) -> tuple[dict, dict]:
+    """(RUN, DATASETS) as workflow/rules/config.smk resolves ``--configfile config/demo.yaml
+    <overlay>`` (what :func:`snakemake` gives): Snakemake's merge of the files, its
+    ``validate`` against the schema, no --config; ``work`` is the working directory."""
+    from snakemake.common.configfile import load_configfile
+    from snakemake.utils import update_config, validate
+
+    from faceage.workflow import settings
+
+    files = [BASE_CONFIG, work.parent / f"{work.name}.config.json"]
+    files[1].write_text(json.dumps(overlay))
+    config: dict = {}
+    for f in files:
+        update_config(config, load_configfile(str(f)))
+        settings.load_yaml(f)
+    return settings.resolve(
+        config,
+        schema=yaml.safe_load(SCHEMA.read_text()),
+        validate=lambda c: validate(c, schema=str(SCHEMA)),
+        cli={},
+        demo_preset=BASE_CONFIG if settings.uses_demo(config, files, False) else None,
+    )
+
+
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
-def test_invalid_config_stops_before_any_job(case, tmp_path):
+def test_invalid_config_is_named_by_resolve_or_the_checks(case, tmp_path, monkeypatch):
+    """Each bad configuration's message, from the code config.smk calls: resolve's
+    ConfigError, or (CHECKED_AFTER_RESOLVE) the checks after it. That the message reaches the
+    user and no job starts: test_invalid_config_stops_before_any_job."""
+    from faceage.protocols.dataset import protocols_from_config
+    from faceage.workflow import settings
+
     overlay, expected = BAD_CONFIGS[case]
+    work = tmp_path / "w"
+    work.mkdir()
+    monkeypatch.chdir(work)  # relative paths (dataset_path) as Snakemake's -d gives them
+    if case in CHECKED_AFTER_RESOLVE:
+        run, datasets = resolve_as_config_smk(overlay, work)
+        protocols = {n: protocols_from_config(c["protocols"]) for n, c in datasets.items()}
+        text = "\n  ".join(settings.study_problems(run, datasets, protocols))
+    else:
+        with pytest.raises(settings.ConfigError) as err:
+            resolve_as_config_smk(overlay, work)
+        text = str(err.value)
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+# One Snakemake run per way a bad configuration stops the workflow: resolve's ConfigError
+# (wrapped in config.smk, "wrong type": Snakemake's validate reads the schema by its path
+# relative to the rules) and _check_config's problems, all of them in one message.
+SNAKEMAKE_CASES = {
+    "wrong type": ("wrong type",),
+    "missing dataset folder + unknown model": CHECKED_AFTER_RESOLVE,
+}
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("case", sorted(SNAKEMAKE_CASES))
+def test_invalid_config_stops_before_any_job(case, tmp_path):
+    overlay, expected = {}, []
+    for name in SNAKEMAKE_CASES[case]:
+        overlay.update(BAD_CONFIGS[name][0])
+        expected += BAD_CONFIGS[name][1]
     work = tmp_path / "w"
     proc = snakemake(work, extra=overlay, timeout=120)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    for fragment in expected:
+    for fragment in ["invalid configuration:", *expected]:
         assert fragment in text, f"{fragment!r} not in:\n{text[-3000:]}"
     for made in ("results", "logs", "resources"):
         assert not (work / made).exists(), f"a job ran: {made}/ exists"
@@ -382,6 +453,7 @@ def assert_no_embedding(work: Path, model: str) -> None:
     assert not (work / RES / "embeddings" / model / "provenance.json").exists()
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_missing_weights_named_before_any_embedding(tmp_path):
     """insightface with an empty weights folder.
@@ -406,6 +478,7 @@ def test_missing_weights_named_before_any_embedding(tmp_path):
     assert_no_embedding(work, "insightface")
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_missing_package_named_before_any_embedding(tmp_path):
     """The weights are there but the model's package is not importable in its interpreter."""
@@ -440,6 +513,7 @@ def test_missing_package_named_before_any_embedding(tmp_path):
     assert_no_embedding(work, "insightface")
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_runs_without_network(reference):
     ref, offline = reference
@@ -468,6 +542,7 @@ def image_like(arr: np.ndarray) -> bool:
     return arr.ndim >= 3 or (arr.dtype == np.uint8 and arr.ndim == 2)
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_no_face_pixels_in_results_or_report(reference):
     """Only plots are images; npz files hold the contract's arrays, none shaped like an image."""

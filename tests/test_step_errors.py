@@ -42,14 +42,20 @@ def test_reader_errors_name_file_and_format(tmp_path, name, fmt, content, cause)
     with pytest.raises(ProtocolError) as err:
         read_protocol(path, fmt)
     msg = str(err.value)
+    assert "\n" not in msg, msg  # the console's one line holds all of it
     assert str(path) in msg and cause in msg
     assert f"expected for format {fmt}: " in msg and "protocols[].format" in msg
 
 
-def test_step_command_prints_one_line_and_logs_the_traceback(tmp_path):
-    path = write_bad(tmp_path, "random.mat", BAD[-1][2])
+@pytest.mark.parametrize(("name", "fmt", "content", "cause"), BAD, ids=IDS)
+def test_step_command_prints_one_line_and_logs_the_traceback(tmp_path, name, fmt, content, cause):
+    """The step of protocol_manifest on each bad file: the reader's cause (file, what is wrong,
+    the format) on one console line, the traceback in the log; what
+    test_workflow_prints_the_cause sees through Snakemake, there for one file."""
+    path = write_bad(tmp_path, name, content)
     log = tmp_path / "step.log"
-    settings = {"protocols": [{"file": str(path), "images": str(tmp_path)}], "shards": 1}
+    protocol = {"file": str(path), "format": fmt, "images": str(tmp_path)}
+    settings = {"protocols": [protocol], "shards": 1}
     proc = subprocess.run(
         [sys.executable, "-m", "faceage", "step", "protocol_manifest", "--log", str(log)]
         + [f"--output={n}={tmp_path / n}.tsv" for n in ("manifest", "rejects", "pairs")]
@@ -61,16 +67,25 @@ def test_step_command_prints_one_line_and_logs_the_traceback(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("ERROR [protocol_manifest]: ") and str(path) in lines[0]
-    assert "agedb_mat" in lines[0] and f"(traceback: {log})" in lines[0]
+    assert cause in lines[0] and f"format {fmt}" in lines[0]
+    assert lines[0].endswith(f"(traceback: {log})")
     text = log.read_text()
     assert "Traceback (most recent call last)" in text and "ProtocolError" in text
 
 
+@pytest.mark.workflow
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "fmt", "content", "cause"), BAD, ids=IDS)
-def test_workflow_prints_the_cause(tmp_path, name, fmt, content, cause):
-    """A protocol run on each bad file: the cause on snakemake's stderr, the traceback in the
-    log of protocol_manifest."""
+def test_workflow_prints_the_cause(tmp_path):
+    """A protocol run on a bad file: the cause on snakemake's stderr, the traceback in the
+    log of protocol_manifest.
+
+    One file proves the way through the rule (step.py, the rule's log, the job's stderr to the
+    terminal): the .mat of random bytes, whose cause is a library's error (scipy's) made the
+    step's one line. Every format's cause and line are held a tier down, by
+    test_reader_errors_name_file_and_format and
+    test_step_command_prints_one_line_and_logs_the_traceback.
+    """
+    name, fmt, content, cause = BAD[IDS.index("random.mat")]
     work, images = tmp_path / "work", tmp_path / "images"
     images.mkdir()
     path = write_bad(tmp_path, name, content)
