@@ -131,6 +131,7 @@ def test_demo_never_draws_into_a_real_dataset_folder(tmp_path):
     assert (data / "078A11.JPG").read_bytes() == b"not a demo"
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.workflow
 def test_two_demo_configurations_keep_their_own_images(tmp_path):
     """A second demo configuration with its own dataset_path.

@@ -176,6 +176,7 @@ def test_flip_adds_the_mirror_images_embedding(tmp_path):
     np.testing.assert_allclose(got["vectors"][row], a.vector + b.vector, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.shared
 def test_aligned_fallback_is_closer_to_the_detected_vector_than_the_centre_crop(tmp_path):
     """FG-NET faces cropped until HOG loses them (scripts/bench_fallback.py, first 30 images):

@@ -117,6 +117,7 @@ def test_det_size_640_loses_tightly_cropped_faces(tmp_path):
     assert emb["provenance"]["det_size"] == [[640, 640]]
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.shared
 def test_second_scrfd_pass_rescues_missed_faces_closer_than_the_centre_crop(tmp_path):
     """The aligned no-face fallback for insightface: where SCRFD at 640 misses FG-NET's

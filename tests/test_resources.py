@@ -34,6 +34,7 @@ def sizes(jobs, rule, shard="0"):
     return int(jobs[rule][shard]["runtime"]), int(jobs[rule][shard]["mem_mb"])
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.workflow
 def test_cacd_dry_run_sizes_grow_with_the_shard(tmp_path):
     data = tmp_path / "CACD2000"

@@ -623,6 +623,7 @@ def _pair_bootstrap_auc(s, g, rng, n_iterations=300):
     return np.quantile(aucs, [0.025, 0.975])
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 def test_subject_bootstrap_covers_with_person_effects_and_pair_bootstrap_does_not():
     """Genuine scores N(d + u_p, 1) with a person effect u_p ~ N(0, 1.5^2), impostor scores
     N(w_p + w_q, 1) with w ~ N(0, 0.7^2): true AUC = Phi(d / sqrt(2 + 1.5^2 + 2 * 0.7^2)). Pairs
