@@ -153,7 +153,11 @@ def test_in_a_study_the_top_level_beats_the_preset_and_the_command_line_beats_al
                 "shards": 2,
                 "datasets": {
                     "fgnet": {"configfile": "config/fgnet.yaml"},
-                    "own": {"configfile": "config/fgnet.yaml", "attributes": {"enabled": True}},
+                    "own": {
+                        "configfile": "config/fgnet.yaml",
+                        "attributes": {"enabled": True},
+                        "shards": 3,  # its own keys, and still --config beats them
+                    },
                 },
             }
         )
@@ -161,7 +165,7 @@ def test_in_a_study_the_top_level_beats_the_preset_and_the_command_line_beats_al
     run, datasets = resolve([study], {"shards": "8"})
     assert datasets["fgnet"]["attributes"]["enabled"] is False  # the top level over the preset
     assert datasets["own"]["attributes"]["enabled"] is True  # its own keys over the top level
-    assert {c["shards"] for c in datasets.values()} == {8}  # --config over everything
+    assert {c["shards"] for c in datasets.values()} == {8}  # --config over everything, own keys too
     assert datasets["fgnet"]["clean"]["min_images_per_person"] == 8  # the preset still counts
 
 
