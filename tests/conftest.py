@@ -287,48 +287,49 @@ def paired_demo_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fgnet_run(tmp_path_factory) -> Path:
-    """Real FG-NET through the whole workflow with dlib (all impostor pairs); returns its workdir.
-
-    About 3 minutes on 2 cores. Skips when ../shared is absent.
-    """
-    return _fgnet_preset(tmp_path_factory, "fgnet", "comparisons={impostors: all}")
-
-
-def _fgnet_preset(tmp_path_factory, name: str, *config: str) -> Path:
-    need_shared(FGNET)
-    need_module("dlib", reason="dlib-bin is not installed in this environment")
-    work = tmp_path_factory.mktemp(name)
-    run_workflow(
-        work,
-        "--config",
-        f"dataset_path={FGNET}",
-        *config,
-        configfile=ROOT / "config" / "fgnet.yaml",
-        env=settings_report(work),
-    )
-    return work
-
-
-@pytest.fixture(scope="session")
-def fgnet_preset_run(study_run) -> Path:
-    """Real FG-NET with the preset as users run it, without attributes (dlib; matched impostors
-    drawn within folds): the ``fgnet`` dataset of :func:`study_run`, which runs the preset with
-    insightface beside dlib. Its dlib pairs, vectors and tables are those of the preset run
-    alone (the same settings; dlib's outputs do not depend on the other model)."""
+def fgnet_run(study_run) -> Path:
+    """Real FG-NET through the whole workflow, once a session: the ``fgnet`` dataset of
+    :func:`study_run` - the preset as users run it (config/fgnet.yaml: HOG cleaning, matched
+    impostors drawn within folds, the age/gender branch, every cross-person pair in the
+    operating pool) with the study's FG-NET models (:data:`FGNET_MODELS`). Every test that reads
+    FG-NET results reads this run; the preset's dlib outputs do not depend on the other models."""
     return study_run
 
 
+# The models of every verification dataset of the study (the FG-NET protocol's too).
 STUDY_MODELS = ["dlib", "insightface"]
+# FG-NET's in the study: dlib, the original study's three libraries with real weights, each in
+# its venv, and the eigenfaces baseline. insightface_paddle and deepface join where their venvs
+# are built (`make venv-paddle venv-x2paddle venv-deepface`; CI builds and declares them).
+FGNET_MODELS = ["dlib", "insightface", "insightface_paddle", "deepface", "eigenfaces"]
+
+
+def study_models(work: Path, dataset: str = "fgnet") -> list[str]:
+    """The models a dataset of :func:`study_run` ran with."""
+    import json
+
+    return json.loads((work / "study.yaml").read_text())["datasets"][dataset]["models"]
+
+
+def _venv_or_none(env: str) -> Path | None:
+    """The env's interpreter, or None where it is not built (CI: a failure, FACEAGE_PROVIDES)."""
+    from model_env import env_python
+
+    try:
+        return env_python(env)
+    except pytest.skip.Exception:
+        return None
 
 
 @pytest.fixture(scope="session")
 def study_run(tmp_path_factory) -> Path:
-    """Issue 24's study on real data, one run (about 6 minutes on 2 cores): FG-NET (the preset,
-    dlib and the insightface pack built from ../shared's SCRFD-500M + MobileFaceNet), the
-    UTKFace subset (the age and gender branch only), a CSV protocol of 300 FG-NET pairs (dlib
-    and insightface) and the demo (config/demo.yaml as its preset: the bundled demo's
-    settings). Returns its workdir. Skips without ../shared, dlib or the insightface venv."""
+    """Issue 24's study on real data, one run (about 10 minutes on 2 cores): FG-NET (the preset
+    with :data:`FGNET_MODELS`: dlib, the insightface pack built from ../shared's SCRFD-500M +
+    MobileFaceNet, the same MobileFaceNet converted for insightface-paddle, deepface's Dlib model
+    and eigenfaces), the UTKFace subset (the age and gender branch only), a CSV protocol of 300
+    FG-NET pairs (dlib and insightface) and the demo (config/demo.yaml as its preset: the
+    bundled demo's settings). Returns its workdir (``study.yaml``: each dataset's models).
+    Skips without ../shared, dlib or the insightface venv."""
     import json
 
     import numpy as np
@@ -337,24 +338,42 @@ def study_run(tmp_path_factory) -> Path:
     need_shared(UTKFACE)
     need_module("dlib", reason="dlib-bin is not installed in this environment")
     from fgnet_protocol import fgnet_files, fgnet_protocol
-    from model_env import env_python, link_insightface_testpack
+    from model_env import (
+        SHARED_MODELS,
+        env_python,
+        link_deepface_dlib_weights,
+        link_insightface_testpack,
+        paddle_from_onnx,
+    )
 
     work = tmp_path_factory.mktemp("study")
     pack = link_insightface_testpack(work / "weights")
+    envs = {"insightface": str(env_python("insightface"))}
+    model_settings = {"insightface": {"pack": pack}}
+    if py := _venv_or_none("deepface"):
+        envs["deepface"] = str(py)
+        link_deepface_dlib_weights(work / "weights")
+        model_settings["deepface"] = {"model_name": "Dlib", "detector_backend": "dlib"}
+    if (py := _venv_or_none("paddle")) and _venv_or_none("x2paddle"):
+        envs["paddle"] = str(py)
+        rec = work / "paddle" / "MobileFaceNet"  # temporary, never committed
+        paddle_from_onnx(SHARED_MODELS / "mobilefacenet.onnx", rec)
+        # run by the package's own predictor on the cleaning stage's boxes
+        model_settings["insightface_paddle"] = {"rec_model": str(rec), "det_model": "clean"}
+    fgnet_models = [m for m in FGNET_MODELS if m in {"dlib", "eigenfaces"} | set(model_settings)]
     protocol = work / "fgnet_pairs.csv"
     fgnet_protocol(fgnet_files(FGNET), np.random.default_rng(20), 300).to_csv(protocol, index=False)
     # The top level beats a dataset's preset (faceage.workflow.settings), so it holds only what
     # every dataset shares; the models are each dataset's own (the demo keeps its preset's).
     config = {
-        "python_envs": {"insightface": str(env_python("insightface"))},
+        "python_envs": envs,
         "weights_dir": str(work / "weights"),
-        "model_settings": {"insightface": {"pack": pack}},
+        "model_settings": model_settings,
         "datasets": {
-            "fgnet": {  # the preset as users run it (fgnet_preset_run), with a second model
+            "fgnet": {  # the preset as users run it (fgnet_run), with the study's models
                 "configfile": str(ROOT / "config" / "fgnet.yaml"),
                 "dataset_path": str(FGNET),
-                "models": STUDY_MODELS,
-                "attributes": {"enabled": False},
+                "models": fgnet_models,
             },
             "utkface": {  # no identities: ages and genders only
                 "dataset_format": "utkface",

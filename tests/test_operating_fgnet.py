@@ -1,4 +1,4 @@
-"""The shipped FG-NET preset with dlib (conftest.fgnet_preset_run): FNMR at FMR 1e-3 and 1e-4
+"""The shipped FG-NET preset with dlib (conftest.fgnet_run): FNMR at FMR 1e-3 and 1e-4
 per gap bin, set on the operating pool, against a direct computation on the same embeddings -
 all genuine pairs of a bin against a threshold set on all cross-person pairs - and the figures
 drawn. Slow (the whole preset) and needs ../shared."""
@@ -33,8 +33,8 @@ def _direct(res):
     return s[gen], np.abs(age[i] - age[j])[gen], s[~gen]
 
 
-def test_fgnet_fnmr_at_fixed_fmr_equals_a_direct_computation(fgnet_preset_run):
-    res = fgnet_preset_run / "results" / "fgnet"
+def test_fgnet_fnmr_at_fixed_fmr_equals_a_direct_computation(fgnet_run):
+    res = fgnet_run / "results" / "fgnet"
     ver = res / "verification" / "dlib"
     fnmr = pd.read_csv(ver / "fnmr.tsv", sep="\t", dtype={"gap_bin": str})
     gen_s, gen_gap, imp_s = _direct(res)

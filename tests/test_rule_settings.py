@@ -4,8 +4,10 @@ read it (issue 22).
 Two checks on the finished demo (and on the FG-NET preset where ../shared is there):
 * every setting a rule hands its step was read by the step (``FACEAGE_SETTINGS_REPORT``:
   the step layer notes what each step reads);
-* changing one configuration key at a time, a dry run re-runs (for changed params) exactly
-  the rules that read it.
+* changing one configuration key at a time, Snakemake re-runs (for changed params) exactly
+  the rules that read it: what ``snakemake --summary --config <setting>`` calls "params
+  changed", asked of Snakemake's own rerun trigger for every setting in one process with one
+  parse and one DAG (tests/helpers/rule_params.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT, run_workflow
+from conftest import ROOT
+from rule_params import rerun_by_setting
 
 
 def _reports(work) -> dict[str, tuple[set, set]]:
@@ -109,28 +112,30 @@ PAIRED_RERUNS = {
 PAIRED_RULES = {"paired_differences", "paired_fnmr", "paired_failure_to_enrol", "paired_by_gender"}
 
 
-def _rerun_for_params(work, setting: str) -> set[str]:
-    """The rules with an output whose params changed (Snakemake's --summary status)."""
-    extra = []
+# A setting that changes nothing: no rule re-runs for it, which shows that every job's params
+# as evaluated here (the settings' record aside) are the ones the finished run recorded.
+UNCHANGED = "verification={enabled: true}"
+
+
+def _rerun_for_params(work, settings) -> dict[str, set[str]]:
+    """{setting: the rules with an output whose params changed (the status
+    ``snakemake --summary --config <setting>`` gives it)}, one parse for all settings."""
+    kw = {}
     if (work / "Snakefile").exists():  # the two-model demo: its own Snakefile and config
-        extra = ["all", "-s", str(work / "Snakefile"), "--configfile", str(work / "config.yaml")]
-    proc = run_workflow(work, "--summary", "--nolock", *extra, "--config", setting)
-    rows = [line.split("\t") for line in proc.stdout.splitlines()]
-    rerun = {r[2] for r in rows if len(r) > 4 and r[4] == "params changed"}
+        kw = dict(snakefile=work / "Snakefile", configfile=work / "config.yaml", targets=["all"])
+    got = rerun_by_setting(work, settings, **kw)
     # results/<dataset>/settings.yaml records every setting, so it is re-written whenever a
     # setting changes (also one this run's rules do not read; nothing reads the record); the
     # rules that compute are the question here
-    assert "run_settings" in rerun or not rerun, (setting, rerun)
-    return rerun - {"run_settings"}
+    for setting, rerun in got.items():
+        assert "run_settings" in rerun or not rerun, (setting, rerun)
+    return {setting: rerun - {"run_settings"} for setting, rerun in got.items()}
 
 
+@pytest.mark.workflow
 def test_a_setting_reruns_only_the_rules_that_read_it(demo_run):
-    from concurrent.futures import ThreadPoolExecutor
-
-    assert _rerun_for_params(demo_run, "verification={enabled: true}") == set()
-    with ThreadPoolExecutor(2) as pool:  # read-only summaries, two at a time
-        runs = pool.map(lambda s: _rerun_for_params(demo_run, s), RERUNS)
-        got = dict(zip(RERUNS, runs, strict=True))
+    got = _rerun_for_params(demo_run, [UNCHANGED, *RERUNS])
+    assert got.pop(UNCHANGED) == set()
     wrong = {
         setting: {"expected": sorted(expected), "re-run": sorted(got[setting])}
         for setting, expected in RERUNS.items()
@@ -146,8 +151,10 @@ def test_every_paired_rule_reads_what_it_is_given(paired_demo_run):
     assert not unread, f"settings handed to a step that never reads them: {unread}"
 
 
+@pytest.mark.workflow
 def test_a_setting_reruns_only_the_paired_rules_that_read_it(paired_demo_run):
-    got = {s: _rerun_for_params(paired_demo_run, s) for s in PAIRED_RERUNS}
+    got = _rerun_for_params(paired_demo_run, [UNCHANGED, *PAIRED_RERUNS])
+    assert got.pop(UNCHANGED) == set()
     wrong = {
         setting: {"expected": sorted(expected), "re-run": sorted(got[setting])}
         for setting, expected in PAIRED_RERUNS.items()

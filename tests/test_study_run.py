@@ -1,5 +1,5 @@
 """Issue 24 on real data: one run of a four-dataset study (conftest.study_run) - FG-NET (the
-preset, with dlib and the insightface pack built from ../shared's SCRFD-500M + MobileFaceNet), the
+preset with conftest.FGNET_MODELS: dlib, insightface, insightface-paddle, deepface, eigenfaces), the
 UTKFace subset (the age and gender branch only), a CSV protocol of FG-NET pairs (dlib and
 insightface) and the demo. Every figure of results/study/ equals the figure in that dataset's own
 tables, and a dataset of the study equals a run of that dataset alone with the same settings
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import STUDY_MODELS
+from conftest import STUDY_MODELS, study_models
 
 from faceage.analysis.comparison import read_result
 from faceage.contracts import read_embeddings
@@ -33,9 +33,10 @@ def test_every_study_figure_equals_its_datasets_own_table(study_run):
     # the datasets with verification, in the configuration's order
     assert list(dict.fromkeys(summary["dataset"])) == ["fgnet", "demo"]
     comp = read_result(res / "fgnet" / "verification" / "comparison.tsv").set_index("model")
-    assert list(comp.index) == MODELS and set(comp["pairs"]) == {"common"}
-    for model in MODELS:
-        mine = summary[summary["model"] == model]
+    fgnet_models = study_models(study_run)  # conftest.FGNET_MODELS whose venvs are built
+    assert list(comp.index) == fgnet_models and set(comp["pairs"]) == {"common"}
+    for model in fgnet_models:
+        mine = summary[(summary["model"] == model) & (summary["dataset"] == "fgnet")]
         top = mine[mine["subset"] == "all"].iloc[0]
         c = comp.loc[model]
         key = f"fnmr_at_fmr_{FMR:g}"
@@ -51,18 +52,19 @@ def test_every_study_figure_equals_its_datasets_own_table(study_run):
             b = r["label"]
             _same([r["auc"], r["fnmr"]], [c[f"auc_gap_{b}"], c[f"{key}_gap_{b}"]], f"{model} {b}")
         # the figures are real: the face models tell FG-NET's subjects apart
-        assert top["auc"] > 0.85 and top["n_genuine"] > 1000
+        assert top["n_genuine"] > 1000 and (top["auc"] > 0.85 or model == "eigenfaces")
     bench = read_result(res / "study" / "benchmarks.tsv")
     own = read_result(res / "fgnet_pairs" / "verification" / "benchmarks.tsv")
     assert set(bench["dataset"]) == {"fgnet_pairs"} and list(own["model"]) == MODELS
     pd.testing.assert_frame_equal(bench.drop(columns="dataset"), own, check_dtype=False)
     assert (own["accuracy"] > 0.75).all()  # 300 cross-age pairs, 10 folds
-    attr = read_result(res / "study" / "attributes.tsv")
-    src = read_result(res / "utkface" / "attributes" / "agegender" / "summary.tsv").iloc[0]
-    assert list(attr["dataset"]) == ["utkface"]
-    for col in ("mae", "gender_accuracy", "age_n", "gender_n"):
-        assert attr.iloc[0][col] == src[col], col
-    assert src["age_n"] > 900 and src["gender_accuracy"] > 0.7
+    attr = read_result(res / "study" / "attributes.tsv").set_index("dataset")
+    assert list(attr.index) == ["fgnet", "utkface"]  # the FG-NET preset runs the branch too
+    for ds in attr.index:
+        src = read_result(res / ds / "attributes" / "agegender" / "summary.tsv").iloc[0]
+        for col in ("mae", "gender_accuracy", "age_n", "gender_n"):
+            _same([attr.loc[ds, col]], [src[col]], f"{ds} {col}")
+    assert attr.loc["utkface", "age_n"] > 900 and attr.loc["utkface", "gender_accuracy"] > 0.7
     diff = read_result(res / "study" / "differences.tsv")
     pd.testing.assert_frame_equal(
         diff.drop(columns="dataset"),
@@ -74,7 +76,7 @@ def test_every_study_figure_equals_its_datasets_own_table(study_run):
     for png in ("by_gap.png", "forest.png"):
         assert (res / "study" / png).stat().st_size > 10_000
     # each model's weights were checked once, for all three datasets
-    models = sorted([*MODELS, "eigenfaces"])  # the demo's
+    models = sorted({*MODELS, *fgnet_models, "eigenfaces"})  # eigenfaces: the demo's too
     assert sorted(p.name for p in (res / "models").iterdir()) == models
     checks = sorted(p.parent.parent.name for p in (res / "models").glob("*/*/weights.json"))
     assert checks == models  # one check per model: its datasets share the model's settings

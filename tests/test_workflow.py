@@ -82,8 +82,11 @@ def test_fgnet_dlib_separates_people_and_margin_shrinks_with_gap(fgnet_run):
     assert (
         940 <= summary["images kept"] <= 990
     )  # HOG misses a few faces; a few persons get too small
+    # the operating pool: every cross-person pair of the kept images, scored
+    pool = pd.read_parquet(res / "scores" / "operating" / "dlib.parquet")
+    assert pool["similarity"].notna().sum() > 400_000
     s = pd.read_parquet(res / "scores" / "dlib.parquet").dropna(subset=["similarity"])
-    assert (s["genuine"] == 0).sum() > 400_000  # all impostor pairs
+    assert (s["genuine"] == 0).sum() >= 0.95 * (s["genuine"] == 1).sum() > 5000  # matched
     aucs = {}
     for name, (lo, hi) in {
         "0-4": (0, 4),
