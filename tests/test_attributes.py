@@ -419,6 +419,7 @@ def test_insightface_genderage_in_its_venv(tmp_path):
     assert res.returncode == 1 and "genderage.onnx" in res.stderr and "buffalo_l" in res.stderr
 
 
+@pytest.mark.e2e
 def test_deepface_missing_weights_in_its_venv(tmp_path):
     py = ready_python("deepface")
     manifest = pd.DataFrame(

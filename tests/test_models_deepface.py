@@ -93,6 +93,7 @@ def dlib_weights_home(tmp_path: Path) -> Path:
     return link_deepface_dlib_weights(tmp_path)
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.shared
 def test_dlib_model_on_fgnet_and_faceless_image(tmp_path):
     home = dlib_weights_home(tmp_path)
@@ -163,6 +164,7 @@ def test_arcface_512_d_path_with_builder_written_weights(tmp_path):
     assert emb["provenance"]["packages"]["tf-keras"] == "2.21.0"
 
 
+@pytest.mark.slow  # over 15 s on 2 cores (tests/README.md)
 @pytest.mark.shared
 def test_vectors_equal_deepface_represent(tmp_path):
     """For the same pixels, the adapter's batched vectors equal DeepFace.represent with the same

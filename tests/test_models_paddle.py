@@ -96,6 +96,7 @@ def paddle_setup(tmp_path_factory):
     return root, weights
 
 
+@pytest.mark.e2e
 def test_detector_and_recogniser_through_package_predictor(paddle_setup, tmp_path):
     root, weights = paddle_setup
     settings = {"rec_model": "TinyRec", "det_model": "TinyDet", "det_thresh": 0.0}
@@ -116,6 +117,7 @@ def test_detector_and_recogniser_through_package_predictor(paddle_setup, tmp_pat
     assert set(prov["weights"]["TinyRec"]) == {"inference.pdmodel", "inference.pdiparams"}
 
 
+@pytest.mark.e2e
 def test_detector_threshold_and_whole_image_mode(paddle_setup, tmp_path):
     root, weights = paddle_setup
     strict = run_in_env(

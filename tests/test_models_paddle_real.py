@@ -34,6 +34,7 @@ def converted(tmp_path_factory):
     return onnx, folder, info
 
 
+@pytest.mark.e2e
 def test_converter_writes_the_package_layout_and_folds_every_clip(converted):
     _, folder, info = converted
     assert {"inference.pdmodel", "inference.pdiparams"} <= set(info["files"])
