@@ -35,6 +35,39 @@ def test_dry_run_names_the_key_of_a_missing_file(tmp_path):
 
 
 @pytest.mark.workflow
+def test_a_study_dataset_takes_an_external_model_into_every_analysis(tmp_path):
+    """datasets.<name>.external_models: the vectors join that dataset (and no other) as a
+    model, through the paired comparison and into the study's tables (a dry run)."""
+    import numpy as np
+
+    np.savez(tmp_path / "v.npz", ids=np.array(["a.png"]), vectors=np.zeros((1, 8), np.float32))
+    demo = {"configfile": str(ROOT / "config" / "demo.yaml")}
+    study = {
+        "datasets": {
+            "demo": {
+                **demo,
+                "models": ["eigenfaces", "theirs"],
+                "external_models": {"theirs": {"embeddings": str(tmp_path / "v.npz")}},
+            },
+            "other": {**demo, "dataset_path": "resources/other"},
+        }
+    }
+    config = tmp_path / "study.yaml"
+    config.write_text(yaml.safe_dump(study))
+    proc = run_workflow(tmp_path, "-n", configfile=config)
+    out = proc.stdout
+    assert "logs/external_embeddings/demo_theirs.log" in out
+    assert "external_embeddings/other" not in out and "results/other/scores/theirs" not in out
+    for path in (
+        "results/demo/verification/theirs/common/metrics.tsv",  # into the study's summary
+        "results/demo/verification/paired/differences.tsv",  # the paired comparison
+        "results/demo/verification/theirs/ageing.tsv",  # the age analysis
+        "results/study/summary.tsv",
+    ):
+        assert path in out, path
+
+
+@pytest.mark.workflow
 @pytest.mark.slow
 def test_demo_with_vectors_and_scores_from_files(tmp_path):
     """The worked example of docs/external.md: eigenfaces beside a model of vectors (Parquet,
