@@ -79,6 +79,7 @@ def test_installed_package_is_not_the_checkout(installed, tmp_path):
     assert _run(installed, tmp_path, "--version").stdout.split()[0] == "faceage"
 
 
+@pytest.mark.shared
 def test_predict(installed, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
