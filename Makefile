@@ -53,9 +53,9 @@ fmt: setup
 	$(VENV)/bin/ruff format src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
 	$(VENV)/bin/snakefmt workflow/Snakefile workflow/rules
 
-# The suite on $(CORES) pytest-xdist workers; each file is one unit and the files using the session
-# runs one more (tests/conftest.py), taken first. PYTEST_PARALLEL= runs it in one process.
-PYTEST_PARALLEL ?= -n $(CORES) --dist loadgroup --no-loadscope-reorder
+# The suite on $(CORES) pytest-xdist workers: each test file is one unit, and the files that use the
+# session runs are one (tests/conftest.py), taken first. PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= -n $(CORES) --dist loadfile
 
 test: lint
 	$(VENV)/bin/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

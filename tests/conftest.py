@@ -21,7 +21,9 @@ about 15 s on 2 cores, and every test using a session run) is what ``make check`
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,19 +91,41 @@ def _uses_session_run(item) -> bool:
     return bool(set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS))
 
 
-# pytest-xdist (`make test`: -n 2 --dist loadgroup) runs each work unit on one worker; a session
-# or module fixture runs once per worker that needs it. So a unit is a test file, and every file
-# with a test that uses a session run is one unit: the session runs are made once.
-SESSION_RUNS_GROUP = "session-runs"
+# pytest-xdist (`make test`: -n 2 --dist loadfile) runs each work unit on one worker; a session
+# or module fixture runs once per worker that needs it. A unit is a test file, and all the files
+# that use a session run are one unit, so the session runs are made once (and, the largest unit,
+# it goes first). The controller schedules without collecting, so it finds those files by name
+# (a session run's name in the file); each worker checks that against what its tests use.
+def _uses_session_run(item) -> bool:
+    return bool(set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS))
 
 
-def xdist_group(item, run_files: set) -> str:
-    return SESSION_RUNS_GROUP if item.path in run_files else item.nodeid.split("::")[0]
+_RUN_NAME = re.compile(r"\b(" + "|".join(FIXTURE_TIERS) + r")\b")
+SESSION_RUNS_UNIT = "session runs"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups into the node ids
+@functools.cache
+def names_a_session_run(test_file: Path) -> bool:
+    return bool(_RUN_NAME.search(test_file.read_text()))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own
+    from xdist.scheduler import LoadFileScheduling
+
+    class SessionRunsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            test_file = nodeid.split("::", 1)[0]
+            if names_a_session_run(config.rootpath / test_file):
+                return SESSION_RUNS_UNIT
+            return test_file
+
+    return SessionRunsTogether(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    run_files = {item.path for item in items if _uses_session_run(item)}
     for item in items:
         tier = tier_of(item)
         # one tier a test: a workflow run on ../shared's faces is e2e, not also workflow
@@ -109,9 +133,11 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(tier)
         if _uses_session_run(item):
             item.add_marker("slow")
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item, run_files)))
-    # the longest unit first (with --no-loadscope-reorder: the order workers take units in)
-    items.sort(key=lambda item: item.path not in run_files)
+            if not names_a_session_run(item.path):
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses a session run its file does not name: "
+                    "`make test` would make that run twice (tests/conftest.py, xdist)"
+                )
 
 
 def tier_problem(item, used: set[str]) -> str | None:
