@@ -53,9 +53,10 @@ fmt: setup
 	$(VENV)/bin/ruff format src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
 	$(VENV)/bin/snakefmt workflow/Snakefile workflow/rules
 
-# The suite on $(CORES) pytest-xdist workers: each test file is one unit, and the files that use the
-# session runs are one (tests/conftest.py), taken first. PYTEST_PARALLEL= runs it in one process.
-PYTEST_PARALLEL ?= -n $(CORES) --dist loadfile
+# One process by default: on 2 cores pytest-xdist workers made the suite slower (tests/README.md).
+# With more cores: PYTEST_PARALLEL="-n 4 --dist loadfile" (each test file one unit, the files that
+# use the session runs one unit; tests/conftest.py).
+PYTEST_PARALLEL ?=
 
 test: lint
 	$(VENV)/bin/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

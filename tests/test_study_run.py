@@ -52,7 +52,7 @@ def test_every_study_figure_equals_its_datasets_own_table(study_run):
             b = r["label"]
             _same([r["auc"], r["fnmr"]], [c[f"auc_gap_{b}"], c[f"{key}_gap_{b}"]], f"{model} {b}")
         # the figures are real: the face models tell FG-NET's subjects apart
-        assert top["n_genuine"] > 1000 and (top["auc"] > 0.85 or model == "eigenfaces")
+        assert top["n_genuine"] > 1000 and (top["auc"] > 0.8 or model == "eigenfaces")
     bench = read_result(res / "study" / "benchmarks.tsv")
     own = read_result(res / "fgnet_pairs" / "verification" / "benchmarks.tsv")
     assert set(bench["dataset"]) == {"fgnet_pairs"} and list(own["model"]) == MODELS
