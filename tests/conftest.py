@@ -372,8 +372,9 @@ def study_run(tmp_path_factory) -> Path:
     MobileFaceNet, the same MobileFaceNet converted for insightface-paddle, deepface's Dlib
     model with its YuNet detector and eigenfaces), the UTKFace subset (the age and gender branch
     only), a CSV protocol of 300 FG-NET pairs (dlib and insightface) and the demo
-    (config/demo.yaml as its preset: the bundled demo's settings). Returns its workdir (``study.yaml``: each dataset's models).
-    Skips without ../shared, dlib or the insightface venv."""
+    (config/demo.yaml as its preset: the bundled demo's settings). Returns its workdir
+    (``study.yaml``: each dataset's models). Skips without ../shared, dlib or the insightface
+    venv."""
     import json
 
     import numpy as np
