@@ -398,7 +398,7 @@ def study_run(tmp_path_factory) -> Path:
     if py := _venv_or_none("deepface"):
         envs["deepface"] = str(py)
         link_deepface_dlib_weights(work / "weights", yunet=True)
-        # deepface's YuNet detector: a quarter of its dlib detector's time on FG-NET
+        # deepface's YuNet detector: about a third of its dlib detector's time on FG-NET
         model_settings["deepface"] = {"model_name": "Dlib", "detector_backend": "yunet"}
     if (py := _venv_or_none("paddle")) and _venv_or_none("x2paddle"):
         envs["paddle"] = str(py)
