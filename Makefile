@@ -53,7 +53,7 @@ fmt: setup
 	$(VENV)/bin/ruff format src tests workflow scripts/*.py scripts/make-venv scripts/lock-envs
 	$(VENV)/bin/snakefmt workflow/Snakefile workflow/rules
 
-# One process by default: on 2 cores pytest-xdist workers made the suite slower (tests/README.md).
+# One process by default: on 2 cores two pytest-xdist workers gave no gain (tests/README.md).
 # With more cores: PYTEST_PARALLEL="-n 4 --dist loadfile" (each test file one unit, the files that
 # use the session runs one unit; tests/conftest.py).
 PYTEST_PARALLEL ?=
