@@ -87,15 +87,12 @@ def tier_of(item) -> str:
     return max(tiers, key=TIERS.index, default="unit")
 
 
-def _uses_session_run(item) -> bool:
-    return bool(set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS))
-
-
-# pytest-xdist (`make test`: -n 2 --dist loadfile) runs each work unit on one worker; a session
-# or module fixture runs once per worker that needs it. A unit is a test file, and all the files
-# that use a session run are one unit, so the session runs are made once (and, the largest unit,
-# it goes first). The controller schedules without collecting, so it finds those files by name
-# (a session run's name in the file); each worker checks that against what its tests use.
+# pytest-xdist (`make test PYTEST_PARALLEL="-n 4 --dist loadfile"`) runs each work unit on one
+# worker; a session or module fixture runs once per worker that needs it. A unit is a test file,
+# and all the files that use a session run are one unit, so the session runs are made once (and,
+# the largest unit, it goes first). The controller schedules without collecting, so it finds
+# those files by name (a session run's name in the file); each worker checks that against what
+# its tests use.
 def _uses_session_run(item) -> bool:
     return bool(set(getattr(item, "fixturenames", ())) & set(FIXTURE_TIERS))
 
@@ -136,7 +133,7 @@ def pytest_collection_modifyitems(config, items):
             if not names_a_session_run(item.path):
                 raise pytest.UsageError(
                     f"{item.nodeid} uses a session run its file does not name: "
-                    "`make test` would make that run twice (tests/conftest.py, xdist)"
+                    "`--dist loadfile` would make that run twice (tests/conftest.py, xdist)"
                 )
 
 

@@ -4,9 +4,8 @@ with real weights: insightface (its FaceAnalysis with the pack built from ../sha
 MobileFaceNet), insightface-paddle (the same MobileFaceNet converted to a Paddle model at run
 time, into a temporary folder, run by the package's own predictor on the cleaning stage's boxes)
 and deepface (its Dlib model, dlib's real weights, with its YuNet detector) - each in its own
-venv. The paired comparison
-tells the baseline apart from the face models at small age gaps, and the headline comparison is
-on the pairs every model scored."""
+venv. The paired comparison tells the baseline apart from the face models at small age gaps, and
+the headline comparison is on the pairs every model scored."""
 
 import json
 
