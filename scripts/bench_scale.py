@@ -61,7 +61,9 @@ def jobs(work: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def one_size(persons: int, images: int, ratio: float, cores: int, work: Path | None) -> str:
+def one_size(
+    persons: int, images: int, ratio: float, cores: int, work: Path | None
+) -> tuple[str, pd.DataFrame]:
     keep = work is not None
     if work is None:
         work = Path(tempfile.mkdtemp(prefix=f"faceage-scale-{persons}x{images}-"))
