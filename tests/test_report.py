@@ -1,5 +1,6 @@
 """The HTML report as a person sees it: headless Chromium opens report.html, every category of the
-run is in the menu, every plot of results/ opens from its row and is a real, decoded image.
+run is in the menu, every plot of results/ opens from its row and is a real, decoded image, and
+every table's row downloads it (a data URL named as the file).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them) and selenium (pinned in
 envs/workflow.yaml); skips without them locally, fails in CI (capability ``chromium``).
